@@ -1,0 +1,101 @@
+import type { Server } from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import type { CallerResolver } from './access/caller';
+import { openAccess } from './access/caller';
+import type { GatewayConfig } from './config/load';
+import type { RequestContext } from './graphql/context';
+import { createRequestContext } from './graphql/context';
+import { createFormatError } from './graphql/format-error';
+import { buildGatewaySchema } from './graphql/schema';
+import { createErrorHandler, notFound, sendError } from './http/errors';
+import { healthRouter } from './http/health';
+import type { Logger } from './logger';
+import { createLogger } from './logger';
+import type { FigureServiceOptions } from './store/figure-service';
+import { FigureService } from './store/figure-service';
+
+/** Defaults of the HTTP layer. */
+export const HTTP_DEFAULTS = {
+  /** @default 64 KiB: queries are small; a larger body is an attack or a mistake. */
+  bodyLimitBytes: 64 * 1024,
+  /** @default 5000: Apollo's parser stops at this many tokens (a parse error, 400). */
+  maxTokens: 5000,
+} as const;
+
+/** What the app needs besides its config. */
+export interface AppDeps extends FigureServiceOptions {
+  readonly logger?: Logger;
+  /** Resolves the caller of a request (open access until API keys land). */
+  readonly resolveCaller?: CallerResolver;
+  /** The server the app will be mounted on, so that shutdown drains it. */
+  readonly httpServer?: Server;
+}
+
+/** A built app: an express handler plus what owns its lifecycle. It never listens itself. */
+export interface App {
+  readonly handler: express.Express;
+  readonly service: FigureService;
+  /** Stops Apollo (and drains `httpServer` when one was given). */
+  stop(): Promise<void>;
+}
+
+const GRAPHQL_MEDIA_TYPES = ['application/graphql-response+json', 'application/json', 'multipart/mixed'];
+
+/**
+ * Builds the gateway: HTTP routes, Apollo Server on the type-graphql schema, the figure service.
+ * Tests drive it on port 0; `src/index.ts` listens.
+ */
+export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Promise<App> {
+  const logger = deps.logger ?? createLogger();
+  const service = new FigureService(config, {
+    ...deps,
+    onSourceFailure:
+      deps.onSourceFailure ??
+      ((sourceId, error) => logger.warn({ sourceId, code: error.code, detail: error.detail }, 'source fetch failed')),
+  });
+  const resolveCaller = deps.resolveCaller ?? openAccess;
+
+  const apollo = new ApolloServer<RequestContext>({
+    schema: buildGatewaySchema(),
+    formatError: createFormatError((error) => logger.error({ err: error }, 'masked internal error')),
+    includeStacktraceInErrorResponses: false,
+    parseOptions: { maxTokens: HTTP_DEFAULTS.maxTokens },
+    // APQ lets any client register any document by hash: off until approved operations have their own list.
+    persistedQueries: false,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    introspection: true,
+    plugins: deps.httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer: deps.httpServer })] : [],
+  });
+  await apollo.start();
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(healthRouter({ ready: () => ({ ready: true, reasons: [] }) }));
+  app.use(
+    '/graphql',
+    (req, res, next) => {
+      // Accept that allows none of GraphQL's media types (e.g. text/html only) gets a clear 406.
+      if (req.headers.accept && !req.accepts(GRAPHQL_MEDIA_TYPES)) {
+        return sendError(res, 'NOT_ACCEPTABLE', `accepted media types: ${GRAPHQL_MEDIA_TYPES.slice(0, 2).join(', ')}`);
+      }
+      next();
+    },
+    express.json({ limit: HTTP_DEFAULTS.bodyLimitBytes, strict: false, type: ['application/json', 'application/graphql-response+json'] }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => createRequestContext(service, await resolveCaller(req.headers)),
+    }),
+  );
+  app.use(notFound);
+  app.use(createErrorHandler((error) => logger.error({ err: error }, 'unhandled HTTP error')));
+
+  return {
+    handler: app,
+    service,
+    stop: () => apollo.stop(),
+  };
+}

@@ -1,0 +1,113 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import type { z } from 'zod';
+import type { Force } from '../domain/force-registry';
+import { ForceRegistry, loadBundledPopulations, loadDefaultRegistry, readForcesCsv } from '../domain/force-registry';
+import { BUNDLED_SOURCES } from './bundled';
+import type { ConfigFile, SourceConfig } from './schema';
+import { configFileSchema, sourceConfigSchema } from './schema';
+
+/** Everything the gateway needs to start, validated, defaulted and frozen once at load. */
+export interface GatewayConfig {
+  readonly registry: ForceRegistry;
+  readonly sources: readonly SourceConfig[];
+  readonly national: ConfigFile['national'];
+  /** Relative file locations are resolved against this (the config file's directory, or the cwd). */
+  readonly baseDir: string;
+  /** Where the configuration came from, for logs: a file path or "embedded default". */
+  readonly origin: string;
+}
+
+/** A configuration that cannot be used. The message names the file, the field and what is accepted. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function formatIssues(origin: string, error: z.ZodError): string {
+  const lines = error.issues.map((issue) => {
+    const where = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(top level)';
+    return `  - ${where}: ${issue.message}`;
+  });
+  return `invalid configuration in ${origin}:\n${lines.join('\n')}`;
+}
+
+/** Checks that every secret a source's headers name is present in the environment. */
+function checkSecrets(sources: readonly SourceConfig[], env: NodeJS.ProcessEnv, origin: string): void {
+  const missing: string[] = [];
+  sources.forEach((s, i) => {
+    for (const [header, value] of Object.entries(s.headers)) {
+      if (typeof value !== 'string' && !env[value.env]) {
+        missing.push(`  - sources[${i}].headers.${header}: environment variable ${value.env} is not set`);
+      }
+    }
+  });
+  if (missing.length) throw new ConfigError(`invalid configuration in ${origin}:\n${missing.join('\n')}`);
+}
+
+/** The bundled published sources, validated like any other. */
+export function bundledSources(): SourceConfig[] {
+  return BUNDLED_SOURCES.map((s) => sourceConfigSchema.parse(s));
+}
+
+/** Builds a config from an already-parsed document (tests and the simulator use this directly). */
+export function buildConfig(document: unknown, options: { baseDir: string; origin: string; env?: NodeJS.ProcessEnv }): GatewayConfig {
+  const parsed = configFileSchema.safeParse(document ?? {});
+  if (!parsed.success) throw new ConfigError(formatIssues(options.origin, parsed.error));
+  const file = parsed.data;
+  checkSecrets(file.sources, options.env ?? process.env, options.origin);
+
+  let registry = loadDefaultRegistry();
+  if (file.forces) {
+    const forcesPath = path.resolve(options.baseDir, file.forces.file);
+    let extra: Force[];
+    try {
+      extra = readForcesCsv(forcesPath, loadBundledPopulations());
+    } catch (error) {
+      throw new ConfigError(`invalid configuration in ${options.origin}:\n  - forces.file: ${(error as Error).message}`);
+    }
+    registry = file.forces.mode === 'replace' ? new ForceRegistry(extra) : registry.extendedWith(extra);
+  }
+
+  const sources = [...(file.includeBundled ? bundledSources() : []), ...file.sources];
+  sources.forEach((s, i) => {
+    if (s.forces === '*') return;
+    const unknown = registry.unknownIds(s.forces);
+    if (unknown.length) {
+      throw new ConfigError(
+        `invalid configuration in ${options.origin}:\n  - sources[${i}].forces: unknown force id(s) ${unknown.join(', ')}; accepted: ids in the force registry`,
+      );
+    }
+  });
+  return Object.freeze({ registry, sources: Object.freeze(sources), national: file.national, baseDir: options.baseDir, origin: options.origin });
+}
+
+/** The embedded default: the bundled published figures, nothing to configure. */
+export function embeddedDefault(): GatewayConfig {
+  return buildConfig({ includeBundled: true }, { baseDir: process.cwd(), origin: 'embedded default' });
+}
+
+/**
+ * Loads the configuration: the YAML file named by `WHEREABOUTS_CONFIG`, or the embedded default.
+ * Every problem is reported at once, each naming its field and what is accepted.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const file = env.WHEREABOUTS_CONFIG;
+  if (!file) return embeddedDefault();
+  const resolved = path.resolve(file);
+  let text: string;
+  try {
+    text = fs.readFileSync(resolved, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read WHEREABOUTS_CONFIG file ${resolved}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  let document: unknown;
+  try {
+    document = YAML.parse(text);
+  } catch (error) {
+    const e = error as { linePos?: Array<{ line: number; col: number }>; message: string };
+    const at = e.linePos?.[0] ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+    throw new ConfigError(`invalid YAML in ${resolved}${at}: ${e.message.split('\n')[0]}`);
+  }
+  return buildConfig(document, { baseDir: path.dirname(resolved), origin: resolved, env });
+}

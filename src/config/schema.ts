@@ -1,0 +1,208 @@
+import { z } from 'zod';
+
+/** Source kinds: how a payload is fetched and parsed. One adapter folder per kind under `src/sources/`. */
+export const SOURCE_KINDS = ['csv', 'json', 'graphql'] as const;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
+
+/**
+ * Payload shapes: what one row means.
+ * - `counts`: one row per force and date, with the headline count and other measures.
+ * - `breakdowns`: one row per breakdown cell.
+ * - `records`: one row per anonymised individual record, reduced to counts at the boundary.
+ * - `totals`: national totals an investigation published (shown beside our sum, never in it).
+ */
+export const SOURCE_SHAPES = ['counts', 'breakdowns', 'records', 'totals'] as const;
+export type SourceShape = (typeof SOURCE_SHAPES)[number];
+
+/** Fields a mapping may name, per shape. */
+export const SHAPE_FIELDS: Record<SourceShape, readonly string[]> = {
+  counts: [
+    'forceId',
+    'asAt',
+    'precision',
+    'basis',
+    'unaccounted',
+    'unaccountedStatus',
+    'registered',
+    'breachesCautionedOrConvicted',
+    'returnedToCustody',
+    'title',
+    'url',
+  ],
+  breakdowns: ['forceId', 'asAt', 'precision', 'dimension', 'category', 'value', 'status', 'complete', 'title', 'url'],
+  records: ['forceId', 'asAt', 'precision', 'basis', 'yearWentMissing', 'offenceCategory', 'mappaLevel'],
+  totals: ['scope', 'asAt', 'precision', 'measure', 'value', 'forcesResponded', 'forcesAsked', 'notes', 'title', 'url'],
+};
+
+/** Fields each shape needs, from the mapping or from constants. */
+export const SHAPE_REQUIRED: Record<SourceShape, readonly string[]> = {
+  counts: ['forceId', 'asAt'],
+  breakdowns: ['forceId', 'asAt', 'dimension', 'category'],
+  records: ['forceId'],
+  totals: ['scope', 'measure', 'value'],
+};
+
+const ms = (def: number, what: string) =>
+  z.number().int().positive(`${what} must be a positive whole number of milliseconds`).default(def);
+
+/** Defaults shared by every source; each is documented in the README's configuration table. */
+export const SOURCE_DEFAULTS = {
+  /** @default 5000 */
+  timeoutMs: 5000,
+  /** @default 3 attempts in all (first try + 2 retries) */
+  retryMaxAttempts: 3,
+  /** @default 100 */
+  retryInitialDelayMs: 100,
+  /** @default 2000 */
+  retryMaxDelayMs: 2000,
+  /** @default 5 consecutive failures open the breaker */
+  breakerConsecutiveFailures: 5,
+  /** @default 30000 */
+  breakerHalfOpenAfterMs: 30_000,
+  /** @default 300 */
+  ttlSeconds: 300,
+  /** @default 3600 */
+  staleForSeconds: 3600,
+  /** @default 0 */
+  priority: 0,
+} as const;
+
+const headerValueSchema = z.union([
+  z.string().describe('a literal header value (not for secrets)'),
+  z.object({ env: z.string().min(1), prefix: z.string().default('') }).strict(),
+]);
+
+/** One configured source. */
+export const sourceConfigSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a lower-case slug (a-z, 0-9 and -), at most 63 characters'),
+    kind: z.enum(SOURCE_KINDS, { error: `must be one of: ${SOURCE_KINDS.join(', ')}` }),
+    shape: z.enum(SOURCE_SHAPES, { error: `must be one of: ${SOURCE_SHAPES.join(', ')}` }).default('counts'),
+    /** `bundled:<file>` (a file in src/data), a local path (relative to the config file) or an http(s) URL. */
+    location: z.string().min(1),
+    title: z.string().min(1),
+    /** The public citation for the source, if any (shown as provenance). Never an internal endpoint. */
+    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).nullable().default(null),
+    /** True for data from the simulator or any other made-up feed: it says so wherever it appears. */
+    simulated: z.boolean().default(false),
+    /** Forces this source may speak for; `*` for any force in the registry. */
+    forces: z.union([z.literal('*'), z.array(z.string().min(1)).min(1)]).default('*'),
+    priority: z.number().int().default(SOURCE_DEFAULTS.priority),
+    timeoutMs: ms(SOURCE_DEFAULTS.timeoutMs, 'timeoutMs'),
+    retry: z
+      .object({
+        maxAttempts: z.number().int().min(1).max(10).default(SOURCE_DEFAULTS.retryMaxAttempts),
+        initialDelayMs: ms(SOURCE_DEFAULTS.retryInitialDelayMs, 'retry.initialDelayMs'),
+        maxDelayMs: ms(SOURCE_DEFAULTS.retryMaxDelayMs, 'retry.maxDelayMs'),
+      })
+      .strict()
+      .prefault({}),
+    breaker: z
+      .object({
+        consecutiveFailures: z.number().int().min(1).default(SOURCE_DEFAULTS.breakerConsecutiveFailures),
+        halfOpenAfterMs: ms(SOURCE_DEFAULTS.breakerHalfOpenAfterMs, 'breaker.halfOpenAfterMs'),
+      })
+      .strict()
+      .prefault({}),
+    ttlSeconds: z.number().positive().default(SOURCE_DEFAULTS.ttlSeconds),
+    staleForSeconds: z.number().nonnegative().default(SOURCE_DEFAULTS.staleForSeconds),
+    headers: z.record(z.string(), headerValueSchema).default({}),
+    /** json / graphql: dotted path to the array of rows (graphql defaults to the first field of `data`). */
+    path: z.string().optional(),
+    /** graphql: the query document sent to the endpoint. */
+    query: z.string().optional(),
+    variables: z.record(z.string(), z.unknown()).default({}),
+    /** Our field -> the source's field (a column name, or a dotted path in a JSON object). */
+    mapping: z.record(z.string(), z.string().min(1)).default({}),
+    /** Our field -> a fixed value, for fields the source does not carry (e.g. a single-force feed's id). */
+    constants: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+    /** Rows lacking any of these fields (ours) are skipped rather than rejected, e.g. national rows in a per-force file. */
+    skipRowsMissing: z.array(z.string()).default([]),
+  })
+  .strict()
+  .superRefine((source, ctx) => {
+    const allowed = SHAPE_FIELDS[source.shape];
+    for (const where of ['mapping', 'constants'] as const) {
+      for (const field of Object.keys(source[where])) {
+        if (!allowed.includes(field)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [where, field],
+            message: `is not a field of shape "${source.shape}"; accepted: ${allowed.join(', ')}`,
+          });
+        }
+      }
+    }
+    source.skipRowsMissing.forEach((field, i) => {
+      if (!allowed.includes(field)) {
+        ctx.addIssue({ code: 'custom', path: ['skipRowsMissing', i], message: `is not a field of shape "${source.shape}"` });
+      }
+    });
+    for (const field of SHAPE_REQUIRED[source.shape]) {
+      if (!(field in source.mapping) && !(field in source.constants)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['mapping', field],
+          message: `is required for shape "${source.shape}" (map it to a source field or give it in constants)`,
+        });
+      }
+    }
+    if (source.kind === 'graphql' && !source.query) {
+      ctx.addIssue({ code: 'custom', path: ['query'], message: 'is required for kind "graphql"' });
+    }
+    if (source.kind === 'graphql' && !/^https?:\/\//.test(source.location)) {
+      ctx.addIssue({ code: 'custom', path: ['location'], message: 'must be an http(s) URL for kind "graphql"' });
+    }
+    if (/^https?:/.test(source.location) && !URL.canParse(source.location)) {
+      ctx.addIssue({ code: 'custom', path: ['location'], message: 'is not a valid URL' });
+    }
+    if (source.retry.maxDelayMs < source.retry.initialDelayMs) {
+      ctx.addIssue({ code: 'custom', path: ['retry', 'maxDelayMs'], message: 'must be at least retry.initialDelayMs' });
+    }
+  });
+
+/** A validated, defaulted source. */
+export type SourceConfig = z.output<typeof sourceConfigSchema>;
+export type SourceConfigInput = z.input<typeof sourceConfigSchema>;
+
+/** Defaults for the national summary. */
+export const NATIONAL_DEFAULTS = {
+  /** @default 90: a force's figure counts if it is no more than this many days older than the date asked. */
+  windowDays: 90,
+  /** @default 400: registered-RSO counts come from yearly MAPPA reports, so their window is longer. */
+  registeredWindowDays: 400,
+} as const;
+
+/** The whole gateway configuration file. */
+export const configFileSchema = z
+  .object({
+    forces: z
+      .object({
+        /** A forces CSV (id,name,gss_code,nation,region), relative to the config file. */
+        file: z.string().min(1),
+        /** `extend` adds to (or overrides entries of) the 45 UK forces; `replace` uses only the file. */
+        mode: z.enum(['extend', 'replace']).default('extend'),
+      })
+      .strict()
+      .optional(),
+    national: z
+      .object({
+        windowDays: z.number().int().min(1).max(3650).default(NATIONAL_DEFAULTS.windowDays),
+        registeredWindowDays: z.number().int().min(1).max(3650).default(NATIONAL_DEFAULTS.registeredWindowDays),
+      })
+      .strict()
+      .prefault({}),
+    /** Whether the bundled published sources are served too (they are by default only without a file). */
+    includeBundled: z.boolean().default(false),
+    sources: z.array(sourceConfigSchema).default([]),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.sources.forEach((s, i) => {
+      if (seen.has(s.id)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'id'], message: `duplicate source id "${s.id}"` });
+      seen.add(s.id);
+    });
+  });
+
+export type ConfigFile = z.output<typeof configFileSchema>;

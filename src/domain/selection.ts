@@ -1,0 +1,105 @@
+import { daysBetween } from './dates';
+import type { AsAt, Breakdown, Dimension, Figure, Measure, Precision, Provenance } from './figure';
+
+/** Anything dated by a source: figures and breakdowns. */
+export interface Dated {
+  readonly asAt: AsAt | null;
+  readonly provenance: Provenance;
+}
+
+/** How much a source is trusted when two sources date a figure the same: higher wins. */
+export type PriorityOf = (sourceId: string) => number;
+
+const PRECISION_RANK: Record<Precision, number> = { DAY: 3, MONTH: 2, YEAR: 1 };
+
+/** The outcome of choosing one figure for one force and one measure as at a date. */
+export interface Selection {
+  /** The chosen figure: dated within the window, or an `UNAVAILABLE` one when its source failed. */
+  readonly figure: Figure | null;
+  /** The newest figure older than the window, when nothing falls inside it (to say why a force is missing). */
+  readonly latestOutsideWindow: Figure | null;
+}
+
+/**
+ * True when `a` should win over `b`: the later `asAt` wins (compared by the first day each covers),
+ * then the finer precision, then the higher configured source priority, then the source id (so that
+ * the choice never depends on arrival order).
+ */
+export function isPreferred(a: Dated, b: Dated, priorityOf: PriorityOf): boolean {
+  const as = a.asAt!.start;
+  const bs = b.asAt!.start;
+  if (as !== bs) return as > bs;
+  const ap = PRECISION_RANK[a.asAt!.precision];
+  const bp = PRECISION_RANK[b.asAt!.precision];
+  if (ap !== bp) return ap > bp;
+  const apr = priorityOf(a.provenance.sourceId);
+  const bpr = priorityOf(b.provenance.sourceId);
+  if (apr !== bpr) return apr > bpr;
+  return a.provenance.sourceId < b.provenance.sourceId;
+}
+
+/**
+ * Chooses the figure for `measure` that holds as at `asAt`: the latest one dated at or before it and
+ * no more than `windowDays` older. A figure of MONTH or YEAR precision counts from the first day of
+ * its period: eligible from then, and as old as that day makes it (the oldest it could be).
+ *
+ * When no dated figure falls in the window but a source covering the force failed, the result is that
+ * source's `UNAVAILABLE` figure: the force is counted as unavailable, not as silent.
+ */
+export function selectFigure(
+  candidates: readonly Figure[],
+  measure: Measure,
+  asAt: string,
+  windowDays: number,
+  priorityOf: PriorityOf,
+): Selection {
+  let best: Figure | null = null;
+  let outside: Figure | null = null;
+  let unavailable: Figure | null = null;
+  for (const figure of candidates) {
+    if (figure.measure !== measure) continue;
+    if (figure.asAt === null) {
+      if (figure.status === 'UNAVAILABLE' && unavailable === null) unavailable = figure;
+      continue;
+    }
+    if (figure.asAt.start > asAt) continue;
+    if (daysBetween(figure.asAt.start, asAt) > windowDays) {
+      if (outside === null || isPreferred(figure, outside, priorityOf)) outside = figure;
+      continue;
+    }
+    if (best === null || isPreferred(figure, best, priorityOf)) best = figure;
+  }
+  if (best) return { figure: best, latestOutsideWindow: null };
+  return { figure: unavailable, latestOutsideWindow: outside };
+}
+
+/** Every dated figure for `measure` whose period starts within [from, to], oldest first. */
+export function figuresBetween(
+  candidates: readonly Figure[],
+  measure: Measure,
+  from: string,
+  to: string,
+  priorityOf: PriorityOf,
+): Figure[] {
+  return candidates
+    .filter((f) => f.measure === measure && f.asAt !== null && f.asAt.start >= from && f.asAt.start <= to)
+    .sort((a, b) => (isPreferred(a, b, priorityOf) ? 1 : isPreferred(b, a, priorityOf) ? -1 : 0));
+}
+
+/** The latest breakdown of each dimension dated within the window, ordered by dimension. */
+export function selectBreakdowns(
+  candidates: readonly Breakdown[],
+  asAt: string,
+  windowDays: number,
+  priorityOf: PriorityOf,
+  dimension?: Dimension,
+): Breakdown[] {
+  const best = new Map<Dimension, Breakdown>();
+  for (const b of candidates) {
+    if (dimension !== undefined && b.dimension !== dimension) continue;
+    if (b.asAt.start > asAt || daysBetween(b.asAt.start, asAt) > windowDays) continue;
+    const current = best.get(b.dimension);
+    if (!current || isPreferred(b, current, priorityOf)) best.set(b.dimension, b);
+  }
+  return [...best.values()].sort((a, b) => a.dimension.localeCompare(b.dimension));
+}

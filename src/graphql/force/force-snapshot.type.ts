@@ -1,0 +1,45 @@
+import { Field, Float, Int, ObjectType } from 'type-graphql';
+import { BreakdownType, FigureType } from '../common/figure.type';
+import { DimensionEnum, OutcomeEnum } from '../enums';
+import { DateScalar } from '../scalars';
+
+@ObjectType({ description: "A force's rates, where both parts are known." })
+export class ForceRatesType {
+  @Field(() => Float, { nullable: true, description: 'Unaccounted per 1,000 registered sex offenders.' })
+  per1000Registered!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Unaccounted per 100,000 population.' })
+  per100kPopulation!: number | null;
+}
+
+@ObjectType({ description: "A force's latest figures as at a date: each measure chosen on its own." })
+export class ForceSnapshotType {
+  @Field(() => DateScalar)
+  asAt!: string;
+
+  @Field(() => Int)
+  windowDays!: number;
+
+  @Field(() => OutcomeEnum, { description: "The headline's part in a national total." })
+  outcome!: string;
+
+  @Field(() => FigureType, { nullable: true, description: 'The headline count (see its basis).' })
+  unaccounted!: FigureType | null;
+
+  @Field(() => FigureType, { nullable: true })
+  registered!: FigureType | null;
+
+  @Field(() => FigureType, { nullable: true })
+  breachesCautionedOrConvicted!: FigureType | null;
+
+  @Field(() => FigureType, { nullable: true })
+  returnedToCustody!: FigureType | null;
+
+  @Field(() => [BreakdownType])
+  breakdowns!: BreakdownType[];
+
+  @Field(() => ForceRatesType)
+  rates!: ForceRatesType;
+}
+
+export { DimensionEnum };

@@ -1,0 +1,38 @@
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError } from 'graphql';
+import { ERROR_CODES } from '../errors';
+
+/** Codes whose messages are written for clients and may be shown as they are. */
+const PUBLIC_CODES: ReadonlySet<string> = new Set([...Object.keys(ERROR_CODES), 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED']);
+
+/** Logs what was masked; never throws. */
+export type MaskedErrorLogger = (error: unknown) => void;
+
+/**
+ * Apollo's `formatError`: passes client errors (a registered code) through without internals, and masks
+ * everything else as INTERNAL_SERVER_ERROR. Apollo does not mask resolver errors itself, so an upstream
+ * URL or body in an exception would otherwise reach the client.
+ */
+export function createFormatError(log: MaskedErrorLogger = () => undefined) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    try {
+      const original = unwrapResolverError(error);
+      const code = String(formatted.extensions?.code ?? '');
+      // A scalar's own code (INVALID_DATE) arrives wrapped in Apollo's validation or input code.
+      const ownCode =
+        original instanceof GraphQLError && typeof original.extensions?.code === 'string' ? original.extensions.code : undefined;
+      const finalCode = ownCode && PUBLIC_CODES.has(ownCode) ? ownCode : code;
+      if (PUBLIC_CODES.has(finalCode) && finalCode !== 'INTERNAL_SERVER_ERROR') {
+        const extensions: Record<string, unknown> = { code: finalCode };
+        const unknownIds = formatted.extensions?.unknownIds;
+        if (Array.isArray(unknownIds)) extensions.unknownIds = unknownIds;
+        return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
+      }
+      log(original);
+      return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    } catch {
+      return { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    }
+  };
+}

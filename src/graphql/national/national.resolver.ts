@@ -1,0 +1,74 @@
+import { Arg, Ctx, Int, Query, Resolver } from 'type-graphql';
+import type { PublishedTotal } from '../../domain/figure';
+import { entriesFor, summarise, summariseBy } from '../../domain/national';
+import { comparablePublishedTotals } from '../../domain/published';
+import { resolveAsAt, resolveWindow } from '../args';
+import type { RequestContext } from '../context';
+import { DateScalar } from '../scalars';
+import { summaryView } from '../views';
+import { SummaryType } from './summary.type';
+
+/** The name of the national summary. */
+export const UNITED_KINGDOM = 'United Kingdom';
+
+/** A published total as the API shows it. */
+export function publishedTotalView(total: PublishedTotal) {
+  return { ...total, source: total.provenance };
+}
+
+async function entriesAsAt(ctx: RequestContext, asAtArg: string | null, windowArg: number | null) {
+  const { service, nowMs } = ctx;
+  const asAt = resolveAsAt(asAtArg, nowMs);
+  const windowDays = resolveWindow(windowArg, service.national.windowDays);
+  const snapshot = await ctx.loaders.snapshot();
+  const entries = entriesFor(service.registry.all, snapshot.figuresByForce, {
+    asAt,
+    windowDays,
+    registeredWindowDays: service.national.registeredWindowDays,
+    priorityOf: service.priorityOf,
+    staleSources: snapshot.staleSources,
+  });
+  return { asAt, windowDays, snapshot, entries };
+}
+
+@Resolver()
+export class NationalResolver {
+  @Query(() => SummaryType, {
+    description:
+      'The national total as at a date (default today): for each force, its latest figure no older than the window; ' +
+      'the sum of REPORTED figures, always with its coverage, and published totals beside it.',
+  })
+  async national(
+    @Arg('asAt', () => DateScalar, { nullable: true }) asAtArg: string | null,
+    @Arg('windowDays', () => Int, { nullable: true, description: 'Default 90.' }) windowArg: number | null,
+    @Ctx() ctx: RequestContext,
+  ) {
+    const { asAt, windowDays, snapshot, entries } = await entriesAsAt(ctx, asAtArg, windowArg);
+    const published = comparablePublishedTotals(snapshot.publishedTotals, asAt, windowDays).map(publishedTotalView);
+    return summaryView(summarise(entries, asAt, windowDays), { snapshot, nowMs: ctx.nowMs }, published, UNITED_KINGDOM);
+  }
+
+  @Query(() => [SummaryType], { description: 'The total per region, each with its coverage.' })
+  async regions(
+    @Arg('asAt', () => DateScalar, { nullable: true }) asAtArg: string | null,
+    @Arg('windowDays', () => Int, { nullable: true }) windowArg: number | null,
+    @Ctx() ctx: RequestContext,
+  ) {
+    const { asAt, windowDays, snapshot, entries } = await entriesAsAt(ctx, asAtArg, windowArg);
+    return summariseBy(entries, (f) => f.region, asAt, windowDays).map(({ key, summary }) =>
+      summaryView(summary, { snapshot, nowMs: ctx.nowMs }, [], key),
+    );
+  }
+
+  @Query(() => [SummaryType], { description: 'The total per nation, each with its coverage.' })
+  async nations(
+    @Arg('asAt', () => DateScalar, { nullable: true }) asAtArg: string | null,
+    @Arg('windowDays', () => Int, { nullable: true }) windowArg: number | null,
+    @Ctx() ctx: RequestContext,
+  ) {
+    const { asAt, windowDays, snapshot, entries } = await entriesAsAt(ctx, asAtArg, windowArg);
+    return summariseBy(entries, (f) => f.nation, asAt, windowDays).map(({ key, summary }) =>
+      summaryView(summary, { snapshot, nowMs: ctx.nowMs }, [], key),
+    );
+  }
+}

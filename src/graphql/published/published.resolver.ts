@@ -1,0 +1,22 @@
+import { Arg, Ctx, Query, Resolver } from 'type-graphql';
+import type { RequestContext } from '../context';
+import { publishedTotalView } from '../national/national.resolver';
+import { PublishedTotalType } from './published-total.type';
+
+@Resolver()
+export class PublishedResolver {
+  @Query(() => [PublishedTotalType], {
+    description: 'Every national total the configured sources publish, newest first (undated last).',
+  })
+  async publishedTotals(
+    @Arg('scope', () => String, { nullable: true, description: 'Only totals of this scope, e.g. "UK".' }) scope: string | null,
+    @Ctx() ctx: RequestContext,
+  ) {
+    const snapshot = await ctx.loaders.snapshot();
+    return snapshot.publishedTotals
+      .filter((t) => scope === null || t.scope === scope)
+      .slice()
+      .sort((a, b) => (b.asAt?.start ?? '').localeCompare(a.asAt?.start ?? ''))
+      .map(publishedTotalView);
+  }
+}

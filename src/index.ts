@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import http from 'node:http';
+import { createApp } from './app';
+import { ConfigError, loadConfig } from './config/load';
+import { createLogger } from './logger';
+
+/** Default port of the gateway. */
+export const DEFAULT_PORT = 4000;
+
+/**
+ * Process entry: load config, build the app, listen on `PORT` (default 4000), drain on SIGTERM/SIGINT.
+ */
+export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<http.Server> {
+  const logger = createLogger(env);
+  let config;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`whereabouts: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const port = env.PORT === undefined ? DEFAULT_PORT : Number(env.PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`whereabouts: PORT must be a whole number from 0 to 65535; got "${env.PORT}"\n`);
+    process.exit(78);
+  }
+  const server = http.createServer();
+  const app = await createApp(config, { logger, httpServer: server });
+  server.on('request', app.handler);
+  await new Promise<void>((resolve) => server.listen(port, resolve));
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  logger.info({ port: actualPort, config: config.origin, sources: config.sources.length, forces: config.registry.size }, 'whereabouts listening');
+  process.stdout.write(`Whereabouts gateway on http://localhost:${actualPort}/graphql (${config.origin}: ${config.sources.length} sources, ${config.registry.size} forces)\n`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'draining');
+    await app.stop().catch((error) => logger.error({ err: error }, 'error while stopping'));
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  return server;
+}
+
+if (require.main === module) {
+  serve().catch((error) => {
+    process.stderr.write(`whereabouts: failed to start: ${(error as Error).message}\n`);
+    process.exit(1);
+  });
+}

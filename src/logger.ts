@@ -1,0 +1,13 @@
+import pino from 'pino';
+
+/** The process logger: structured JSON, level from `LOG_LEVEL` (default `info`). */
+export type Logger = pino.Logger;
+
+/** Creates the logger. Never log figures' payloads or request variables: only ids, codes and timings. */
+export function createLogger(env: NodeJS.ProcessEnv = process.env): Logger {
+  return pino({
+    level: env.LOG_LEVEL ?? 'info',
+    base: { service: 'whereabouts' },
+    redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '[redacted]' },
+  });
+}

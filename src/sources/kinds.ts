@@ -1,0 +1,12 @@
+import type { SourceKind } from '../config/schema';
+import { csvAdapter } from './csv';
+import type { SourceAdapter } from './fetch-context';
+import { graphqlAdapter } from './graphql';
+import { jsonAdapter } from './json';
+
+/** The adapter for each kind. Adding a kind means a folder with an adapter and a line here. */
+export const ADAPTERS: Record<SourceKind, SourceAdapter> = {
+  csv: csvAdapter,
+  json: jsonAdapter,
+  graphql: graphqlAdapter,
+};

@@ -1,0 +1,117 @@
+import type { IBackoff, IBackoffFactory, IPolicy, IRetryBackoffContext } from 'cockatiel';
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  TaskCancelledError,
+  TimeoutStrategy,
+  circuitBreaker,
+  handleAll,
+  handleWhen,
+  retry,
+  timeout,
+  wrap,
+} from 'cockatiel';
+import type { SourceConfig } from '../config/schema';
+import { SourceError } from '../errors';
+
+/** A breaker state as the API reports it. */
+export type BreakerState = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
+
+/**
+ * Exponential backoff with full jitter, except that a source's Retry-After (on a 429) is honoured
+ * exactly: it knows better than we do when to come back.
+ */
+class RetryAfterAwareBackoff implements IBackoffFactory<IRetryBackoffContext<unknown>> {
+  constructor(
+    private readonly initialMs: number,
+    private readonly maxMs: number,
+    private readonly attempt = 0,
+  ) {}
+
+  next(context: IRetryBackoffContext<unknown>): IBackoff<IRetryBackoffContext<unknown>> {
+    const error = 'error' in context.result ? context.result.error : undefined;
+    const retryAfter = error instanceof SourceError ? error.retryAfterMs : undefined;
+    const cap = Math.min(this.maxMs, this.initialMs * 2 ** this.attempt);
+    const following = new RetryAfterAwareBackoff(this.initialMs, this.maxMs, this.attempt + 1);
+    return {
+      duration: retryAfter ?? Math.round(Math.random() * cap),
+      next: (ctx) => following.next(ctx),
+    };
+  }
+}
+
+/** The policies around one source's fetch: breaker, then an overall time budget, then retries inside it. */
+export interface SourcePolicy {
+  /** Runs `attempt` under the policies; failures come out as `SourceError`. */
+  execute<T>(attempt: (signal: AbortSignal, remainingMs: () => number) => Promise<T>): Promise<T>;
+  readonly breakerState: () => BreakerState;
+}
+
+/**
+ * Builds the resilience policies of a source from its config, with cockatiel:
+ * - a circuit breaker that opens after `breaker.consecutiveFailures` failed fetches and lets one probe
+ *   through after `breaker.halfOpenAfterMs`;
+ * - a time budget of `timeoutMs` for the whole fetch, retries included, that aborts the request;
+ * - up to `retry.maxAttempts` attempts for retryable failures (network, 5xx, 429 whose Retry-After fits in
+ *   what is left of the budget), with jittered exponential backoff.
+ */
+export function createSourcePolicy(config: SourceConfig): SourcePolicy {
+  let deadline = 0;
+  const remainingMs = () => Math.max(0, deadline - Date.now());
+  const retryPolicy = retry(
+    handleWhen(
+      (error) =>
+        error instanceof SourceError &&
+        error.retryable &&
+        (error.retryAfterMs === undefined || error.retryAfterMs < remainingMs()),
+    ),
+    {
+      maxAttempts: config.retry.maxAttempts - 1,
+      backoff: new RetryAfterAwareBackoff(config.retry.initialDelayMs, config.retry.maxDelayMs),
+    },
+  );
+  const timeoutPolicy = timeout(config.timeoutMs, TimeoutStrategy.Aggressive);
+  const breaker = circuitBreaker(handleAll, {
+    halfOpenAfter: config.breaker.halfOpenAfterMs,
+    breaker: new ConsecutiveBreaker(config.breaker.consecutiveFailures),
+  });
+  const policy: IPolicy = wrap(breaker, timeoutPolicy, retryPolicy);
+
+  return {
+    async execute(attempt) {
+      deadline = Date.now() + config.timeoutMs;
+      try {
+        return await policy.execute(({ signal }) => attempt(signal, remainingMs));
+      } catch (error) {
+        throw toSourceError(error, config);
+      }
+    },
+    breakerState: () => {
+      switch (breaker.state) {
+        case CircuitState.Closed:
+          return 'CLOSED';
+        case CircuitState.HalfOpen:
+          return 'HALF_OPEN';
+        case CircuitState.Open:
+        case CircuitState.Isolated:
+          return 'OPEN';
+        default: {
+          const unreachable: never = breaker.state;
+          throw new Error(`unreachable breaker state ${String(unreachable)}`);
+        }
+      }
+    },
+  };
+}
+
+function toSourceError(error: unknown, config: SourceConfig): SourceError {
+  if (error instanceof SourceError) return error;
+  if (error instanceof BrokenCircuitError) {
+    return new SourceError('CIRCUIT_OPEN', 'the source failed repeatedly; calls are paused until a probe succeeds');
+  }
+  if (error instanceof TaskCancelledError) {
+    return new SourceError('UPSTREAM_TIMEOUT', `the source did not answer within ${config.timeoutMs} ms`);
+  }
+  return new SourceError('UPSTREAM_UNREACHABLE', 'the source failed unexpectedly', (error as Error)?.message);
+}

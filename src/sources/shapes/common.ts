@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { AS_AT_FORMATS, parseAsAt } from '../../domain/dates';
+import type { AsAt, Provenance } from '../../domain/figure';
+import { PRECISIONS } from '../../domain/figure';
+import type { SourceConfig } from '../../config/schema';
+import { SourceError } from '../../errors';
+import { describeField, mapRow } from '../mapping';
+
+/** What a shape needs to turn validated rows into figures. */
+export interface ShapeContext {
+  readonly config: SourceConfig;
+  readonly numbers: 'text' | 'native';
+  readonly retrievedAt: string;
+  /** Forces this source may speak for (already resolved from `forces: '*'` to the registry). */
+  readonly allowedForces: ReadonlySet<string>;
+}
+
+const WHOLE = 'must be a whole number of 0 or more';
+
+/** A count: native JSON numbers must be numbers (text is schema drift); CSV cells must be digits only. */
+export function countSchema(numbers: 'text' | 'native') {
+  const native = z.number({ error: `${WHOLE}, sent as a number` }).int(WHOLE).nonnegative(WHOLE).max(10_000_000, 'is implausibly large');
+  if (numbers === 'native') return native;
+  return z.union([native, z.string().regex(/^\d{1,8}$/, WHOLE).transform(Number)], { error: WHOLE });
+}
+
+/** A force id that must be one this source may speak for. */
+export function forceIdSchema(ctx: ShapeContext) {
+  return z
+    .string({ error: 'must be a force id (text)' })
+    .refine((id) => ctx.allowedForces.has(id), { message: 'is not a force this source covers (or not in the registry)' });
+}
+
+/** A date at day, month or year precision; `precision` (if given) can coarsen it. */
+export const asAtTextSchema = z.string({ error: `must be a date: ${AS_AT_FORMATS}` }).refine((s) => parseAsAt(s) !== null, {
+  message: `must be a date: ${AS_AT_FORMATS}`,
+});
+
+/** Precision, case-insensitive; `UNKNOWN` (as in the published totals file) means not given. */
+export const precisionSchema = z
+  .string()
+  .transform((s) => s.trim().toUpperCase())
+  .pipe(z.enum([...PRECISIONS, 'UNKNOWN'], { error: `must be one of ${PRECISIONS.join(', ')}` }));
+
+/** An upper-cased enum value from text ("whereabouts unknown" -> WHEREABOUTS_UNKNOWN). */
+export function enumText<T extends readonly [string, ...string[]]>(values: T) {
+  return z
+    .string({ error: `must be one of ${values.join(', ')}` })
+    .transform((s) => s.trim().toUpperCase().replace(/[\s-]+/g, '_'))
+    .pipe(z.enum(values, { error: `must be one of ${values.join(', ')}` }));
+}
+
+/** Resolves the date of a row at its precision. */
+export function asAtOf(date: string, precision: string | undefined): AsAt {
+  const hint = precision === 'DAY' || precision === 'MONTH' || precision === 'YEAR' ? precision : undefined;
+  return parseAsAt(date, hint)!;
+}
+
+/** Provenance of a row: its own citation if the shape maps one, else the source's. */
+export function provenanceOf(ctx: ShapeContext, title?: string, url?: string): Provenance {
+  let rowTitle = title ?? ctx.config.title;
+  let rowUrl: string | null = ctx.config.url;
+  if (url !== undefined) {
+    if (/^https?:\/\//i.test(url) && URL.canParse(url)) rowUrl = url;
+    else {
+      // A citation that is not a web address (e.g. a repository path) stays readable, not a broken link.
+      rowTitle = `${rowTitle} (${url})`;
+      rowUrl = null;
+    }
+  }
+  return {
+    sourceId: ctx.config.id,
+    title: rowTitle,
+    url: rowUrl,
+    retrievedAt: ctx.retrievedAt,
+    simulated: ctx.config.simulated,
+  };
+}
+
+const MAX_ISSUES = 3;
+
+/**
+ * Maps and validates every row against a shape's schema. Any invalid row rejects the whole payload:
+ * a partly valid payload would give a silently smaller total. The error names rows and fields, never values.
+ */
+export function validateRows<S extends z.ZodType>(
+  rows: readonly unknown[],
+  ctx: ShapeContext,
+  fields: readonly string[],
+  schema: S,
+  skipRowsMissing: readonly string[] = [],
+): Array<z.output<S>> {
+  const out: Array<z.output<S>> = [];
+  const problems: string[] = [];
+  rows.forEach((row, index) => {
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) {
+      problems.push(`row ${index + 1} is not an object`);
+      return;
+    }
+    const mapped = mapRow(row, ctx.config, fields);
+    if (skipRowsMissing.some((f) => mapped[f] === undefined)) return;
+    const parsed = schema.safeParse(mapped);
+    if (parsed.success) out.push(parsed.data);
+    else {
+      for (const issue of parsed.error.issues) {
+        const field = String(issue.path[0] ?? '');
+        problems.push(`row ${index + 1}: field ${describeField(ctx.config, field)} ${issue.message}`);
+      }
+    }
+  });
+  if (problems.length > 0) {
+    const more = problems.length > MAX_ISSUES ? `; and ${problems.length - MAX_ISSUES} more` : '';
+    throw new SourceError('UPSTREAM_INVALID_PAYLOAD', `validation failed: ${problems.slice(0, MAX_ISSUES).join('; ')}${more}`);
+  }
+  return out;
+}
+
+/** Rejects a payload that states the same thing twice (which value would be true?). */
+export function rejectDuplicates(keys: readonly string[], what: string): void {
+  const seen = new Set<string>();
+  for (const key of keys) {
+    if (seen.has(key)) throw new SourceError('UPSTREAM_INVALID_PAYLOAD', `validation failed: duplicate ${what} ${key}`);
+    seen.add(key);
+  }
+}
