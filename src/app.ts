@@ -54,7 +54,8 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     ...deps,
     onSourceFailure:
       deps.onSourceFailure ??
-      ((sourceId, error) => logger.warn({ sourceId, code: error.code, detail: error.detail }, 'source fetch failed')),
+      ((sourceId, error) =>
+        logger.warn({ sourceId, code: error.code, detail: error.detail }, 'source fetch failed')),
   });
   const resolveCaller = deps.resolveCaller ?? openAccess;
 
@@ -81,11 +82,19 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     (req, res, next) => {
       // Accept that allows none of GraphQL's media types (e.g. text/html only) gets a clear 406.
       if (req.headers.accept && !req.accepts(GRAPHQL_MEDIA_TYPES)) {
-        return sendError(res, 'NOT_ACCEPTABLE', `accepted media types: ${GRAPHQL_MEDIA_TYPES.slice(0, 2).join(', ')}`);
+        return sendError(
+          res,
+          'NOT_ACCEPTABLE',
+          `accepted media types: ${GRAPHQL_MEDIA_TYPES.slice(0, 2).join(', ')}`,
+        );
       }
       next();
     },
-    express.json({ limit: HTTP_DEFAULTS.bodyLimitBytes, strict: false, type: ['application/json', 'application/graphql-response+json'] }),
+    express.json({
+      limit: HTTP_DEFAULTS.bodyLimitBytes,
+      strict: false,
+      type: ['application/json', 'application/graphql-response+json'],
+    }),
     expressMiddleware(apollo, {
       context: async ({ req }) => createRequestContext(service, await resolveCaller(req.headers)),
     }),

@@ -9,30 +9,73 @@ import { GraphQLError } from 'graphql';
  * `reason` and in `sources`, because a failing force is data.
  */
 export const ERROR_CODES = {
-  BAD_REQUEST: { status: 400, meaning: 'The HTTP request is not a GraphQL request this server accepts (body, method or parameters).' },
+  BAD_REQUEST: {
+    status: 400,
+    meaning: 'The HTTP request is not a GraphQL request this server accepts (body, method or parameters).',
+  },
   MALFORMED_JSON: { status: 400, meaning: 'The request body is not valid JSON.' },
   GRAPHQL_PARSE_FAILED: { status: 400, meaning: 'The query is not syntactically valid GraphQL.' },
-  GRAPHQL_VALIDATION_FAILED: { status: 400, meaning: 'The query asks for something the schema does not have, or breaks a rule of the schema.' },
-  BAD_USER_INPUT: { status: 400, meaning: 'An argument or variable has the wrong type or an unacceptable value.' },
-  INVALID_DATE: { status: 400, meaning: 'A date argument is not a real calendar day written YYYY-MM-DD, or is in the future.' },
+  GRAPHQL_VALIDATION_FAILED: {
+    status: 400,
+    meaning: 'The query asks for something the schema does not have, or breaks a rule of the schema.',
+  },
+  BAD_USER_INPUT: {
+    status: 400,
+    meaning: 'An argument or variable has the wrong type or an unacceptable value.',
+  },
+  INVALID_DATE: {
+    status: 400,
+    meaning: 'A date argument is not a real calendar day written YYYY-MM-DD, or is in the future.',
+  },
   UNKNOWN_FORCE: { status: 400, meaning: 'A list of force ids names forces that are not in the registry.' },
-  OPERATION_RESOLUTION_FAILURE: { status: 400, meaning: 'The operation to run cannot be determined (several operations and no or an unknown operationName).' },
+  OPERATION_RESOLUTION_FAILURE: {
+    status: 400,
+    meaning:
+      'The operation to run cannot be determined (several operations and no or an unknown operationName).',
+  },
   UNAUTHENTICATED: { status: 401, meaning: 'No valid credentials were given.' },
   FORBIDDEN: { status: 403, meaning: 'The credentials do not allow this operation.' },
   NOT_FOUND: { status: 404, meaning: 'No such resource.' },
-  METHOD_NOT_ALLOWED: { status: 405, meaning: 'The HTTP method is not allowed here (a mutation over GET, for instance).' },
-  NOT_ACCEPTABLE: { status: 406, meaning: 'The Accept header allows no media type this endpoint can produce.' },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    meaning: 'The HTTP method is not allowed here (a mutation over GET, for instance).',
+  },
+  NOT_ACCEPTABLE: {
+    status: 406,
+    meaning: 'The Accept header allows no media type this endpoint can produce.',
+  },
   PAYLOAD_TOO_LARGE: { status: 413, meaning: 'The request body is larger than the configured limit.' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: 'The request body has a Content-Type this endpoint does not read.' },
-  RATE_LIMITED: { status: 429, meaning: 'Too many requests; retry after the number of seconds in Retry-After.' },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    meaning: 'The request body has a Content-Type this endpoint does not read.',
+  },
+  RATE_LIMITED: {
+    status: 429,
+    meaning: 'Too many requests; retry after the number of seconds in Retry-After.',
+  },
   INTERNAL_SERVER_ERROR: { status: 500, meaning: 'An unexpected error; details are logged, never returned.' },
   SERVICE_UNAVAILABLE: { status: 503, meaning: 'The gateway is starting or shutting down.' },
   UPSTREAM_TIMEOUT: { status: 504, meaning: 'Source reason: the source did not answer within its timeout.' },
-  UPSTREAM_UNREACHABLE: { status: 502, meaning: 'Source reason: the source could not be reached (connection refused or reset, DNS).' },
-  UPSTREAM_HTTP_ERROR: { status: 502, meaning: 'Source reason: the source answered with an HTTP error status.' },
-  UPSTREAM_RATE_LIMITED: { status: 502, meaning: 'Source reason: the source kept answering 429 beyond the time budget.' },
-  UPSTREAM_INVALID_PAYLOAD: { status: 502, meaning: 'Source reason: the payload could not be parsed or failed validation; nothing from it was used.' },
-  CIRCUIT_OPEN: { status: 503, meaning: 'Source reason: the source failed repeatedly; calls are paused until a probe succeeds.' },
+  UPSTREAM_UNREACHABLE: {
+    status: 502,
+    meaning: 'Source reason: the source could not be reached (connection refused or reset, DNS).',
+  },
+  UPSTREAM_HTTP_ERROR: {
+    status: 502,
+    meaning: 'Source reason: the source answered with an HTTP error status.',
+  },
+  UPSTREAM_RATE_LIMITED: {
+    status: 502,
+    meaning: 'Source reason: the source kept answering 429 beyond the time budget.',
+  },
+  UPSTREAM_INVALID_PAYLOAD: {
+    status: 502,
+    meaning: 'Source reason: the payload could not be parsed or failed validation; nothing from it was used.',
+  },
+  CIRCUIT_OPEN: {
+    status: 503,
+    meaning: 'Source reason: the source failed repeatedly; calls are paused until a probe succeeds.',
+  },
   SOURCE_NOT_LOADED: { status: 503, meaning: 'Source reason: the source has not been fetched yet.' },
 } as const satisfies Record<string, { status: number; meaning: string }>;
 
@@ -95,6 +138,8 @@ export class SourceError extends Error {
 
 /** The README's errors table, generated from the registry. */
 export function errorsMarkdownTable(): string {
-  const rows = Object.entries(ERROR_CODES).map(([code, { status, meaning }]) => `| \`${code}\` | ${status} | ${meaning} |`);
+  const rows = Object.entries(ERROR_CODES).map(
+    ([code, { status, meaning }]) => `| \`${code}\` | ${status} | ${meaning} |`,
+  );
   return ['| code | HTTP status | meaning |', '| --- | --- | --- |', ...rows].join('\n');
 }

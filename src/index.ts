@@ -34,8 +34,13 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<http.
   await new Promise<void>((resolve) => server.listen(port, resolve));
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
-  logger.info({ port: actualPort, config: config.origin, sources: config.sources.length, forces: config.registry.size }, 'whereabouts listening');
-  process.stdout.write(`Whereabouts gateway on http://localhost:${actualPort}/graphql (${config.origin}: ${config.sources.length} sources, ${config.registry.size} forces)\n`);
+  logger.info(
+    { port: actualPort, config: config.origin, sources: config.sources.length, forces: config.registry.size },
+    'whereabouts listening',
+  );
+  process.stdout.write(
+    `Whereabouts gateway on http://localhost:${actualPort}/graphql (${config.origin}: ${config.sources.length} sources, ${config.registry.size} forces)\n`,
+  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {

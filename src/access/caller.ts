@@ -15,7 +15,9 @@ export interface Caller {
  * Resolves the caller of a request from its headers. Until API keys land, the gateway is open:
  * every caller is an analyst. This is the seam where key and JWT authentication slot in.
  */
-export type CallerResolver = (headers: Readonly<Record<string, string | string[] | undefined>>) => Promise<Caller>;
+export type CallerResolver = (
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+) => Promise<Caller>;
 
 /** The open-access resolver of the embedded default. */
 export const openAccess: CallerResolver = async () => ({ keyId: null, role: 'analyst', via: 'open-access' });

@@ -3,7 +3,12 @@ import path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import type { Force } from '../domain/force-registry';
-import { ForceRegistry, loadBundledPopulations, loadDefaultRegistry, readForcesCsv } from '../domain/force-registry';
+import {
+  ForceRegistry,
+  loadBundledPopulations,
+  loadDefaultRegistry,
+  readForcesCsv,
+} from '../domain/force-registry';
 import { BUNDLED_SOURCES } from './bundled';
 import type { ConfigFile, SourceConfig } from './schema';
 import { configFileSchema, sourceConfigSchema } from './schema';
@@ -26,7 +31,12 @@ export class ConfigError extends Error {
 
 function formatIssues(origin: string, error: z.ZodError): string {
   const lines = error.issues.map((issue) => {
-    const where = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(top level)';
+    const where = issue.path.length
+      ? issue.path
+          .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+          .join('')
+          .replace(/^\./, '')
+      : '(top level)';
     return `  - ${where}: ${issue.message}`;
   });
   return `invalid configuration in ${origin}:\n${lines.join('\n')}`;
@@ -51,7 +61,10 @@ export function bundledSources(): SourceConfig[] {
 }
 
 /** Builds a config from an already-parsed document (tests and the simulator use this directly). */
-export function buildConfig(document: unknown, options: { baseDir: string; origin: string; env?: NodeJS.ProcessEnv }): GatewayConfig {
+export function buildConfig(
+  document: unknown,
+  options: { baseDir: string; origin: string; env?: NodeJS.ProcessEnv },
+): GatewayConfig {
   const parsed = configFileSchema.safeParse(document ?? {});
   if (!parsed.success) throw new ConfigError(formatIssues(options.origin, parsed.error));
   const file = parsed.data;
@@ -64,7 +77,9 @@ export function buildConfig(document: unknown, options: { baseDir: string; origi
     try {
       extra = readForcesCsv(forcesPath, loadBundledPopulations());
     } catch (error) {
-      throw new ConfigError(`invalid configuration in ${options.origin}:\n  - forces.file: ${(error as Error).message}`);
+      throw new ConfigError(
+        `invalid configuration in ${options.origin}:\n  - forces.file: ${(error as Error).message}`,
+      );
     }
     registry = file.forces.mode === 'replace' ? new ForceRegistry(extra) : registry.extendedWith(extra);
   }
@@ -79,7 +94,13 @@ export function buildConfig(document: unknown, options: { baseDir: string; origi
       );
     }
   });
-  return Object.freeze({ registry, sources: Object.freeze(sources), national: file.national, baseDir: options.baseDir, origin: options.origin });
+  return Object.freeze({
+    registry,
+    sources: Object.freeze(sources),
+    national: file.national,
+    baseDir: options.baseDir,
+    origin: options.origin,
+  });
 }
 
 /** The embedded default: the bundled published figures, nothing to configure. */
@@ -99,7 +120,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   try {
     text = fs.readFileSync(resolved, 'utf8');
   } catch (error) {
-    throw new ConfigError(`cannot read WHEREABOUTS_CONFIG file ${resolved}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new ConfigError(
+      `cannot read WHEREABOUTS_CONFIG file ${resolved}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
   }
   let document: unknown;
   try {

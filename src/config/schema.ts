@@ -29,9 +29,31 @@ export const SHAPE_FIELDS: Record<SourceShape, readonly string[]> = {
     'title',
     'url',
   ],
-  breakdowns: ['forceId', 'asAt', 'precision', 'dimension', 'category', 'value', 'status', 'complete', 'title', 'url'],
+  breakdowns: [
+    'forceId',
+    'asAt',
+    'precision',
+    'dimension',
+    'category',
+    'value',
+    'status',
+    'complete',
+    'title',
+    'url',
+  ],
   records: ['forceId', 'asAt', 'precision', 'basis', 'yearWentMissing', 'offenceCategory', 'mappaLevel'],
-  totals: ['scope', 'asAt', 'precision', 'measure', 'value', 'forcesResponded', 'forcesAsked', 'notes', 'title', 'url'],
+  totals: [
+    'scope',
+    'asAt',
+    'precision',
+    'measure',
+    'value',
+    'forcesResponded',
+    'forcesAsked',
+    'notes',
+    'title',
+    'url',
+  ],
 };
 
 /** Fields each shape needs, from the mapping or from constants. */
@@ -75,14 +97,22 @@ const headerValueSchema = z.union([
 /** One configured source. */
 export const sourceConfigSchema = z
   .object({
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a lower-case slug (a-z, 0-9 and -), at most 63 characters'),
+    id: z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9-]{0,62}$/,
+        'must be a lower-case slug (a-z, 0-9 and -), at most 63 characters',
+      ),
     kind: z.enum(SOURCE_KINDS, { error: `must be one of: ${SOURCE_KINDS.join(', ')}` }),
     shape: z.enum(SOURCE_SHAPES, { error: `must be one of: ${SOURCE_SHAPES.join(', ')}` }).default('counts'),
     /** `bundled:<file>` (a file in src/data), a local path (relative to the config file) or an http(s) URL. */
     location: z.string().min(1),
     title: z.string().min(1),
     /** The public citation for the source, if any (shown as provenance). Never an internal endpoint. */
-    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).nullable().default(null),
+    url: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .nullable()
+      .default(null),
     /** True for data from the simulator or any other made-up feed: it says so wherever it appears. */
     simulated: z.boolean().default(false),
     /** Forces this source may speak for; `*` for any force in the registry. */
@@ -135,7 +165,11 @@ export const sourceConfigSchema = z
     }
     source.skipRowsMissing.forEach((field, i) => {
       if (!allowed.includes(field)) {
-        ctx.addIssue({ code: 'custom', path: ['skipRowsMissing', i], message: `is not a field of shape "${source.shape}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['skipRowsMissing', i],
+          message: `is not a field of shape "${source.shape}"`,
+        });
       }
     });
     for (const field of SHAPE_REQUIRED[source.shape]) {
@@ -151,13 +185,21 @@ export const sourceConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['query'], message: 'is required for kind "graphql"' });
     }
     if (source.kind === 'graphql' && !/^https?:\/\//.test(source.location)) {
-      ctx.addIssue({ code: 'custom', path: ['location'], message: 'must be an http(s) URL for kind "graphql"' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['location'],
+        message: 'must be an http(s) URL for kind "graphql"',
+      });
     }
     if (/^https?:/.test(source.location) && !URL.canParse(source.location)) {
       ctx.addIssue({ code: 'custom', path: ['location'], message: 'is not a valid URL' });
     }
     if (source.retry.maxDelayMs < source.retry.initialDelayMs) {
-      ctx.addIssue({ code: 'custom', path: ['retry', 'maxDelayMs'], message: 'must be at least retry.initialDelayMs' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['retry', 'maxDelayMs'],
+        message: 'must be at least retry.initialDelayMs',
+      });
     }
   });
 
@@ -188,7 +230,12 @@ export const configFileSchema = z
     national: z
       .object({
         windowDays: z.number().int().min(1).max(3650).default(NATIONAL_DEFAULTS.windowDays),
-        registeredWindowDays: z.number().int().min(1).max(3650).default(NATIONAL_DEFAULTS.registeredWindowDays),
+        registeredWindowDays: z
+          .number()
+          .int()
+          .min(1)
+          .max(3650)
+          .default(NATIONAL_DEFAULTS.registeredWindowDays),
       })
       .strict()
       .prefault({}),
@@ -200,7 +247,12 @@ export const configFileSchema = z
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
     config.sources.forEach((s, i) => {
-      if (seen.has(s.id)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'id'], message: `duplicate source id "${s.id}"` });
+      if (seen.has(s.id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', i, 'id'],
+          message: `duplicate source id "${s.id}"`,
+        });
       seen.add(s.id);
     });
   });

@@ -45,9 +45,15 @@ export function parseAsAt(raw: string, precisionHint?: Precision): AsAt | null {
     const [y, mo] = [Number(month[1]), Number(month[2])];
     if (mo < 1 || mo > 12) return null;
     if (precisionHint === 'YEAR') return parseAsAt(text.slice(0, 4));
-    return { date: text, precision: 'MONTH', start: `${text}-01`, end: `${text}-${pad(lastDayOfMonth(y, mo))}` };
+    return {
+      date: text,
+      precision: 'MONTH',
+      start: `${text}-01`,
+      end: `${text}-${pad(lastDayOfMonth(y, mo))}`,
+    };
   }
-  if (YEAR_RE.test(text)) return { date: text, precision: 'YEAR', start: `${text}-01-01`, end: `${text}-12-31` };
+  if (YEAR_RE.test(text))
+    return { date: text, precision: 'YEAR', start: `${text}-01-01`, end: `${text}-12-31` };
   return null;
 }
 

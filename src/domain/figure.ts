@@ -16,7 +16,12 @@ export const PRECISIONS = ['DAY', 'MONTH', 'YEAR'] as const;
 export type Precision = (typeof PRECISIONS)[number];
 
 /** Scalar measures a force may report. `UNACCOUNTED` is the headline count and carries a basis. */
-export const MEASURES = ['UNACCOUNTED', 'REGISTERED', 'BREACHES_CAUTIONED_OR_CONVICTED', 'RETURNED_TO_CUSTODY'] as const;
+export const MEASURES = [
+  'UNACCOUNTED',
+  'REGISTERED',
+  'BREACHES_CAUTIONED_OR_CONVICTED',
+  'RETURNED_TO_CUSTODY',
+] as const;
 export type Measure = (typeof MEASURES)[number];
 
 /** Dimensions of breakdowns of the unaccounted-for count (and of returns to custody). */

@@ -29,7 +29,9 @@ export interface Force {
 }
 
 const forceRowSchema = z.object({
-  id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'a lower-case slug such as "dorset" or "avon-and-somerset"'),
+  id: z
+    .string()
+    .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'a lower-case slug such as "dorset" or "avon-and-somerset"'),
   name: z.string().min(1),
   gss_code: z.string().optional().default(''),
   nation: z.string().min(1),
@@ -91,11 +93,18 @@ export class ForceRegistry {
 }
 
 function readCsv(file: string): Record<string, string>[] {
-  return parse(fs.readFileSync(file, 'utf8'), { columns: true, skip_empty_lines: true, trim: true, bom: true });
+  return parse(fs.readFileSync(file, 'utf8'), {
+    columns: true,
+    skip_empty_lines: true,
+    trim: true,
+    bom: true,
+  });
 }
 
 /** Population per force from the bundled `population.csv`: HoC SN00634 where present, else Census 2011. */
-export function loadBundledPopulations(file = path.join(DATA_DIR, 'population.csv')): Map<string, ForcePopulation> {
+export function loadBundledPopulations(
+  file = path.join(DATA_DIR, 'population.csv'),
+): Map<string, ForcePopulation> {
   const out = new Map<string, ForcePopulation>();
   for (const row of readCsv(file)) {
     const id = row.force_id ?? '';
@@ -104,11 +113,16 @@ export function loadBundledPopulations(file = path.join(DATA_DIR, 'population.cs
     if (row.pop_hoc_sn00634 && Number.isFinite(hoc) && hoc > 0) {
       out.set(id, {
         value: hoc,
-        label: 'House of Commons Library SN00634 population (rounded to 100; consistent with ONS mid-2018 estimates)',
+        label:
+          'House of Commons Library SN00634 population (rounded to 100; consistent with ONS mid-2018 estimates)',
         source: row.pop_hoc_source ?? '',
       });
     } else if (row.census_2011_usual_residents && Number.isFinite(census) && census > 0) {
-      out.set(id, { value: census, label: '2011 Census usual residents', source: row.census_2011_source ?? '' });
+      out.set(id, {
+        value: census,
+        label: '2011 Census usual residents',
+        source: row.census_2011_source ?? '',
+      });
     }
   }
   return out;
@@ -118,7 +132,10 @@ export function loadBundledPopulations(file = path.join(DATA_DIR, 'population.cs
  * Reads a forces CSV into forces. Rows whose nation is not one of the four UK nations are
  * non-territorial (British Transport Police) and are skipped.
  */
-export function readForcesCsv(file: string, populations: ReadonlyMap<string, ForcePopulation> = new Map()): Force[] {
+export function readForcesCsv(
+  file: string,
+  populations: ReadonlyMap<string, ForcePopulation> = new Map(),
+): Force[] {
   const forces: Force[] = [];
   readCsv(file).forEach((raw, index) => {
     const parsed = forceRowSchema.safeParse(raw);

@@ -107,8 +107,20 @@ export function entriesFor(
 ): ForceEntry[] {
   return forces.map((force) => {
     const candidates = figuresByForce.get(force.id) ?? [];
-    const head = selectFigure(candidates, 'UNACCOUNTED', options.asAt, options.windowDays, options.priorityOf);
-    const reg = selectFigure(candidates, 'REGISTERED', options.asAt, options.registeredWindowDays, options.priorityOf);
+    const head = selectFigure(
+      candidates,
+      'UNACCOUNTED',
+      options.asAt,
+      options.windowDays,
+      options.priorityOf,
+    );
+    const reg = selectFigure(
+      candidates,
+      'REGISTERED',
+      options.asAt,
+      options.registeredWindowDays,
+      options.priorityOf,
+    );
     const outcome = outcomeOf(head.figure);
     return {
       force,
@@ -141,7 +153,13 @@ function rate(parts: Array<[number, number]>, per: number): Rate | null {
 export function summarise(entries: readonly ForceEntry[], asAt: string, windowDays: number): Summary {
   let unaccounted = 0;
   const basis = new Map<Basis, { value: number; forces: number }>();
-  const counts: Record<Outcome, number> = { REPORTED: 0, WITHHELD: 0, NOT_HELD: 0, UNAVAILABLE: 0, NO_FIGURE: 0 };
+  const counts: Record<Outcome, number> = {
+    REPORTED: 0,
+    WITHHELD: 0,
+    NOT_HELD: 0,
+    UNAVAILABLE: 0,
+    NO_FIGURE: 0,
+  };
   let stale = 0;
   const regParts: Array<[number, number]> = [];
   const popParts: Array<[number, number]> = [];

@@ -38,6 +38,14 @@ export function isPreferred(a: Dated, b: Dated, priorityOf: PriorityOf): boolean
   return a.provenance.sourceId < b.provenance.sourceId;
 }
 
+/** Between two failed sources (undated figures): the more trusted, then the source id, never arrival order. */
+function isPreferredFailure(a: Dated, b: Dated, priorityOf: PriorityOf): boolean {
+  const apr = priorityOf(a.provenance.sourceId);
+  const bpr = priorityOf(b.provenance.sourceId);
+  if (apr !== bpr) return apr > bpr;
+  return a.provenance.sourceId < b.provenance.sourceId;
+}
+
 /**
  * Chooses the figure for `measure` that holds as at `asAt`: the latest one dated at or before it and
  * no more than `windowDays` older. A figure of MONTH or YEAR precision counts from the first day of
@@ -59,7 +67,12 @@ export function selectFigure(
   for (const figure of candidates) {
     if (figure.measure !== measure) continue;
     if (figure.asAt === null) {
-      if (figure.status === 'UNAVAILABLE' && unavailable === null) unavailable = figure;
+      if (
+        figure.status === 'UNAVAILABLE' &&
+        (unavailable === null || isPreferredFailure(figure, unavailable, priorityOf))
+      ) {
+        unavailable = figure;
+      }
       continue;
     }
     if (figure.asAt.start > asAt) continue;

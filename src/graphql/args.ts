@@ -9,7 +9,10 @@ export function resolveAsAt(asAt: string | null | undefined, nowMs: number): str
   const today = todayIso(new Date(nowMs));
   if (asAt === null || asAt === undefined) return today;
   if (asAt > today) {
-    throw new WhereaboutsError('INVALID_DATE', `asAt must not be in the future: got ${asAt}, today is ${today} (UTC); accepted: YYYY-MM-DD up to today`);
+    throw new WhereaboutsError(
+      'INVALID_DATE',
+      `asAt must not be in the future: got ${asAt}, today is ${today} (UTC); accepted: YYYY-MM-DD up to today`,
+    );
   }
   return asAt;
 }
@@ -18,13 +21,20 @@ export function resolveAsAt(asAt: string | null | undefined, nowMs: number): str
 export function resolveWindow(windowDays: number | null | undefined, fallback: number): number {
   if (windowDays === null || windowDays === undefined) return fallback;
   if (!Number.isInteger(windowDays) || windowDays < 1 || windowDays > MAX_WINDOW_DAYS) {
-    throw new WhereaboutsError('BAD_USER_INPUT', `windowDays must be a whole number from 1 to ${MAX_WINDOW_DAYS}; got ${windowDays}`);
+    throw new WhereaboutsError(
+      'BAD_USER_INPUT',
+      `windowDays must be a whole number from 1 to ${MAX_WINDOW_DAYS}; got ${windowDays}`,
+    );
   }
   return windowDays;
 }
 
 /** A date range for history: both days real, `from` not after `to`, `to` not in the future. */
-export function resolveRange(from: string | null | undefined, to: string | null | undefined, nowMs: number): [string, string] {
+export function resolveRange(
+  from: string | null | undefined,
+  to: string | null | undefined,
+  nowMs: number,
+): [string, string] {
   const end = resolveAsAt(to, nowMs);
   const start = from ?? '1900-01-01';
   if (daysBetween(start, end) < 0) {

@@ -37,12 +37,17 @@ registerEnumType(BasisEnum, {
     MISSING_OR_WANTED: { description: 'One combined figure for missing or wanted.' },
   },
 });
-registerEnumType(PrecisionEnum, { name: 'Precision', description: 'How precisely a source dates its figure.' });
+registerEnumType(PrecisionEnum, {
+  name: 'Precision',
+  description: 'How precisely a source dates its figure.',
+});
 registerEnumType(MeasureEnum, {
   name: 'Measure',
   description: 'A scalar measure a force may report.',
   valuesConfig: {
-    UNACCOUNTED: { description: 'Registered sex offenders whose whereabouts are unknown or who are wanted (see basis).' },
+    UNACCOUNTED: {
+      description: 'Registered sex offenders whose whereabouts are unknown or who are wanted (see basis).',
+    },
     REGISTERED: { description: 'Registered sex offenders in the force area.' },
     BREACHES_CAUTIONED_OR_CONVICTED: { description: 'Notification breaches cautioned or convicted.' },
     RETURNED_TO_CUSTODY: { description: 'Offenders returned to custody.' },
@@ -67,5 +72,6 @@ registerEnumType(FreshnessEnum, {
 registerEnumType(BreakerStateEnum, { name: 'BreakerState', description: "A source's circuit breaker." });
 registerEnumType(SourceStateEnum, {
   name: 'SourceState',
-  description: 'OK (fresh), STALE (served past its TTL), ERROR (nothing usable), NOT_LOADED (not fetched yet).',
+  description:
+    'OK (fresh), STALE (served past its TTL), ERROR (nothing usable), NOT_LOADED (not fetched yet).',
 });

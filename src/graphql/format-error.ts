@@ -4,7 +4,22 @@ import { GraphQLError } from 'graphql';
 import { ERROR_CODES } from '../errors';
 
 /** Codes whose messages are written for clients and may be shown as they are. */
-const PUBLIC_CODES: ReadonlySet<string> = new Set([...Object.keys(ERROR_CODES), 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED']);
+const PUBLIC_CODES: ReadonlySet<string> = new Set([
+  ...Object.keys(ERROR_CODES),
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+/** The code of the innermost GraphQLError in an `originalError` chain, if any. */
+function innermostCode(error: unknown): string | undefined {
+  let found: string | undefined;
+  let current: unknown = error;
+  for (let depth = 0; current instanceof GraphQLError && depth < 5; depth += 1) {
+    if (typeof current.extensions?.code === 'string') found = current.extensions.code;
+    current = current.originalError;
+  }
+  return found;
+}
 
 /** Logs what was masked; never throws. */
 export type MaskedErrorLogger = (error: unknown) => void;
@@ -20,17 +35,25 @@ export function createFormatError(log: MaskedErrorLogger = () => undefined) {
       const original = unwrapResolverError(error);
       const code = String(formatted.extensions?.code ?? '');
       // A scalar's own code (INVALID_DATE) arrives wrapped in Apollo's validation or input code.
-      const ownCode =
-        original instanceof GraphQLError && typeof original.extensions?.code === 'string' ? original.extensions.code : undefined;
+      const ownCode = innermostCode(original);
       const finalCode = ownCode && PUBLIC_CODES.has(ownCode) ? ownCode : code;
       if (PUBLIC_CODES.has(finalCode) && finalCode !== 'INTERNAL_SERVER_ERROR') {
         const extensions: Record<string, unknown> = { code: finalCode };
         const unknownIds = formatted.extensions?.unknownIds;
         if (Array.isArray(unknownIds)) extensions.unknownIds = unknownIds;
-        return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
+        return {
+          message: formatted.message,
+          locations: formatted.locations,
+          path: formatted.path,
+          extensions,
+        };
       }
       log(original);
-      return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+      return {
+        message: 'Internal server error',
+        path: formatted.path,
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      };
     } catch {
       return { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
     }

@@ -39,7 +39,12 @@ function rateView(rate: Rate | null) {
 }
 
 /** A summary as the API shows it (national, a region or a nation). */
-export function summaryView(summary: Summary, ctx: ViewContext, publishedTotals: readonly PublishedTotal[], name: string) {
+export function summaryView(
+  summary: Summary,
+  ctx: ViewContext,
+  publishedTotals: readonly PublishedTotal[],
+  name: string,
+) {
   return {
     name,
     asAt: summary.asAt,
@@ -52,7 +57,10 @@ export function summaryView(summary: Summary, ctx: ViewContext, publishedTotals:
     },
     forces: summary.entries.map((e) => entryView(e, ctx)),
     publishedTotals,
-    rates: { per1000Registered: rateView(summary.per1000Registered), per100kPopulation: rateView(summary.per100kPopulation) },
+    rates: {
+      per1000Registered: rateView(summary.per1000Registered),
+      per100kPopulation: rateView(summary.per100kPopulation),
+    },
   };
 }
 

@@ -3,8 +3,17 @@ import type { ErrorCode } from '../errors';
 import { httpStatusOf } from '../errors';
 
 /** Sends a plain-HTTP error in the GraphQL response shape, so every client parses one format. */
-export function sendError(res: Response, code: ErrorCode, message: string, headers: Record<string, string> = {}): void {
-  res.status(httpStatusOf(code)).set(headers).type('application/json').send(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+export function sendError(
+  res: Response,
+  code: ErrorCode,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  res
+    .status(httpStatusOf(code))
+    .set(headers)
+    .type('application/json')
+    .send(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 }
 
 /** 404 for anything no route claims. */
@@ -24,14 +33,19 @@ export function createErrorHandler(log: (error: unknown) => void): ErrorRequestH
       case 'entity.parse.failed':
         return sendError(res, 'MALFORMED_JSON', 'the request body is not valid JSON');
       case 'entity.too.large':
-        return sendError(res, 'PAYLOAD_TOO_LARGE', `the request body is larger than the limit of ${e.limit ?? 'the configured'} bytes`);
+        return sendError(
+          res,
+          'PAYLOAD_TOO_LARGE',
+          `the request body is larger than the limit of ${e.limit ?? 'the configured'} bytes`,
+        );
       case 'encoding.unsupported':
       case 'charset.unsupported':
         return sendError(res, 'UNSUPPORTED_MEDIA_TYPE', 'the request body must be UTF-8 JSON');
       case 'request.aborted':
         return sendError(res, 'BAD_REQUEST', 'the request was aborted');
       default:
-        if (e.status && e.status >= 400 && e.status < 500) return sendError(res, 'BAD_REQUEST', 'the request could not be read');
+        if (e.status && e.status >= 400 && e.status < 500)
+          return sendError(res, 'BAD_REQUEST', 'the request could not be read');
         log(error);
         return sendError(res, 'INTERNAL_SERVER_ERROR', 'Internal server error');
     }

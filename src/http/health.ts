@@ -14,7 +14,9 @@ export function healthRouter(readiness: Readiness): Router {
   });
   router.get('/readyz', (_req, res) => {
     const state = readiness.ready();
-    res.status(state.ready ? 200 : 503).json({ status: state.ready ? 'ready' : 'not-ready', reasons: state.reasons });
+    res
+      .status(state.ready ? 200 : 503)
+      .json({ status: state.ready ? 'ready' : 'not-ready', reasons: state.reasons });
   });
   return router;
 }

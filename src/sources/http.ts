@@ -57,7 +57,10 @@ async function readBounded(res: Response, signal: AbortSignal): Promise<string> 
     size += value.byteLength;
     if (size > MAX_UPSTREAM_BYTES) {
       await reader.cancel().catch(() => undefined);
-      throw new SourceError('UPSTREAM_INVALID_PAYLOAD', `the payload is larger than ${MAX_UPSTREAM_BYTES} bytes`);
+      throw new SourceError(
+        'UPSTREAM_INVALID_PAYLOAD',
+        `the payload is larger than ${MAX_UPSTREAM_BYTES} bytes`,
+      );
     }
     chunks.push(value);
   }
@@ -90,11 +93,22 @@ export async function httpRequest(ctx: FetchContext, req: HttpRequest): Promise<
   if (res.status === 429) {
     await res.body?.cancel().catch(() => undefined);
     const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
-    throw new SourceError('UPSTREAM_RATE_LIMITED', 'the source asked us to slow down (HTTP 429)', req.url, retryAfterMs);
+    throw new SourceError(
+      'UPSTREAM_RATE_LIMITED',
+      'the source asked us to slow down (HTTP 429)',
+      req.url,
+      retryAfterMs,
+    );
   }
   if (res.status < 200 || res.status >= 300) {
     await res.body?.cancel().catch(() => undefined);
-    throw new SourceError('UPSTREAM_HTTP_ERROR', `the source answered HTTP ${res.status}`, `${req.url}`, undefined, res.status);
+    throw new SourceError(
+      'UPSTREAM_HTTP_ERROR',
+      `the source answered HTTP ${res.status}`,
+      `${req.url}`,
+      undefined,
+      res.status,
+    );
   }
   const body = await readBounded(res, ctx.signal);
   return { status: res.status, contentType: res.headers.get('content-type') ?? '', body };

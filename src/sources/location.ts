@@ -30,6 +30,10 @@ export async function readLocationText(ctx: FetchContext, accept: string): Promi
     return await fs.readFile(file, { encoding: 'utf8', signal: ctx.signal });
   } catch (error) {
     if (ctx.signal.aborted) throw new SourceError('UPSTREAM_TIMEOUT', 'the source did not answer in time');
-    throw new SourceError('UPSTREAM_UNREACHABLE', "the source's file could not be read", `${file}: ${(error as Error).message}`);
+    throw new SourceError(
+      'UPSTREAM_UNREACHABLE',
+      "the source's file could not be read",
+      `${file}: ${(error as Error).message}`,
+    );
   }
 }

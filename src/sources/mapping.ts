@@ -19,7 +19,11 @@ export function pickPath(value: unknown, path: string): unknown {
  * configured, else the mapped source field. Fields not in the mapping are never read, so anything else a
  * row carries (a name, an address) is dropped here, at the boundary.
  */
-export function mapRow(row: unknown, config: SourceConfig, fields: readonly string[]): Record<string, unknown> {
+export function mapRow(
+  row: unknown,
+  config: SourceConfig,
+  fields: readonly string[],
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const field of fields) {
     if (field in config.constants) out[field] = config.constants[field];

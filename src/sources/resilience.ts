@@ -108,7 +108,10 @@ export function createSourcePolicy(config: SourceConfig): SourcePolicy {
 function toSourceError(error: unknown, config: SourceConfig): SourceError {
   if (error instanceof SourceError) return error;
   if (error instanceof BrokenCircuitError) {
-    return new SourceError('CIRCUIT_OPEN', 'the source failed repeatedly; calls are paused until a probe succeeds');
+    return new SourceError(
+      'CIRCUIT_OPEN',
+      'the source failed repeatedly; calls are paused until a probe succeeds',
+    );
   }
   if (error instanceof TaskCancelledError) {
     return new SourceError('UPSTREAM_TIMEOUT', `the source did not answer within ${config.timeoutMs} ms`);

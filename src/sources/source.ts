@@ -44,7 +44,10 @@ export function createSource(config: SourceConfig, deps: SourceDeps): Source {
   const reduce = SHAPES[config.shape];
   const policy = createSourcePolicy(config);
   const now = deps.now ?? (() => new Date());
-  const forceIds = config.forces === '*' ? deps.registry.all.map((f) => f.id) : config.forces.filter((id) => deps.registry.has(id));
+  const forceIds =
+    config.forces === '*'
+      ? deps.registry.all.map((f) => f.id)
+      : config.forces.filter((id) => deps.registry.has(id));
   const allowedForces = new Set(forceIds);
   let health: SourceHealth = {
     lastAttemptAt: null,
@@ -65,7 +68,13 @@ export function createSource(config: SourceConfig, deps: SourceDeps): Source {
       const t0 = performance.now();
       try {
         const report = await policy.execute(async (signal, remainingMs) => {
-          const raw = await adapter.fetchRows({ config, signal, baseDir: deps.baseDir, env: deps.env, remainingMs });
+          const raw = await adapter.fetchRows({
+            config,
+            signal,
+            baseDir: deps.baseDir,
+            env: deps.env,
+            remainingMs,
+          });
           return reduce(raw.rows, {
             config,
             numbers: raw.numbers,
@@ -83,7 +92,10 @@ export function createSource(config: SourceConfig, deps: SourceDeps): Source {
         };
         return report;
       } catch (error) {
-        const failure = error instanceof SourceError ? error : new SourceError('UPSTREAM_UNREACHABLE', 'the source failed unexpectedly');
+        const failure =
+          error instanceof SourceError
+            ? error
+            : new SourceError('UPSTREAM_UNREACHABLE', 'the source failed unexpectedly');
         health = {
           ...health,
           lastAttemptAt: started.toISOString(),

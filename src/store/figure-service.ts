@@ -45,7 +45,10 @@ export class FigureService {
       }),
     );
     this.sourcesById = new Map(this.sources.map((s) => [s.config.id, s]));
-    this.reader = new SourceReader(this.sourcesById, { store: options.store ?? new MemoryFigureStore(), now: this.now });
+    this.reader = new SourceReader(this.sourcesById, {
+      store: options.store ?? new MemoryFigureStore(),
+      now: this.now,
+    });
   }
 
   /** Source priority for tie-breaking between figures dated the same. */

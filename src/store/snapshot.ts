@@ -40,7 +40,11 @@ function push<T>(map: Map<string, T[]>, key: string, value: T): void {
  * Joins the reads of all sources into one snapshot. A failed source becomes an `UNAVAILABLE` figure,
  * with its reason, for every force and measure it covers: a failing force is data, not an exception.
  */
-export function buildSnapshot(sources: readonly Source[], reads: readonly SourceRead[], nowIso: string): Snapshot {
+export function buildSnapshot(
+  sources: readonly Source[],
+  reads: readonly SourceRead[],
+  nowIso: string,
+): Snapshot {
   const figuresByForce = new Map<string, Figure[]>();
   const breakdownsByForce = new Map<string, Breakdown[]>();
   const publishedTotals: PublishedTotal[] = [];

@@ -77,7 +77,8 @@ export class SourceReader {
 
   private async readWith(sourceId: string, stored: StoredReport | undefined): Promise<SourceRead> {
     const source = this.sources.get(sourceId);
-    if (!source) return { ok: false, sourceId, error: { code: 'SOURCE_NOT_LOADED', message: 'no such source' } };
+    if (!source)
+      return { ok: false, sourceId, error: { code: 'SOURCE_NOT_LOADED', message: 'no such source' } };
     const ttlMs = source.config.ttlSeconds * 1000;
     const staleForMs = source.config.staleForSeconds * 1000;
     if (stored) {
@@ -108,7 +109,10 @@ export class SourceReader {
   }
 
   private failed(sourceId: string, error: unknown): SourceRead {
-    const e = error instanceof SourceError ? error : new SourceError('UPSTREAM_UNREACHABLE', 'the source failed unexpectedly');
+    const e =
+      error instanceof SourceError
+        ? error
+        : new SourceError('UPSTREAM_UNREACHABLE', 'the source failed unexpectedly');
     return { ok: false, sourceId, error: { code: e.code, message: e.publicMessage } };
   }
 

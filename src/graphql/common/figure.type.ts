@@ -1,8 +1,17 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import { DateScalar, DateTimeScalar } from '../scalars';
-import { BasisEnum, DimensionEnum, FigureStatusEnum, FreshnessEnum, MeasureEnum, PrecisionEnum } from '../enums';
+import {
+  BasisEnum,
+  DimensionEnum,
+  FigureStatusEnum,
+  FreshnessEnum,
+  MeasureEnum,
+  PrecisionEnum,
+} from '../enums';
 
-@ObjectType({ description: 'A date as the source gave it, with its precision and the days it covers.' })
+@ObjectType('AsAt', {
+  description: 'A date as the source gave it, with its precision and the days it covers.',
+})
 export class AsAtType {
   @Field({ description: 'As written by the source: YYYY-MM-DD, YYYY-MM or YYYY.' })
   date!: string;
@@ -17,7 +26,7 @@ export class AsAtType {
   end!: string;
 }
 
-@ObjectType({ description: 'Where a figure came from.' })
+@ObjectType('Provenance', { description: 'Where a figure came from.' })
 export class ProvenanceType {
   @Field({ description: 'The configured source that served it.' })
   sourceId!: string;
@@ -35,7 +44,9 @@ export class ProvenanceType {
   simulated!: boolean;
 }
 
-@ObjectType({ description: 'Why something is unavailable: a stable code and a message safe to show.' })
+@ObjectType('Reason', {
+  description: 'Why something is unavailable: a stable code and a message safe to show.',
+})
 export class ReasonType {
   @Field({ description: 'A code from the errors registry (UPSTREAM_TIMEOUT, CIRCUIT_OPEN, ...).' })
   code!: string;
@@ -44,7 +55,7 @@ export class ReasonType {
   message!: string;
 }
 
-@ObjectType({ description: 'One measure for one force from one source, never a bare number.' })
+@ObjectType('Figure', { description: 'One measure for one force from one source, never a bare number.' })
 export class FigureType {
   @Field()
   forceId!: string;
@@ -52,13 +63,19 @@ export class FigureType {
   @Field(() => MeasureEnum)
   measure!: string;
 
-  @Field(() => Int, { nullable: true, description: 'Null unless status is REPORTED. Zero is a reported value.' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Null unless status is REPORTED. Zero is a reported value.',
+  })
   value!: number | null;
 
   @Field(() => FigureStatusEnum)
   status!: string;
 
-  @Field(() => BasisEnum, { nullable: true, description: 'What the headline count counts (UNACCOUNTED only).' })
+  @Field(() => BasisEnum, {
+    nullable: true,
+    description: 'What the headline count counts (UNACCOUNTED only).',
+  })
   basis!: string | null;
 
   @Field(() => AsAtType, { nullable: true, description: 'Null only for UNAVAILABLE figures.' })
@@ -77,9 +94,11 @@ export class FigureType {
   ageSeconds!: number;
 }
 
-@ObjectType()
+@ObjectType('BreakdownCell')
 export class BreakdownCellType {
-  @Field({ description: 'The category: a year, an offence category, a MAPPA level (1-3), a number of years.' })
+  @Field({
+    description: 'The category: a year, an offence category, a MAPPA level (1-3), a number of years.',
+  })
   category!: string;
 
   @Field(() => Int, { nullable: true })
@@ -89,7 +108,7 @@ export class BreakdownCellType {
   status!: string;
 }
 
-@ObjectType({ description: 'A breakdown of a count for one force as at one date.' })
+@ObjectType('Breakdown', { description: 'A breakdown of a count for one force as at one date.' })
 export class BreakdownType {
   @Field(() => DimensionEnum)
   dimension!: string;
@@ -110,7 +129,7 @@ export class BreakdownType {
   cells!: BreakdownCellType[];
 }
 
-@ObjectType({ description: 'A population figure for a force area, with its source.' })
+@ObjectType('Population', { description: 'A population figure for a force area, with its source.' })
 export class PopulationType {
   @Field(() => Int)
   value!: number;
@@ -122,7 +141,9 @@ export class PopulationType {
   source!: string;
 }
 
-@ObjectType({ description: 'A rate with the parts it was computed from, over the forces where both parts are known.' })
+@ObjectType('Rate', {
+  description: 'A rate with the parts it was computed from, over the forces where both parts are known.',
+})
 export class RateType {
   @Field(() => Float)
   value!: number;

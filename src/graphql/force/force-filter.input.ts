@@ -1,6 +1,6 @@
 import { Field, ID, InputType } from 'type-graphql';
 
-@InputType({ description: 'Narrows a list of forces. Conditions combine with AND.' })
+@InputType('ForceFilter', { description: 'Narrows a list of forces. Conditions combine with AND.' })
 export class ForceFilterInput {
   @Field(() => [ID], { nullable: true, description: 'Only these ids; an unknown id is an error naming it.' })
   ids?: string[] | null;

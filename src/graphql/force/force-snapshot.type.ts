@@ -3,7 +3,7 @@ import { BreakdownType, FigureType } from '../common/figure.type';
 import { DimensionEnum, OutcomeEnum } from '../enums';
 import { DateScalar } from '../scalars';
 
-@ObjectType({ description: "A force's rates, where both parts are known." })
+@ObjectType('ForceRates', { description: "A force's rates, where both parts are known." })
 export class ForceRatesType {
   @Field(() => Float, { nullable: true, description: 'Unaccounted per 1,000 registered sex offenders.' })
   per1000Registered!: number | null;
@@ -12,7 +12,9 @@ export class ForceRatesType {
   per100kPopulation!: number | null;
 }
 
-@ObjectType({ description: "A force's latest figures as at a date: each measure chosen on its own." })
+@ObjectType('ForceSnapshot', {
+  description: "A force's latest figures as at a date: each measure chosen on its own.",
+})
 export class ForceSnapshotType {
   @Field(() => DateScalar)
   asAt!: string;

@@ -28,13 +28,20 @@ export class ForceResolver {
     let forces = registry.all;
     if (filter?.ids) {
       if (filter.ids.length > MAX_FILTER_IDS) {
-        throw new WhereaboutsError('BAD_USER_INPUT', `filter.ids may name at most ${MAX_FILTER_IDS} forces; got ${filter.ids.length}`);
+        throw new WhereaboutsError(
+          'BAD_USER_INPUT',
+          `filter.ids may name at most ${MAX_FILTER_IDS} forces; got ${filter.ids.length}`,
+        );
       }
       const unknown = registry.unknownIds(filter.ids);
       if (unknown.length) {
-        throw new WhereaboutsError('UNKNOWN_FORCE', `unknown force id(s): ${unknown.slice(0, 20).join(', ')}; see the forces query for valid ids`, {
-          unknownIds: unknown.slice(0, 20),
-        });
+        throw new WhereaboutsError(
+          'UNKNOWN_FORCE',
+          `unknown force id(s): ${unknown.slice(0, 20).join(', ')}; see the forces query for valid ids`,
+          {
+            unknownIds: unknown.slice(0, 20),
+          },
+        );
       }
       const wanted = new Set(filter.ids);
       forces = forces.filter((f) => wanted.has(f.id));
@@ -55,17 +62,25 @@ export class ForceResolver {
     return [...forces];
   }
 
-  @Query(() => ForceType, { nullable: true, description: 'One force by id; null when there is no such force.' })
+  @Query(() => ForceType, {
+    nullable: true,
+    description: 'One force by id; null when there is no such force.',
+  })
   force(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext): Force | null {
     return ctx.service.registry.get(id) ?? null;
   }
 
-  @FieldResolver(() => ForceSnapshotType, { description: "The force's latest figures as at a date (default today)." })
+  @FieldResolver(() => ForceSnapshotType, {
+    description: "The force's latest figures as at a date (default today).",
+  })
   async latest(
     @Root() force: Force,
     @Arg('asAt', () => DateScalar, { nullable: true }) asAtArg: string | null,
     @Arg('windowDays', () => Int, { nullable: true }) windowArg: number | null,
-    @Arg('dimension', () => DimensionEnum, { nullable: true, description: 'Only breakdowns by this dimension.' })
+    @Arg('dimension', () => DimensionEnum, {
+      nullable: true,
+      description: 'Only breakdowns by this dimension.',
+    })
     dimension: string | null,
     @Ctx() ctx: RequestContext,
   ) {
@@ -103,12 +118,15 @@ export class ForceResolver {
       ),
       rates: {
         per1000Registered: head !== null && registered ? (head / registered) * 1000 : null,
-        per100kPopulation: head !== null && force.population ? (head / force.population.value) * 100_000 : null,
+        per100kPopulation:
+          head !== null && force.population ? (head / force.population.value) * 100_000 : null,
       },
     };
   }
 
-  @FieldResolver(() => [FigureType], { description: 'Every dated figure for a measure between two days, oldest first, from every source.' })
+  @FieldResolver(() => [FigureType], {
+    description: 'Every dated figure for a measure between two days, oldest first, from every source.',
+  })
   async history(
     @Root() force: Force,
     @Arg('from', () => DateScalar, { nullable: true }) from: string | null,
@@ -118,7 +136,13 @@ export class ForceResolver {
   ) {
     const [start, end] = resolveRange(from, to, ctx.nowMs);
     const snapshot = await ctx.loaders.snapshot();
-    const figures = figuresBetween(snapshot.figuresByForce.get(force.id) ?? [], measure as never, start, end, ctx.service.priorityOf);
+    const figures = figuresBetween(
+      snapshot.figuresByForce.get(force.id) ?? [],
+      measure as never,
+      start,
+      end,
+      ctx.service.priorityOf,
+    );
     return figures.map((f) => figureView(f, { snapshot, nowMs: ctx.nowMs }));
   }
 }

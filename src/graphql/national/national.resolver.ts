@@ -44,8 +44,15 @@ export class NationalResolver {
     @Ctx() ctx: RequestContext,
   ) {
     const { asAt, windowDays, snapshot, entries } = await entriesAsAt(ctx, asAtArg, windowArg);
-    const published = comparablePublishedTotals(snapshot.publishedTotals, asAt, windowDays).map(publishedTotalView);
-    return summaryView(summarise(entries, asAt, windowDays), { snapshot, nowMs: ctx.nowMs }, published, UNITED_KINGDOM);
+    const published = comparablePublishedTotals(snapshot.publishedTotals, asAt, windowDays).map(
+      publishedTotalView,
+    );
+    return summaryView(
+      summarise(entries, asAt, windowDays),
+      { snapshot, nowMs: ctx.nowMs },
+      published,
+      UNITED_KINGDOM,
+    );
   }
 
   @Query(() => [SummaryType], { description: 'The total per region, each with its coverage.' })

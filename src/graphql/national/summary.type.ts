@@ -5,7 +5,7 @@ import { BasisEnum, OutcomeEnum } from '../enums';
 import { PublishedTotalType } from '../published/published-total.type';
 import { DateScalar } from '../scalars';
 
-@ObjectType({ description: 'The sum of one basis.' })
+@ObjectType('BasisTotal', { description: 'The sum of one basis.' })
 export class BasisTotalType {
   @Field(() => BasisEnum)
   basis!: string;
@@ -17,7 +17,7 @@ export class BasisTotalType {
   forces!: number;
 }
 
-@ObjectType({ description: 'A sum of REPORTED figures. Never read it without its coverage.' })
+@ObjectType('Total', { description: 'A sum of REPORTED figures. Never read it without its coverage.' })
 export class TotalType {
   @Field(() => Int, { description: 'Sum over the reporting forces, across bases.' })
   value!: number;
@@ -26,7 +26,7 @@ export class TotalType {
   byBasis!: BasisTotalType[];
 }
 
-@ObjectType({ description: "A force's part in a total." })
+@ObjectType('ForceEntry', { description: "A force's part in a total." })
 export class ForceEntryType {
   @Field(() => ForceType)
   force!: ForceType;
@@ -50,7 +50,10 @@ export class ForceEntryType {
   reason!: ReasonType | null;
 }
 
-@ObjectType({ description: 'Which forces a total covers. reporting + withheld + notHeld + unavailable + withoutFigure = forces.' })
+@ObjectType('Coverage', {
+  description:
+    'Which forces a total covers. reporting + withheld + notHeld + unavailable + withoutFigure = forces.',
+})
 export class CoverageType {
   @Field(() => Int, { description: 'Forces in the registry (in this area).' })
   forces!: number;
@@ -83,16 +86,24 @@ export class CoverageType {
   reportingForces!: ForceType[];
 }
 
-@ObjectType()
+@ObjectType('SummaryRates')
 export class SummaryRatesType {
-  @Field(() => RateType, { nullable: true, description: 'Unaccounted per 1,000 registered, where both are known.' })
+  @Field(() => RateType, {
+    nullable: true,
+    description: 'Unaccounted per 1,000 registered, where both are known.',
+  })
   per1000Registered!: RateType | null;
 
-  @Field(() => RateType, { nullable: true, description: 'Unaccounted per 100,000 population, where both are known.' })
+  @Field(() => RateType, {
+    nullable: true,
+    description: 'Unaccounted per 100,000 population, where both are known.',
+  })
   per100kPopulation!: RateType | null;
 }
 
-@ObjectType({ description: 'A total as at a date over an area (the UK, a region, a nation), always with its coverage.' })
+@ObjectType('Summary', {
+  description: 'A total as at a date over an area (the UK, a region, a nation), always with its coverage.',
+})
 export class SummaryType {
   @Field({ description: '"United Kingdom", a region or a nation.' })
   name!: string;

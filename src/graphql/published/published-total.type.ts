@@ -1,7 +1,9 @@
 import { Field, Int, ObjectType } from 'type-graphql';
 import { AsAtType, ProvenanceType } from '../common/figure.type';
 
-@ObjectType({ description: 'A national figure an investigation published. Shown beside our sums, never in them.' })
+@ObjectType('PublishedTotal', {
+  description: 'A national figure an investigation published. Shown beside our sums, never in them.',
+})
 export class PublishedTotalType {
   @Field({ description: 'What it covers, as published: UK, Great Britain, England and Wales (PNC).' })
   scope!: string;

@@ -9,7 +9,8 @@ export class PublishedResolver {
     description: 'Every national total the configured sources publish, newest first (undated last).',
   })
   async publishedTotals(
-    @Arg('scope', () => String, { nullable: true, description: 'Only totals of this scope, e.g. "UK".' }) scope: string | null,
+    @Arg('scope', () => String, { nullable: true, description: 'Only totals of this scope, e.g. "UK".' })
+    scope: string | null,
     @Ctx() ctx: RequestContext,
   ) {
     const snapshot = await ctx.loaders.snapshot();

@@ -3,7 +3,9 @@ import { ReasonType } from '../common/figure.type';
 import { BreakerStateEnum, FreshnessEnum, SourceStateEnum } from '../enums';
 import { DateTimeScalar } from '../scalars';
 
-@ObjectType({ description: "A configured source's status. Never shows its internal address." })
+@ObjectType('SourceStatus', {
+  description: "A configured source's status. Never shows its internal address.",
+})
 export class SourceStatusType {
   @Field()
   id!: string;

@@ -4,7 +4,9 @@ import { SourceStatusType } from './source-status.type';
 
 @Resolver()
 export class SourcesResolver {
-  @Query(() => [SourceStatusType], { description: 'The status of each configured source, reading each once.' })
+  @Query(() => [SourceStatusType], {
+    description: 'The status of each configured source, reading each once.',
+  })
   async sources(@Ctx() ctx: RequestContext) {
     const snapshot = await ctx.loaders.snapshot();
     return ctx.service.sources.map((source, i) => {
@@ -20,7 +22,13 @@ export class SourcesResolver {
         url: c.url,
         simulated: c.simulated,
         forces: [...source.forceIds],
-        state: read.ok ? read.freshness === 'STALE' ? 'STALE' : 'OK' : read.error.code === 'SOURCE_NOT_LOADED' ? 'NOT_LOADED' : 'ERROR',
+        state: read.ok
+          ? read.freshness === 'STALE'
+            ? 'STALE'
+            : 'OK'
+          : read.error.code === 'SOURCE_NOT_LOADED'
+            ? 'NOT_LOADED'
+            : 'ERROR',
         freshness: read.ok ? read.freshness : null,
         retrievedAt: read.ok ? new Date(read.retrievedAt).toISOString() : null,
         ageSeconds: read.ok ? Math.max(0, Math.floor((ctx.nowMs - read.retrievedAt) / 1000)) : null,
@@ -29,7 +37,9 @@ export class SourcesResolver {
         latencyMs: health.lastLatencyMs,
         error: read.ok ? (failing ? health.lastError : null) : read.error,
         breaker: source.breakerState(),
-        items: read.ok ? read.report.figures.length + read.report.breakdowns.length + read.report.publishedTotals.length : 0,
+        items: read.ok
+          ? read.report.figures.length + read.report.breakdowns.length + read.report.publishedTotals.length
+          : 0,
         ttlSeconds: c.ttlSeconds,
         staleForSeconds: c.staleForSeconds,
       };

@@ -5,10 +5,17 @@ import { readLocationText } from '../location';
 
 /** Parses CSV text with a header row into objects; empty cells become absent. */
 export function parseCsvRows(text: string): Record<string, string>[] {
-  if (/^\s*</.test(text)) throw new SourceError('UPSTREAM_INVALID_PAYLOAD', 'the payload is an HTML page, not CSV');
+  if (/^\s*</.test(text))
+    throw new SourceError('UPSTREAM_INVALID_PAYLOAD', 'the payload is an HTML page, not CSV');
   let rows: Record<string, string>[];
   try {
-    rows = parse(text, { columns: true, skip_empty_lines: true, trim: true, bom: true, relax_column_count: false });
+    rows = parse(text, {
+      columns: true,
+      skip_empty_lines: true,
+      trim: true,
+      bom: true,
+      relax_column_count: false,
+    });
   } catch (error) {
     const code = (error as { code?: string }).code ?? 'CSV_ERROR';
     const line = (error as { lines?: number }).lines;

@@ -22,7 +22,10 @@ export const graphqlAdapter: SourceAdapter = {
     }
     const { data, errors } = payload as { data?: unknown; errors?: unknown };
     if ((data === null || data === undefined) && Array.isArray(errors)) {
-      throw new SourceError('UPSTREAM_INVALID_PAYLOAD', `the GraphQL endpoint returned ${errors.length} error(s) and no data`);
+      throw new SourceError(
+        'UPSTREAM_INVALID_PAYLOAD',
+        `the GraphQL endpoint returned ${errors.length} error(s) and no data`,
+      );
     }
     if (typeof data !== 'object' || data === null) {
       throw new SourceError('UPSTREAM_INVALID_PAYLOAD', 'the GraphQL response has no data');

@@ -5,11 +5,15 @@ import { pickPath } from '../mapping';
 
 /** Parses a JSON payload, naming HTML pages and truncated bodies as such. */
 export function parseJsonPayload(text: string): unknown {
-  if (/^\s*</.test(text)) throw new SourceError('UPSTREAM_INVALID_PAYLOAD', 'the payload is an HTML page, not JSON');
+  if (/^\s*</.test(text))
+    throw new SourceError('UPSTREAM_INVALID_PAYLOAD', 'the payload is an HTML page, not JSON');
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new SourceError('UPSTREAM_INVALID_PAYLOAD', 'the payload is not valid JSON (truncated or malformed)');
+    throw new SourceError(
+      'UPSTREAM_INVALID_PAYLOAD',
+      'the payload is not valid JSON (truncated or malformed)',
+    );
   }
 }
 

@@ -41,7 +41,12 @@ function rowSchema(ctx: ShapeContext) {
       precision: precisionSchema.optional(),
       dimension: z
         .string()
-        .transform((s) => s.trim().toUpperCase().replace(/[\s-]+/g, '_'))
+        .transform((s) =>
+          s
+            .trim()
+            .toUpperCase()
+            .replace(/[\s-]+/g, '_'),
+        )
         .refine((d) => d in DIMENSION_NAMES, {
           message: `must be one of ${Object.keys(DIMENSION_NAMES).join(', ')} (any case)`,
         }),
@@ -63,10 +68,18 @@ function rowSchema(ctx: ShapeContext) {
     .superRefine((row, issue) => {
       const status = row.status ?? 'REPORTED';
       if (status === 'REPORTED' && row.value === undefined) {
-        issue.addIssue({ code: 'custom', path: ['value'], message: 'is required when the status is REPORTED' });
+        issue.addIssue({
+          code: 'custom',
+          path: ['value'],
+          message: 'is required when the status is REPORTED',
+        });
       }
       if (status !== 'REPORTED' && row.value !== undefined) {
-        issue.addIssue({ code: 'custom', path: ['value'], message: `must be empty when the status is ${status}` });
+        issue.addIssue({
+          code: 'custom',
+          path: ['value'],
+          message: `must be empty when the status is ${status}`,
+        });
       }
     });
 }
@@ -78,7 +91,10 @@ function rowSchema(ctx: ShapeContext) {
 export function breakdownsToReport(rows: readonly unknown[], ctx: ShapeContext): SourceReport {
   const valid = validateRows(rows, ctx, SHAPE_FIELDS.breakdowns, rowSchema(ctx), ctx.config.skipRowsMissing);
   const figures: Figure[] = [];
-  const groups = new Map<string, { head: (typeof valid)[number]; dimension: Dimension; cells: BreakdownCell[] }>();
+  const groups = new Map<
+    string,
+    { head: (typeof valid)[number]; dimension: Dimension; cells: BreakdownCell[] }
+  >();
   for (const row of valid) {
     const target = DIMENSION_NAMES[row.dimension]!;
     const status = row.status ?? 'REPORTED';
@@ -109,11 +125,15 @@ export function breakdownsToReport(rows: readonly unknown[], ctx: ShapeContext):
       complete: head.complete ?? false,
       asAt: asAtOf(head.asAt, head.precision),
       provenance: provenanceOf(ctx, head.title, head.url),
-      cells: withheldWhole ? [] : cells.sort((a, b) => a.category.localeCompare(b.category, 'en', { numeric: true })),
+      cells: withheldWhole
+        ? []
+        : cells.sort((a, b) => a.category.localeCompare(b.category, 'en', { numeric: true })),
     };
   });
   rejectDuplicates(
-    breakdowns.flatMap((b) => b.cells.map((c) => `cell ${b.dimension}/${c.category} for ${b.forceId} as at ${b.asAt.date}`)),
+    breakdowns.flatMap((b) =>
+      b.cells.map((c) => `cell ${b.dimension}/${c.category} for ${b.forceId} as at ${b.asAt.date}`),
+    ),
     'breakdown',
   );
   rejectDuplicates(

@@ -19,22 +19,39 @@ const WHOLE = 'must be a whole number of 0 or more';
 
 /** A count: native JSON numbers must be numbers (text is schema drift); CSV cells must be digits only. */
 export function countSchema(numbers: 'text' | 'native') {
-  const native = z.number({ error: `${WHOLE}, sent as a number` }).int(WHOLE).nonnegative(WHOLE).max(10_000_000, 'is implausibly large');
+  const native = z
+    .number({ error: `${WHOLE}, sent as a number` })
+    .int(WHOLE)
+    .nonnegative(WHOLE)
+    .max(10_000_000, 'is implausibly large');
   if (numbers === 'native') return native;
-  return z.union([native, z.string().regex(/^\d{1,8}$/, WHOLE).transform(Number)], { error: WHOLE });
+  return z.union(
+    [
+      native,
+      z
+        .string()
+        .regex(/^\d{1,8}$/, WHOLE)
+        .transform(Number),
+    ],
+    { error: WHOLE },
+  );
 }
 
 /** A force id that must be one this source may speak for. */
 export function forceIdSchema(ctx: ShapeContext) {
   return z
     .string({ error: 'must be a force id (text)' })
-    .refine((id) => ctx.allowedForces.has(id), { message: 'is not a force this source covers (or not in the registry)' });
+    .refine((id) => ctx.allowedForces.has(id), {
+      message: 'is not a force this source covers (or not in the registry)',
+    });
 }
 
 /** A date at day, month or year precision; `precision` (if given) can coarsen it. */
-export const asAtTextSchema = z.string({ error: `must be a date: ${AS_AT_FORMATS}` }).refine((s) => parseAsAt(s) !== null, {
-  message: `must be a date: ${AS_AT_FORMATS}`,
-});
+export const asAtTextSchema = z
+  .string({ error: `must be a date: ${AS_AT_FORMATS}` })
+  .refine((s) => parseAsAt(s) !== null, {
+    message: `must be a date: ${AS_AT_FORMATS}`,
+  });
 
 /** Precision, case-insensitive; `UNKNOWN` (as in the published totals file) means not given. */
 export const precisionSchema = z
@@ -46,7 +63,12 @@ export const precisionSchema = z
 export function enumText<T extends readonly [string, ...string[]]>(values: T) {
   return z
     .string({ error: `must be one of ${values.join(', ')}` })
-    .transform((s) => s.trim().toUpperCase().replace(/[\s-]+/g, '_'))
+    .transform((s) =>
+      s
+        .trim()
+        .toUpperCase()
+        .replace(/[\s-]+/g, '_'),
+    )
     .pipe(z.enum(values, { error: `must be one of ${values.join(', ')}` }));
 }
 
@@ -110,7 +132,10 @@ export function validateRows<S extends z.ZodType>(
   });
   if (problems.length > 0) {
     const more = problems.length > MAX_ISSUES ? `; and ${problems.length - MAX_ISSUES} more` : '';
-    throw new SourceError('UPSTREAM_INVALID_PAYLOAD', `validation failed: ${problems.slice(0, MAX_ISSUES).join('; ')}${more}`);
+    throw new SourceError(
+      'UPSTREAM_INVALID_PAYLOAD',
+      `validation failed: ${problems.slice(0, MAX_ISSUES).join('; ')}${more}`,
+    );
   }
   return out;
 }
@@ -119,7 +144,8 @@ export function validateRows<S extends z.ZodType>(
 export function rejectDuplicates(keys: readonly string[], what: string): void {
   const seen = new Set<string>();
   for (const key of keys) {
-    if (seen.has(key)) throw new SourceError('UPSTREAM_INVALID_PAYLOAD', `validation failed: duplicate ${what} ${key}`);
+    if (seen.has(key))
+      throw new SourceError('UPSTREAM_INVALID_PAYLOAD', `validation failed: duplicate ${what} ${key}`);
     seen.add(key);
   }
 }

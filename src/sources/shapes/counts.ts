@@ -36,10 +36,18 @@ function rowSchema(ctx: ShapeContext) {
     .superRefine((row, issue) => {
       const status = row.unaccountedStatus ?? (row.unaccounted !== undefined ? 'REPORTED' : undefined);
       if (status === 'REPORTED' && row.unaccounted === undefined) {
-        issue.addIssue({ code: 'custom', path: ['unaccounted'], message: 'is required when the status is REPORTED' });
+        issue.addIssue({
+          code: 'custom',
+          path: ['unaccounted'],
+          message: 'is required when the status is REPORTED',
+        });
       }
       if (status !== undefined && status !== 'REPORTED' && row.unaccounted !== undefined) {
-        issue.addIssue({ code: 'custom', path: ['unaccounted'], message: `must be empty when the status is ${status}` });
+        issue.addIssue({
+          code: 'custom',
+          path: ['unaccounted'],
+          message: `must be empty when the status is ${status}`,
+        });
       }
     });
 }
@@ -74,7 +82,16 @@ export function countsToReport(rows: readonly unknown[], ctx: ShapeContext): Sou
     ];
     for (const [measure, value] of scalar) {
       if (value === undefined) continue;
-      figures.push({ forceId: row.forceId, measure, value, status: 'REPORTED', basis: null, asAt, provenance, reason: null });
+      figures.push({
+        forceId: row.forceId,
+        measure,
+        value,
+        status: 'REPORTED',
+        basis: null,
+        asAt,
+        provenance,
+        reason: null,
+      });
     }
   }
   rejectDuplicates(

@@ -3,20 +3,45 @@ import { SHAPE_FIELDS } from '../../config/schema';
 import type { Basis, Breakdown, Dimension, Figure, SourceReport } from '../../domain/figure';
 import { BASES, OFFENCE_CATEGORIES } from '../../domain/figure';
 import type { ShapeContext } from './common';
-import { asAtOf, asAtTextSchema, enumText, forceIdSchema, precisionSchema, provenanceOf, validateRows } from './common';
+import {
+  asAtOf,
+  asAtTextSchema,
+  enumText,
+  forceIdSchema,
+  precisionSchema,
+  provenanceOf,
+  validateRows,
+} from './common';
 
 function rowSchema(ctx: ShapeContext) {
   const maxYear = Number(ctx.retrievedAt.slice(0, 4));
-  const year = z.number().int().min(1950, 'must be a year from 1950').max(maxYear, 'must not be in the future');
+  const year = z
+    .number()
+    .int()
+    .min(1950, 'must be a year from 1950')
+    .max(maxYear, 'must not be in the future');
   return z.object({
     forceId: forceIdSchema(ctx),
     asAt: asAtTextSchema.optional(),
     precision: precisionSchema.optional(),
     basis: enumText(BASES).optional(),
-    yearWentMissing: (ctx.numbers === 'native' ? year : z.string().regex(/^\d{4}$/, 'must be a year').transform(Number).pipe(year)).optional(),
+    yearWentMissing: (ctx.numbers === 'native'
+      ? year
+      : z
+          .string()
+          .regex(/^\d{4}$/, 'must be a year')
+          .transform(Number)
+          .pipe(year)
+    ).optional(),
     offenceCategory: enumText(OFFENCE_CATEGORIES).optional(),
     mappaLevel: z
-      .union([z.number(), z.string().regex(/^[123]$/).transform(Number)])
+      .union([
+        z.number(),
+        z
+          .string()
+          .regex(/^[123]$/)
+          .transform(Number),
+      ])
       .pipe(z.number().int().min(1, 'must be 1, 2 or 3').max(3, 'must be 1, 2 or 3'))
       .optional(),
   });
@@ -61,7 +86,16 @@ export function recordsToReport(rows: readonly unknown[], ctx: ShapeContext): So
     const bases = new Set(records.map((r) => r.basis ?? 'WHEREABOUTS_UNKNOWN'));
     // Records of mixed basis add up to one combined figure, as forces that give one figure do.
     const basis: Basis = bases.size > 1 ? 'MISSING_OR_WANTED' : ([...bases][0] ?? 'WHEREABOUTS_UNKNOWN');
-    figures.push({ forceId, measure: 'UNACCOUNTED', value: records.length, status: 'REPORTED', basis, asAt, provenance, reason: null });
+    figures.push({
+      forceId,
+      measure: 'UNACCOUNTED',
+      value: records.length,
+      status: 'REPORTED',
+      basis,
+      asAt,
+      provenance,
+      reason: null,
+    });
     for (const [dimension, categoryOf] of BY) {
       const counts = new Map<string, number>();
       let covered = 0;

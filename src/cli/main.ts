@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { Command } from 'commander';
+import { registerErrorsCommand } from './commands/errors';
+import { registerSchemaCommand } from './commands/schema';
+import { registerServeCommand } from './commands/serve';
+
+/** Builds the `whereabouts` command line. Each command lives in its own module under `commands/`. */
+export function buildCli(): Command {
+  const program = new Command('whereabouts')
+    .description(
+      "Whereabouts: a GraphQL gateway for UK police forces' counts of registered sex offenders whose whereabouts are unknown",
+    )
+    .showHelpAfterError()
+    .configureHelp({ sortSubcommands: true });
+  registerServeCommand(program);
+  registerSchemaCommand(program);
+  registerErrorsCommand(program);
+  return program;
+}
+
+if (require.main === module) {
+  buildCli()
+    .parseAsync(process.argv)
+    .catch((error) => {
+      process.stderr.write(`whereabouts: ${(error as Error).message}\n`);
+      process.exit(1);
+    });
+}
