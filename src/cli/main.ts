@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { Command } from 'commander';
+import { registerDemoCommand } from './commands/demo';
 import { registerErrorsCommand } from './commands/errors';
 import { registerSchemaCommand } from './commands/schema';
 import { registerServeCommand } from './commands/serve';
+import { registerSimulateCommand } from './commands/simulate';
 
 /** Builds the `whereabouts` command line. Each command lives in its own module under `commands/`. */
 export function buildCli(): Command {
@@ -16,6 +18,8 @@ export function buildCli(): Command {
   registerServeCommand(program);
   registerSchemaCommand(program);
   registerErrorsCommand(program);
+  registerSimulateCommand(program);
+  registerDemoCommand(program);
   return program;
 }
 

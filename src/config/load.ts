@@ -84,7 +84,14 @@ export function buildConfig(
     registry = file.forces.mode === 'replace' ? new ForceRegistry(extra) : registry.extendedWith(extra);
   }
 
-  const sources = [...(file.includeBundled ? bundledSources() : []), ...file.sources];
+  const bundled = file.includeBundled ? bundledSources() : [];
+  const clash = file.sources.findIndex((s) => bundled.some((b) => b.id === s.id));
+  if (clash >= 0) {
+    throw new ConfigError(
+      `invalid configuration in ${options.origin}:\n  - sources[${clash}].id: duplicate source id "${file.sources[clash]!.id}" (a bundled source has it; includeBundled is on)`,
+    );
+  }
+  const sources = [...bundled, ...file.sources];
   sources.forEach((s, i) => {
     if (s.forces === '*') return;
     const unknown = registry.unknownIds(s.forces);

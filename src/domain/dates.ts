@@ -32,14 +32,12 @@ function pad(n: number): string {
  */
 export function parseAsAt(raw: string, precisionHint?: Precision): AsAt | null {
   const text = raw.trim();
-  let day = DAY_RE.exec(text);
-  if (day && isCalendarDay(text)) {
+  if (DAY_RE.test(text) && isCalendarDay(text)) {
     // A source may write a full date but say it is only good to the month (or year).
     if (precisionHint === 'MONTH') return parseAsAt(text.slice(0, 7));
     if (precisionHint === 'YEAR') return parseAsAt(text.slice(0, 4));
     return { date: text, precision: 'DAY', start: text, end: text };
   }
-  day = null;
   const month = MONTH_RE.exec(text);
   if (month) {
     const [y, mo] = [Number(month[1]), Number(month[2])];

@@ -81,7 +81,8 @@ function outcomeOf(figure: Figure | null): Outcome {
   if (figure === null) return 'NO_FIGURE';
   switch (figure.status) {
     case 'REPORTED':
-      return 'REPORTED';
+      // Shapes never produce a REPORTED figure without a number; should one appear, it is not summable.
+      return typeof figure.value === 'number' ? 'REPORTED' : 'UNAVAILABLE';
     case 'WITHHELD':
       return 'WITHHELD';
     case 'NOT_HELD':

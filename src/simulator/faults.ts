@@ -9,7 +9,16 @@ export const DRIFT_VARIANTS = ['renamed-field', 'number-as-text', 'negative-coun
 export type DriftVariant = (typeof DRIFT_VARIANTS)[number];
 
 /** Every fault mode, for help texts and the control endpoint. */
-export const FAULT_MODES = ['slow', 'hang', 'http500', 'http429', 'malformed', 'drift', 'pii', 'flaky'] as const;
+export const FAULT_MODES = [
+  'slow',
+  'hang',
+  'http500',
+  'http429',
+  'malformed',
+  'drift',
+  'pii',
+  'flaky',
+] as const;
 export type FaultMode = (typeof FAULT_MODES)[number];
 
 /**
@@ -26,18 +35,31 @@ export const faultSchema = z.discriminatedUnion(
   'mode',
   [
     /** Answers normally, after `delayMs`. */
-    z.object({ mode: z.literal('slow'), delayMs: z.number().int().min(0).max(600_000).default(DEFAULT_SLOW_DELAY_MS) }).strict(),
+    z
+      .object({
+        mode: z.literal('slow'),
+        delayMs: z.number().int().min(0).max(600_000).default(DEFAULT_SLOW_DELAY_MS),
+      })
+      .strict(),
     /** Never answers; the socket is held open until the simulator closes. */
     z.object({ mode: z.literal('hang') }).strict(),
     /** Answers a server error: 500 by default, or another 5xx such as 503. */
-    z.object({ mode: z.literal('http500'), status: z.number().int().min(500).max(599).default(500) }).strict(),
+    z
+      .object({ mode: z.literal('http500'), status: z.number().int().min(500).max(599).default(500) })
+      .strict(),
     /** Answers 429 with `Retry-After: retryAfterSeconds`. */
-    z.object({ mode: z.literal('http429'), retryAfterSeconds: z.number().int().min(0).max(86_400).default(1) }).strict(),
+    z
+      .object({
+        mode: z.literal('http429'),
+        retryAfterSeconds: z.number().int().min(0).max(86_400).default(1),
+      })
+      .strict(),
     /** Answers 200 with a body that cannot be parsed; `variant` defaults by kind (see `defaultMalformedVariant`). */
     z.object({ mode: z.literal('malformed'), variant: z.enum(MALFORMED_VARIANTS).optional() }).strict(),
     /**
      * Answers 200 with a parseable payload whose schema drifted. `field` (one of our field names, e.g.
-     * `forceId`) chooses what `renamed-field` renames; by default the feed's main value field.
+     * `forceId`) chooses what `renamed-field` renames; by default the headline count (records feeds:
+     * the force id). `number-as-text` and `negative-count` act on the count (records: the year went missing).
      */
     z
       .object({
@@ -49,7 +71,9 @@ export const faultSchema = z.discriminatedUnion(
     /** Every row also carries `name` and `address`, holding the `PII_CANARIES` strings. */
     z.object({ mode: z.literal('pii') }).strict(),
     /** The first `failures` requests after the fault is set answer 500; later ones succeed. */
-    z.object({ mode: z.literal('flaky'), failures: z.number().int().min(0).max(1_000_000).default(2) }).strict(),
+    z
+      .object({ mode: z.literal('flaky'), failures: z.number().int().min(0).max(1_000_000).default(2) })
+      .strict(),
   ],
   { error: `mode must be one of: ${FAULT_MODES.join(', ')}` },
 );

@@ -36,9 +36,12 @@ export function buildHeaders(ctx: FetchContext): Record<string, string> {
 /** Parses Retry-After (seconds or an HTTP date) to milliseconds; undefined when absent or unreadable. */
 export function parseRetryAfter(header: string | null, now = Date.now()): number | undefined {
   if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const at = Date.parse(header);
+  const text = header.trim();
+  // RFC 9110: delay-seconds is 1*DIGIT; anything numeric-looking but not that (-5, 1.5) is invalid,
+  // and must not reach Date.parse, which reads "-5" as a date in 2001.
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  if (/^[-+]?[\d.]+$/.test(text)) return undefined;
+  const at = Date.parse(text);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 

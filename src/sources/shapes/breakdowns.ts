@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SHAPE_FIELDS } from '../../config/schema';
 import type { Breakdown, BreakdownCell, Dimension, Figure, Measure, SourceReport } from '../../domain/figure';
+import { OFFENCE_CATEGORIES } from '../../domain/figure';
 import type { ShapeContext } from './common';
 import {
   asAtOf,
@@ -32,6 +33,21 @@ const DIMENSION_NAMES: Record<string, { dimension: Dimension } | { measure: Meas
 };
 
 const ALL = 'ALL';
+
+/**
+ * Categories each dimension accepts. Free text never passes: a category is a year, a level, a count of
+ * years or an offence category, so nothing a source writes in a cell can carry personal data.
+ */
+const CATEGORY_RULES: Record<Dimension, { test: (c: string) => boolean; accepted: string }> = {
+  YEAR_WENT_MISSING: { test: (c) => /^(19[5-9]\d|20\d\d)$/.test(c), accepted: 'a year from 1950' },
+  OFFENCE_CATEGORY: {
+    test: (c) => (OFFENCE_CATEGORIES as readonly string[]).includes(c),
+    accepted: OFFENCE_CATEGORIES.join(', '),
+  },
+  MAPPA_LEVEL: { test: (c) => /^[123]$/.test(c), accepted: 'a MAPPA level 1, 2 or 3' },
+  MISSING_FOR_AT_LEAST_YEARS: { test: (c) => /^\d{1,2}$/.test(c), accepted: 'a whole number of years' },
+  RETURNED_TO_CUSTODY_BY_MAPPA_LEVEL: { test: (c) => /^[123]$/.test(c), accepted: 'a MAPPA level 1, 2 or 3' },
+};
 
 function rowSchema(ctx: ShapeContext) {
   return z
@@ -66,6 +82,24 @@ function rowSchema(ctx: ShapeContext) {
       url: z.string().optional(),
     })
     .superRefine((row, issue) => {
+      const target = DIMENSION_NAMES[row.dimension];
+      if (target && 'dimension' in target && row.category !== ALL) {
+        const rule = CATEGORY_RULES[target.dimension];
+        if (!rule.test(row.category)) {
+          issue.addIssue({
+            code: 'custom',
+            path: ['category'],
+            message: `must be ${rule.accepted} (or "all") for this dimension`,
+          });
+        }
+      }
+      if (target && 'measure' in target && row.category !== ALL) {
+        issue.addIssue({
+          code: 'custom',
+          path: ['category'],
+          message: 'must be "all" for a measure written as a breakdown',
+        });
+      }
       const status = row.status ?? 'REPORTED';
       if (status === 'REPORTED' && row.value === undefined) {
         issue.addIssue({

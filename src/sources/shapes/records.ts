@@ -72,7 +72,9 @@ export function recordsToReport(rows: readonly unknown[], ctx: ShapeContext): So
   }
   for (const row of valid) {
     const key = `${row.forceId}|${row.asAt ?? today}|${row.precision ?? ''}`;
-    if (row.asAt !== undefined) groups.delete(`${row.forceId}|${today}|`);
+    // A dated record replaces the zero placeholder of its force, never undated records already counted.
+    const placeholder = `${row.forceId}|${today}|`;
+    if (row.asAt !== undefined && groups.get(placeholder)?.length === 0) groups.delete(placeholder);
     const list = groups.get(key) ?? [];
     list.push(row);
     groups.set(key, list);

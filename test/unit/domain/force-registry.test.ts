@@ -17,7 +17,9 @@ describe('the default registry', () => {
     expect(registry.size).toBe(45);
     const ids = registry.all.map((f) => f.id);
     expect(ids).toEqual([...ids].sort((a, b) => a.localeCompare(b)));
-    expect(ids).toEqual(expect.arrayContaining(['dorset', 'metropolitan', 'police-scotland', 'northern-ireland']));
+    expect(ids).toEqual(
+      expect.arrayContaining(['dorset', 'metropolitan', 'police-scotland', 'northern-ireland']),
+    );
   });
 
   it('leaves out British Transport Police, which is not territorial', () => {
@@ -33,7 +35,11 @@ describe('the default registry', () => {
   });
 
   it('carries each force’s name, GSS code and region', () => {
-    expect(registry.get('dorset')).toMatchObject({ name: 'Dorset Police', gssCode: 'E23000039', nation: 'England' });
+    expect(registry.get('dorset')).toMatchObject({
+      name: 'Dorset Police',
+      gssCode: 'E23000039',
+      nation: 'England',
+    });
     expect(registry.get('dorset')?.region).toBe('South West');
   });
 
@@ -56,7 +62,9 @@ describe('the default registry', () => {
 
 describe('ForceRegistry', () => {
   it('rejects a duplicate force id', () => {
-    expect(() => new ForceRegistry([force('a'), force('a')])).toThrow(new ForceRegistryError('duplicate force id "a"'));
+    expect(() => new ForceRegistry([force('a'), force('a')])).toThrow(
+      new ForceRegistryError('duplicate force id "a"'),
+    );
   });
 
   it('names unknown ids in the order given, without repeats', () => {
@@ -92,14 +100,26 @@ describe('readForcesCsv', () => {
       'id,name,gss_code,nation,region\njersey,States of Jersey Police,,England,Islands\nbtp,BTP,,Great Britain,GB\n',
     );
     expect(readForcesCsv(file)).toEqual([
-      { id: 'jersey', name: 'States of Jersey Police', gssCode: null, nation: 'England', region: 'Islands', population: null },
+      {
+        id: 'jersey',
+        name: 'States of Jersey Police',
+        gssCode: null,
+        nation: 'England',
+        region: 'Islands',
+        population: null,
+      },
     ]);
   });
 
   it('names the file, row and field of a bad row, and what is accepted', () => {
-    const file = write('bad.csv', 'id,name,gss_code,nation,region\nok-force,OK,,England,X\nBad Id,Bad,,England,X\n');
+    const file = write(
+      'bad.csv',
+      'id,name,gss_code,nation,region\nok-force,OK,,England,X\nBad Id,Bad,,England,X\n',
+    );
     expect(() => readForcesCsv(file)).toThrow(
-      new ForceRegistryError('bad.csv row 3: field "id" a lower-case slug such as "dorset" or "avon-and-somerset"'),
+      new ForceRegistryError(
+        'bad.csv row 3: field "id" a lower-case slug such as "dorset" or "avon-and-somerset"',
+      ),
     );
   });
 });

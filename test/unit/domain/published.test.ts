@@ -11,7 +11,13 @@ function total(measure: string, date: string | null, value: number): PublishedTo
     forcesResponded: null,
     forcesAsked: null,
     notes: null,
-    provenance: { sourceId: 't', title: 't', url: null, retrievedAt: '2018-02-01T00:00:00.000Z', simulated: false },
+    provenance: {
+      sourceId: 't',
+      title: 't',
+      url: null,
+      retrievedAt: '2018-02-01T00:00:00.000Z',
+      simulated: false,
+    },
   };
 }
 
@@ -37,11 +43,16 @@ describe('comparablePublishedTotals', () => {
   });
 
   it('leaves out undated totals, which cannot be placed beside a date', () => {
-    expect(comparablePublishedTotals([total('whereabouts_unknown', null, 316)], '2018-01-17', 36500)).toEqual([]);
+    expect(comparablePublishedTotals([total('whereabouts_unknown', null, 316)], '2018-01-17', 36500)).toEqual(
+      [],
+    );
   });
 
   it('orders totals of the same date by value, largest first', () => {
-    const totals = [total('whereabouts_unknown', '2018-01-17', 1), total('missing_or_wanted', '2018-01-17', 2)];
+    const totals = [
+      total('whereabouts_unknown', '2018-01-17', 1),
+      total('missing_or_wanted', '2018-01-17', 2),
+    ];
     expect(comparablePublishedTotals(totals, '2018-01-17', 90).map((t) => t.value)).toEqual([2, 1]);
   });
 

@@ -1,0 +1,230 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SourceError } from '../../../src/errors';
+import type { FetchContext } from '../../../src/sources/fetch-context';
+import { buildHeaders, httpRequest, parseRetryAfter } from '../../../src/sources/http';
+import { createSourcePolicy } from '../../../src/sources/resilience';
+import { sourceConfig } from './shapes/context';
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2018-01-17T12:00:00Z');
+
+  it('reads delay-seconds as milliseconds', () => {
+    expect(parseRetryAfter('120', now)).toBe(120_000);
+    expect(parseRetryAfter('0', now)).toBe(0);
+  });
+
+  it('reads an HTTP date as the time until it', () => {
+    expect(parseRetryAfter('Wed, 17 Jan 2018 12:00:30 GMT', now)).toBe(30_000);
+  });
+
+  it('reads an HTTP date already past as no wait', () => {
+    expect(parseRetryAfter('Wed, 17 Jan 2018 11:00:00 GMT', now)).toBe(0);
+  });
+
+  it.each([null, '', 'soon', 'Wed, 99 Foo'])('gives undefined for %j', (header) => {
+    expect(parseRetryAfter(header, now)).toBeUndefined();
+  });
+
+  // Regression: V8's Date.parse reads "-5" as a date in 2001, so an invalid negative delay meant "retry now".
+  it('gives undefined for a negative delay, which RFC 9110 does not allow', () => {
+    expect(parseRetryAfter('-5', now)).toBeUndefined();
+  });
+});
+
+describe('buildHeaders', () => {
+  it('reads secrets from the environment with their prefix, and literal values as given', () => {
+    const config = sourceConfig({
+      headers: { authorization: { env: 'FORCE_TOKEN', prefix: 'Bearer ' }, 'x-client': 'whereabouts' },
+    });
+    const ctx = { config, env: { FORCE_TOKEN: 's3cret' } } as unknown as FetchContext;
+    expect(buildHeaders(ctx)).toEqual({ authorization: 'Bearer s3cret', 'x-client': 'whereabouts' });
+  });
+
+  it('leaves out a secret header whose variable has gone since start-up', () => {
+    const config = sourceConfig({ headers: { authorization: { env: 'FORCE_TOKEN' } } });
+    expect(buildHeaders({ config, env: {} } as unknown as FetchContext)).toEqual({});
+  });
+});
+
+describe('httpRequest against a local upstream', () => {
+  type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
+  let handler: Handler;
+  let server: http.Server;
+  let base: string;
+  const requests: Array<{ method: string; headers: http.IncomingHttpHeaders; body: string }> = [];
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        requests.push({ method: req.method ?? '', headers: req.headers, body });
+        handler(req, res, body);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  beforeEach(() => {
+    requests.length = 0;
+  });
+
+  function ctx(
+    signal: AbortSignal = new AbortController().signal,
+    extra: Parameters<typeof sourceConfig>[0] = {},
+  ): FetchContext {
+    return {
+      config: sourceConfig({ location: `${base}/feed.json`, ...extra }),
+      signal,
+      baseDir: '.',
+      env: { FORCE_TOKEN: 's3cret' },
+      remainingMs: () => 1000,
+    };
+  }
+
+  async function failure(promise: Promise<unknown>): Promise<SourceError> {
+    const error = await promise.then(
+      () => {
+        throw new Error('expected a failure');
+      },
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SourceError);
+    return error as SourceError;
+  }
+
+  it('returns the body, status and content type, sending Accept and the configured headers', async () => {
+    handler = (_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end('[{"force":"dorset"}]');
+    const res = await httpRequest(
+      ctx(new AbortController().signal, {
+        headers: { authorization: { env: 'FORCE_TOKEN', prefix: 'Bearer ' } },
+      }),
+      {
+        method: 'GET',
+        url: `${base}/feed.json`,
+        accept: 'application/json',
+      },
+    );
+    expect(res).toEqual({ status: 200, contentType: 'application/json', body: '[{"force":"dorset"}]' });
+    expect(requests[0]?.headers).toMatchObject({
+      accept: 'application/json',
+      authorization: 'Bearer s3cret',
+    });
+  });
+
+  it('posts a JSON body (for GraphQL sources)', async () => {
+    handler = (_req, res, body) => res.writeHead(200).end(body);
+    const res = await httpRequest(ctx(), {
+      method: 'POST',
+      url: `${base}/graphql`,
+      accept: 'application/json',
+      body: '{"query":"{a}"}',
+    });
+    expect(res.body).toBe('{"query":"{a}"}');
+    expect(requests[0]).toMatchObject({ method: 'POST', headers: { 'content-type': 'application/json' } });
+  });
+
+  it('turns a 429 into UPSTREAM_RATE_LIMITED carrying Retry-After', async () => {
+    handler = (_req, res) => res.writeHead(429, { 'retry-after': '2' }).end('slow down');
+    const error = await failure(
+      httpRequest(ctx(), { method: 'GET', url: `${base}/feed.json`, accept: '*/*' }),
+    );
+    expect(error).toMatchObject({ code: 'UPSTREAM_RATE_LIMITED', retryAfterMs: 2000, retryable: true });
+    expect(error.publicMessage).toBe('the source asked us to slow down (HTTP 429)');
+  });
+
+  it('turns an error status into UPSTREAM_HTTP_ERROR whose public message holds no URL and no body', async () => {
+    handler = (_req, res) => res.writeHead(503).end('internal stack trace at /srv/app.js');
+    const error = await failure(
+      httpRequest(ctx(), { method: 'GET', url: `${base}/secret-path`, accept: '*/*' }),
+    );
+    expect(error).toMatchObject({ code: 'UPSTREAM_HTTP_ERROR', upstreamStatus: 503, retryable: true });
+    expect(error.publicMessage).toBe('the source answered HTTP 503');
+    expect(error.publicMessage).not.toMatch(/127\.0\.0\.1|secret-path|stack/);
+  });
+
+  it('marks a 404 as not worth retrying', async () => {
+    handler = (_req, res) => res.writeHead(404).end();
+    const error = await failure(httpRequest(ctx(), { method: 'GET', url: `${base}/gone`, accept: '*/*' }));
+    expect(error).toMatchObject({ code: 'UPSTREAM_HTTP_ERROR', upstreamStatus: 404, retryable: false });
+  });
+
+  it('turns a refused connection into UPSTREAM_UNREACHABLE, keeping the URL out of the public message', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/feed`;
+    await new Promise((resolve) => closed.close(resolve));
+    const error = await failure(httpRequest(ctx(), { method: 'GET', url, accept: '*/*' }));
+    expect(error).toMatchObject({
+      code: 'UPSTREAM_UNREACHABLE',
+      publicMessage: 'the source could not be reached',
+    });
+    expect(error.detail).toContain(url);
+  });
+
+  it('turns an aborted request into UPSTREAM_TIMEOUT', async () => {
+    handler = () => undefined; // never answers
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const error = await failure(
+      httpRequest(ctx(controller.signal), { method: 'GET', url: `${base}/slow`, accept: '*/*' }),
+    );
+    expect(error.code).toBe('UPSTREAM_TIMEOUT');
+  });
+
+  describe('under the source policy', () => {
+    function fetchUnderPolicy(extra: Parameters<typeof sourceConfig>[0]) {
+      const config = sourceConfig({ location: `${base}/feed.json`, ...extra });
+      const policy = createSourcePolicy(config);
+      return policy.execute((signal, remainingMs) =>
+        httpRequest(
+          { config, signal, baseDir: '.', env: {}, remainingMs },
+          { method: 'GET', url: config.location, accept: '*/*' },
+        ),
+      );
+    }
+
+    it('retries a 503 until the upstream recovers', async () => {
+      let n = 0;
+      handler = (_req, res) => (++n < 3 ? res.writeHead(503).end() : res.writeHead(200).end('ok'));
+      const res = await fetchUnderPolicy({
+        timeoutMs: 1000,
+        retry: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 5 },
+      });
+      expect(res.body).toBe('ok');
+      expect(requests).toHaveLength(3);
+    });
+
+    it('honours Retry-After: 0 and tries again', async () => {
+      let n = 0;
+      handler = (_req, res) =>
+        ++n < 2 ? res.writeHead(429, { 'retry-after': '0' }).end() : res.writeHead(200).end('ok');
+      await expect(fetchUnderPolicy({ timeoutMs: 1000 })).resolves.toMatchObject({ body: 'ok' });
+      expect(requests).toHaveLength(2);
+    });
+
+    it('does not wait out a Retry-After longer than the budget', async () => {
+      handler = (_req, res) => res.writeHead(429, { 'retry-after': '60' }).end();
+      const error = await failure(fetchUnderPolicy({ timeoutMs: 300 }));
+      expect(error.code).toBe('UPSTREAM_RATE_LIMITED');
+      expect(requests).toHaveLength(1);
+    });
+
+    it('aborts an upstream that does not answer within timeoutMs', async () => {
+      handler = () => undefined;
+      const started = Date.now();
+      const error = await failure(fetchUnderPolicy({ timeoutMs: 80 }));
+      expect(error).toMatchObject({
+        code: 'UPSTREAM_TIMEOUT',
+        publicMessage: 'the source did not answer within 80 ms',
+      });
+      expect(Date.now() - started).toBeLessThan(500);
+    });
+  });
+});
