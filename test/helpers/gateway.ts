@@ -53,7 +53,6 @@ export interface GqlResponse<T = Record<string, unknown>> {
 }
 
 /** POSTs a GraphQL query as JSON. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read response data loosely
 export async function gql<T = Record<string, any>>(
   url: string,
   query: string,
@@ -77,7 +76,6 @@ export async function gql<T = Record<string, any>>(
 export async function raw(
   url: string,
   init: { method?: string; body?: string; headers?: Record<string, string> },
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read response bodies loosely
 ): Promise<{ status: number; headers: Headers; text: string; json: any }> {
   const res = await fetch(url, { method: init.method ?? 'POST', headers: init.headers, body: init.body });
   const text = await res.text();

@@ -19,6 +19,10 @@ const REPORTABLE_STATUSES = ['REPORTED', 'WITHHELD', 'NOT_HELD'] as const;
 
 function rowSchema(ctx: ShapeContext) {
   const count = countSchema(ctx.numbers).optional();
+  // A source that maps the headline must give it (or a status) on every row: a row without it is a
+  // renamed or dropped field, not a force with nothing to say.
+  const { mapping, constants } = ctx.config;
+  const requireHeadline = ['unaccounted', 'unaccountedStatus'].some((f) => f in mapping || f in constants);
   return z
     .object({
       forceId: forceIdSchema(ctx),
@@ -35,6 +39,9 @@ function rowSchema(ctx: ShapeContext) {
     })
     .superRefine((row, issue) => {
       const status = row.unaccountedStatus ?? (row.unaccounted !== undefined ? 'REPORTED' : undefined);
+      if (status === undefined && requireHeadline) {
+        issue.addIssue({ code: 'custom', path: ['unaccounted'], message: 'is missing (give a count, or a status such as WITHHELD)' });
+      }
       if (status === 'REPORTED' && row.unaccounted === undefined) {
         issue.addIssue({
           code: 'custom',

@@ -84,12 +84,23 @@ describe('counts shape: rows become figures', () => {
     expect(fig).toMatchObject({ status: 'WITHHELD', value: null, basis: 'WHEREABOUTS_UNKNOWN' });
   });
 
-  it('makes no headline figure from a row that only gives registered RSOs', () => {
+  it('makes no headline figure from a source that maps only registered RSOs', () => {
     const report = countsToReport(
       [{ force: 'dorset', date: '2017-03-31', registered: 798 }],
-      context({ mapping: FULL_MAPPING }),
+      context({ mapping: { forceId: 'force', asAt: 'date', registered: 'registered' } }),
     );
     expect(report.figures.map((f) => f.measure)).toEqual(['REGISTERED']);
+  });
+
+  it('rejects a row without its headline when the source maps one (a renamed or dropped field)', () => {
+    expect(() =>
+      countsToReport(
+        [{ force: 'dorset', date: '2017-03-31', registered: 798 }],
+        context({ mapping: FULL_MAPPING }),
+      ),
+    ).toThrow(
+      'validation failed: row 1: field "unaccounted" (source field "value") is missing (give a count, or a status such as WITHHELD)',
+    );
   });
 
   it('dates a figure at the precision the source gives', () => {
