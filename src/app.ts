@@ -68,6 +68,8 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     persistedQueries: false,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
+    // The process owns its signals (src/index.ts drains and exits); Apollo's own handler would race it.
+    stopOnTerminationSignals: false,
     introspection: true,
     plugins: deps.httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer: deps.httpServer })] : [],
   });
@@ -102,9 +104,11 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
   app.use(notFound);
   app.use(createErrorHandler((error) => logger.error({ err: error }, 'unhandled HTTP error')));
 
+  let stopping: Promise<void> | null = null;
   return {
     handler: app,
     service,
-    stop: () => apollo.stop(),
+    // Idempotent: a second concurrent apollo.stop() never resolves (Apollo Server 5.5).
+    stop: () => (stopping ??= apollo.stop()),
   };
 }

@@ -8,6 +8,9 @@ import { createLogger } from './logger';
 /** Default port of the gateway. */
 export const DEFAULT_PORT = 4000;
 
+/** Default interface: loopback only. Containers set HOST=0.0.0.0. */
+export const DEFAULT_HOST = '127.0.0.1';
+
 /**
  * Process entry: load config, build the app, listen on `PORT` (default 4000), drain on SIGTERM/SIGINT.
  */
@@ -31,7 +34,11 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<http.
   const server = http.createServer();
   const app = await createApp(config, { logger, httpServer: server });
   server.on('request', app.handler);
-  await new Promise<void>((resolve) => server.listen(port, resolve));
+  const host = env.HOST || DEFAULT_HOST;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   logger.info(
@@ -41,6 +48,8 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<http.
   process.stdout.write(
     `Whereabouts gateway on http://localhost:${actualPort}/graphql (${config.origin}: ${config.sources.length} sources, ${config.registry.size} forces)\n`,
   );
+
+  void app.service.warmUp().catch((error) => logger.warn({ err: error }, 'warm-up failed'));
 
   let stopping = false;
   const shutdown = async (signal: string) => {

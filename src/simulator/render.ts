@@ -61,9 +61,11 @@ function ourRows(feed: FeedDefinition, format: WireFormat, ctx: RenderContext): 
       return feed.forces.flatMap((id) =>
         model.breakdowns(id, bucket, asAt, feed.withheld).map((cell) => {
           let category = cell.category;
-          if (cell.dimension === 'MAPPA_LEVEL' && cell.status === 'REPORTED' && format.prefixedMappaLevels)
+          if (cell.dimension === 'MAPPA_LEVEL' && cell.status === 'REPORTED' && format.prefixedMappaLevels) {
             category = `mappa_level_${category}`;
-          else if (cell.dimension !== 'YEAR_WENT_MISSING') category = styled(format, category);
+          } else if (cell.dimension !== 'YEAR_WENT_MISSING') {
+            category = styled(format, category);
+          }
           return {
             forceId: id,
             asAt,

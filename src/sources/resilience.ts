@@ -82,7 +82,11 @@ export function createSourcePolicy(config: SourceConfig): SourcePolicy {
     async execute(attempt) {
       deadline = Date.now() + config.timeoutMs;
       try {
-        return await policy.execute(({ signal }) => attempt(signal, remainingMs));
+        // A signal per call: cockatiel hangs each timeout's abort listener on the signal it is given.
+        return await policy.execute(
+          ({ signal }) => attempt(signal, remainingMs),
+          new AbortController().signal,
+        );
       } catch (error) {
         throw toSourceError(error, config);
       }

@@ -54,6 +54,11 @@ export class FigureService {
   /** Source priority for tie-breaking between figures dated the same. */
   readonly priorityOf = (sourceId: string): number => this.sourcesById.get(sourceId)?.config.priority ?? 0;
 
+  /** Fetches every source once in the background, so the first query does not wait on cold sources. */
+  async warmUp(): Promise<void> {
+    await this.reader.readMany(this.sources.map((s) => s.config.id));
+  }
+
   /** Per-request loaders: never shared between requests (a DataLoader memoises errors too). */
   createLoaders(): RequestLoaders {
     return new RequestLoaders(this);

@@ -26,6 +26,11 @@ export function registerDemoCommand(program: Command): void {
         seed: options.seed,
       });
       process.stdout.write(`${describeSimulation(simulation)}\n`);
+      // The simulator must stop with the gateway: serve() drains the gateway on these signals, and the
+      // process then ends once nothing is left running, which a live simulator would prevent.
+      const stopSimulator = () => void simulation.sim.close();
+      process.once('SIGTERM', stopSimulator);
+      process.once('SIGINT', stopSimulator);
       await serve({ ...process.env, WHEREABOUTS_CONFIG: simulation.configFile, PORT: String(options.port) });
       process.stdout.write(
         `Demo running: gateway http://localhost:${options.port}/graphql reads the simulator at ${simulation.address.baseUrl}. Ctrl-C stops both.\n`,

@@ -39,9 +39,11 @@ export function countSchema(numbers: 'text' | 'native') {
 
 /** A force id that must be one this source may speak for. */
 export function forceIdSchema(ctx: ShapeContext) {
-  return z.string({ error: 'must be a force id (text)' }).refine((id) => ctx.allowedForces.has(id), {
-    message: 'is not a force this source covers (or not in the registry)',
-  });
+  return z
+    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a force id (text)') })
+    .refine((id) => ctx.allowedForces.has(id), {
+      message: 'is not a force this source covers (or not in the registry)',
+    });
 }
 
 /** A date at day, month or year precision; `precision` (if given) can coarsen it. */

@@ -40,7 +40,11 @@ function rowSchema(ctx: ShapeContext) {
     .superRefine((row, issue) => {
       const status = row.unaccountedStatus ?? (row.unaccounted !== undefined ? 'REPORTED' : undefined);
       if (status === undefined && requireHeadline) {
-        issue.addIssue({ code: 'custom', path: ['unaccounted'], message: 'is missing (give a count, or a status such as WITHHELD)' });
+        issue.addIssue({
+          code: 'custom',
+          path: ['unaccounted'],
+          message: 'is missing (give a count, or a status such as WITHHELD)',
+        });
       }
       if (status === 'REPORTED' && row.unaccounted === undefined) {
         issue.addIssue({
