@@ -1,0 +1,202 @@
+import type { RunningGateway } from '../helpers/gateway';
+import { gql, startGateway } from '../helpers/gateway';
+
+/** The query of the gateway-core issue, on the embedded default, with field names as written there. */
+const CONTRACT_QUERY = `{ national(asAt: "2018-01-17") { unaccounted { value } coverage { forces reporting withoutFigure unavailable stale withheld missingForces { id } } publishedTotals { value forcesResponded source { title } } } }`;
+
+/** The 26 forces with no published figure dated within 90 days of 17 January 2018. */
+const WITHOUT_FIGURE_2018 = [
+  'avon-and-somerset', 'cambridgeshire', 'cheshire', 'city-of-london', 'cumbria', 'devon-and-cornwall', 'dyfed-powys',
+  'essex', 'gloucestershire', 'gwent', 'humberside', 'kent', 'lincolnshire', 'merseyside', 'norfolk', 'north-wales',
+  'northamptonshire', 'northern-ireland', 'nottinghamshire', 'south-wales', 'suffolk', 'surrey', 'sussex',
+  'warwickshire', 'west-mercia', 'wiltshire',
+]; // prettier-ignore
+
+describe('national counts on the embedded default (the bundled published figures)', () => {
+  let gateway: RunningGateway;
+  beforeAll(async () => {
+    gateway = await startGateway();
+  });
+  afterAll(() => gateway.close());
+
+  test('as at 2018-01-17: 389 from 19 forces, 26 named without a figure, Sky News 485 (41 forces) beside it', async () => {
+    const res = await gql(gateway.graphqlUrl, CONTRACT_QUERY);
+    expect(res.status).toBe(200);
+    expect(res.body.errors).toBeUndefined();
+    const { national } = res.body.data!;
+    expect(national.unaccounted).toEqual({ value: 389 });
+    expect(national.coverage).toEqual({
+      forces: 45,
+      reporting: 19,
+      withoutFigure: 26,
+      unavailable: 0,
+      stale: 0,
+      withheld: 0,
+      missingForces: WITHOUT_FIGURE_2018.map((id) => ({ id })),
+    });
+    expect(national.publishedTotals).toEqual([
+      {
+        value: 485,
+        forcesResponded: 41,
+        source: {
+          title:
+            'Sky News FOI, reported by Swanage & Wareham Voice / Courier / STV / Bucks Herald (20-21 Mar 2018)',
+        },
+      },
+    ]);
+  });
+
+  test('the sum is split by basis, and each figure cites its own article', async () => {
+    const res = await gql(
+      gateway.graphqlUrl,
+      `{ national(asAt: "2018-01-17") { unaccounted { byBasis { basis value forces } }
+         forces { force { id } figure { value basis asAt { date precision } provenance { sourceId title url simulated } } } } }`,
+    );
+    const { national } = res.body.data!;
+    expect(national.unaccounted.byBasis).toEqual([
+      { basis: 'WHEREABOUTS_UNKNOWN', value: 367, forces: 17 },
+      { basis: 'WANTED', value: 22, forces: 2 },
+    ]);
+    const met = national.forces.find((e: any) => e.force.id === 'metropolitan');
+    expect(met.figure).toEqual({
+      value: 227,
+      basis: 'WHEREABOUTS_UNKNOWN',
+      asAt: { date: '2018-01-17', precision: 'DAY' },
+      provenance: {
+        sourceId: 'published-figures',
+        title:
+          'Sky News FOI investigation into missing registered sex offenders - Swanage and Wareham Voice / The Courier (PA copy of Sky News report)',
+        url: 'https://www.swanageandwarehamvoice.co.uk/news/16101180.police-have-lost-track-of-hundreds-of-registered-sex-offenders-across-the-uk/',
+        simulated: false,
+      },
+    });
+  });
+
+  test('as at March 2015 the Press Association figures (month precision) are chosen, with its published 396', async () => {
+    const res = await gql(
+      gateway.graphqlUrl,
+      `{ national(asAt: "2015-03-31", windowDays: 60) { unaccounted { value } coverage { reporting }
+         publishedTotals { value } forces { force { id } figure { value asAt { date precision } } } } }`,
+    );
+    const { national } = res.body.data!;
+    const met = national.forces.find((e: any) => e.force.id === 'metropolitan');
+    expect(met.figure).toEqual({ value: 167, asAt: { date: '2015-03', precision: 'MONTH' } });
+    expect(national.coverage.reporting).toBe(16);
+    expect(national.publishedTotals).toEqual([{ value: 396 }]);
+  });
+
+  test("a force's latest figures carry each measure, breakdowns (withheld ones too) and rates", async () => {
+    const res = await gql(
+      gateway.graphqlUrl,
+      `{ force(id: "dorset") { name gssCode nation region population { value }
+          latest(asAt: "2013-10-09") {
+            outcome unaccounted { value basis status } registered { value }
+            breachesCautionedOrConvicted { value } returnedToCustody { value }
+            breakdowns { dimension status complete cells { category value status } }
+            rates { per1000Registered per100kPopulation } } } }`,
+    );
+    const { force } = res.body.data!;
+    expect(force).toMatchObject({
+      name: 'Dorset Police',
+      gssCode: 'E23000039',
+      nation: 'England',
+      region: 'South West',
+    });
+    expect(force.latest).toMatchObject({
+      outcome: 'REPORTED',
+      unaccounted: { value: 5, basis: 'MISSING_OR_WANTED', status: 'REPORTED' },
+      registered: { value: 574 },
+      breachesCautionedOrConvicted: { value: 14 },
+      returnedToCustody: null,
+    });
+    expect(force.latest.breakdowns).toEqual([
+      { dimension: 'MAPPA_LEVEL', status: 'WITHHELD', complete: false, cells: [] },
+      {
+        dimension: 'RETURNED_TO_CUSTODY_BY_MAPPA_LEVEL',
+        status: 'REPORTED',
+        complete: false,
+        cells: [{ category: '2', value: 2, status: 'REPORTED' }],
+      },
+    ]);
+    expect(force.latest.rates.per1000Registered).toBeCloseTo((5 / 574) * 1000, 6);
+    expect(force.latest.rates.per100kPopulation).toBeCloseTo((5 / force.population.value) * 100_000, 6);
+  });
+
+  test("a force's history lists every dated figure from every source, oldest first", async () => {
+    const res = await gql(
+      gateway.graphqlUrl,
+      `{ force(id: "metropolitan") { history { value asAt { date } } } }`,
+    );
+    expect(res.body.data!.force.history).toEqual([
+      { value: 167, asAt: { date: '2015-03' } },
+      { value: 227, asAt: { date: '2018-01-17' } },
+    ]);
+  });
+
+  test('regions and nations each carry coverage that adds up to the national coverage', async () => {
+    const res = await gql(
+      gateway.graphqlUrl,
+      `{ national(asAt: "2018-01-17") { unaccounted { value } }
+         regions(asAt: "2018-01-17") { name unaccounted { value } coverage { forces reporting withoutFigure } }
+         nations(asAt: "2018-01-17") { name unaccounted { value } coverage { forces reporting withoutFigure } } }`,
+    );
+    const { national, regions, nations } = res.body.data!;
+    for (const areas of [regions, nations]) {
+      expect(areas.reduce((s: number, a: any) => s + a.unaccounted.value, 0)).toBe(
+        national.unaccounted.value,
+      );
+      expect(areas.reduce((s: number, a: any) => s + a.coverage.forces, 0)).toBe(45);
+      expect(areas.reduce((s: number, a: any) => s + a.coverage.reporting, 0)).toBe(19);
+    }
+    expect(nations.map((n: any) => n.name)).toEqual(['England', 'Northern Ireland', 'Scotland', 'Wales']);
+    expect(nations.find((n: any) => n.name === 'Scotland')).toEqual({
+      name: 'Scotland',
+      unaccounted: { value: 12 },
+      coverage: { forces: 1, reporting: 1, withoutFigure: 0 },
+    });
+  });
+
+  test('every bundled source reports OK, citing real publications, none simulated', async () => {
+    const res = await gql(
+      gateway.graphqlUrl,
+      '{ sources { id kind shape state simulated error { code } breaker } }',
+    );
+    expect(res.body.data!.sources).toEqual(
+      ['published-figures', 'published-breakdowns', 'published-national-totals', 'mappa-registered'].map(
+        (id) => ({
+          id,
+          kind: 'csv',
+          shape:
+            id === 'published-breakdowns'
+              ? 'breakdowns'
+              : id === 'published-national-totals'
+                ? 'totals'
+                : 'counts',
+          state: 'OK',
+          simulated: false,
+          error: null,
+          breaker: 'CLOSED',
+        }),
+      ),
+    );
+  });
+
+  test('forces can be filtered by nation and region; a bad nation is a clear error', async () => {
+    const ok = await gql(
+      gateway.graphqlUrl,
+      '{ wales: forces(filter: { nation: "Wales" }) { id } ne: forces(filter: { region: "North East" }) { id } }',
+    );
+    expect(ok.body.data!.wales.map((f: any) => f.id)).toEqual([
+      'dyfed-powys',
+      'gwent',
+      'north-wales',
+      'south-wales',
+    ]);
+    expect(ok.body.data!.ne.map((f: any) => f.id)).toEqual(['cleveland', 'durham', 'northumbria']);
+    const bad = await gql(gateway.graphqlUrl, '{ forces(filter: { nation: "Atlantis" }) { id } }');
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors![0]!.message).toBe(
+      'filter.nation must be one of: England, Wales, Scotland, Northern Ireland',
+    );
+  });
+});
