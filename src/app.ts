@@ -14,8 +14,14 @@ import { createErrorHandler, notFound, sendError } from './http/errors';
 import { healthRouter } from './http/health';
 import type { Logger } from './logger';
 import { createLogger } from './logger';
+import { cacheStatusPlugin } from './graphql/cache-status.plugin';
+import { webhookRouter } from './http/webhooks';
+import { Metrics } from './metrics';
+import { TieredFigureStore } from './store/figure-store';
 import type { FigureServiceOptions } from './store/figure-service';
 import { FigureService } from './store/figure-service';
+import type { RedisTarget } from './store/redis-connection';
+import { RedisConnection, redisTargetFromEnv } from './store/redis-connection';
 
 /** Defaults of the HTTP layer. */
 export const HTTP_DEFAULTS = {
@@ -32,12 +38,15 @@ export interface AppDeps extends FigureServiceOptions {
   readonly resolveCaller?: CallerResolver;
   /** The server the app will be mounted on, so that shutdown drains it. */
   readonly httpServer?: Server;
+  /** Redis for L2, locks and pub/sub; by default from env REDIS_URL or REDIS_CLUSTER_NODES, else none. */
+  readonly redis?: RedisTarget | null;
 }
 
 /** A built app: an express handler plus what owns its lifecycle. It never listens itself. */
 export interface App {
   readonly handler: express.Express;
   readonly service: FigureService;
+  readonly metrics: Metrics;
   /** Stops Apollo (and drains `httpServer` when one was given). */
   stop(): Promise<void>;
 }
@@ -50,8 +59,16 @@ const GRAPHQL_MEDIA_TYPES = ['application/graphql-response+json', 'application/j
  */
 export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Promise<App> {
   const logger = deps.logger ?? createLogger();
+  const env = deps.env ?? process.env;
+  const metrics = deps.metrics ?? new Metrics();
+  const redisTarget = deps.redis === undefined ? redisTargetFromEnv(env) : (deps.redis ?? undefined);
+  const redis = redisTarget ? new RedisConnection(redisTarget, logger) : undefined;
+  const store = deps.store ?? new TieredFigureStore({ redis, metrics, logger });
   const service = new FigureService(config, {
     ...deps,
+    store,
+    metrics,
+    logger,
     onSourceFailure:
       deps.onSourceFailure ??
       ((sourceId, error) =>
@@ -71,14 +88,35 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     // The process owns its signals (src/index.ts drains and exits); Apollo's own handler would race it.
     stopOnTerminationSignals: false,
     introspection: true,
-    plugins: deps.httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer: deps.httpServer })] : [],
+    plugins: [
+      cacheStatusPlugin(),
+      ...(deps.httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer: deps.httpServer })] : []),
+    ],
   });
   await apollo.start();
 
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(healthRouter({ ready: () => ({ ready: true, reasons: [] }) }));
+  app.use(
+    healthRouter({
+      ready: () => {
+        const l2 = store.l2State();
+        // Degraded still serves (from L1 and upstream), so it stays in the load balancer's rotation.
+        return l2 === 'degraded'
+          ? {
+              ready: true,
+              degraded: true,
+              reasons: [`redis ${redis?.status ?? 'unavailable'}: serving from L1 and upstream`],
+            }
+          : { ready: true, degraded: false, reasons: [] };
+      },
+    }),
+  );
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.use(webhookRouter(service, env, logger, service.now));
   app.use(
     '/graphql',
     (req, res, next) => {
@@ -108,7 +146,8 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
   return {
     handler: app,
     service,
+    metrics,
     // Idempotent: a second concurrent apollo.stop() never resolves (Apollo Server 5.5).
-    stop: () => (stopping ??= apollo.stop()),
+    stop: () => (stopping ??= apollo.stop().finally(() => service.close())),
   };
 }

@@ -3,7 +3,7 @@ import express from 'express';
 
 /** Readiness of the process, as reported by /readyz. */
 export interface Readiness {
-  ready(): { ready: boolean; reasons: string[] };
+  ready(): { ready: boolean; degraded?: boolean; reasons: string[] };
 }
 
 /** `/healthz` (the process is alive) and `/readyz` (it can serve; reasons when not). Open to anyone. */

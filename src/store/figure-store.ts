@@ -1,5 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { SourceReport } from '../domain/figure';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import { groupBySlot, keys } from './keys';
+import type { RedisConnection } from './redis-connection';
 
 /** A source's report as stored, with when it was fetched. */
 export interface StoredReport {
@@ -8,40 +13,306 @@ export interface StoredReport {
   readonly retrievedAt: number;
 }
 
-/**
- * Where fetched reports are kept between requests. The embedded default keeps them in process
- * (`MemoryFigureStore`); a Redis tier slots in behind the same interface.
- * Implementations must fail open: a store error is a miss, never a failed request.
- */
-export interface FigureStore {
-  get(sourceId: string): Promise<StoredReport | undefined>;
-  getMany(sourceIds: readonly string[]): Promise<Array<StoredReport | undefined>>;
-  /** Keeps `entry` for at most `keepMs` (after which it is useless even as a stale fallback). */
-  set(sourceId: string, entry: StoredReport, keepMs: number): Promise<void>;
-  delete(sourceId: string): Promise<void>;
+/** How long a source's report is fresh, and how long it is kept at all (ttl + staleFor). */
+export interface SourceTiming {
+  readonly freshMs: number;
+  readonly keepMs: number;
 }
 
-/** In-process store on lru-cache: bounded in entries, each entry expiring when it is no use any more. */
-export class MemoryFigureStore implements FigureStore {
-  private readonly cache: LRUCache<string, StoredReport>;
+/** Which tier answered a lookup. */
+export type Tier = 'L1' | 'L2';
 
-  constructor(options: { maxEntries?: number } = {}) {
-    this.cache = new LRUCache<string, StoredReport>({ max: options.maxEntries ?? 10_000 });
+/** A lookup's result: the newest entry any tier holds, and which tier it came from. */
+export interface StoreLookup {
+  readonly entry: StoredReport | undefined;
+  readonly tier: Tier | null;
+}
+
+/** The outcome of asking for the cross-instance refresh lock. */
+export type LockResult =
+  | { readonly state: 'acquired'; release(): Promise<void> }
+  /** Another instance is fetching this source now. */
+  | { readonly state: 'held-elsewhere' }
+  /** No coordination possible (no Redis, or Redis failing): fetch locally. */
+  | { readonly state: 'no-coordination' };
+
+/** A message from another instance about a source. */
+export interface InvalidationMessage {
+  readonly sourceId: string;
+  /** `updated`: a new report is in L2. `invalidate`: drop it (webhook, operator refresh). */
+  readonly kind: 'updated' | 'invalidate';
+  readonly from: string;
+}
+
+/**
+ * Where fetched reports are kept between requests: L1 in process (lru-cache), and L2 in Redis when one
+ * is configured. Implementations fail open: a Redis error is a miss, never a failed request.
+ */
+export interface FigureStore {
+  /**
+   * Looks up several sources: L1 first, then one Redis read per cluster slot for the rest (and for L1
+   * copies past their TTL, in case another instance refreshed them).
+   */
+  lookupMany(
+    sourceIds: readonly string[],
+    timing: (sourceId: string) => SourceTiming,
+    nowMs: number,
+  ): Promise<StoreLookup[]>;
+  /** Keeps `entry` in both tiers for `keepMs` (after which it is no use even as a stale fallback). */
+  set(sourceId: string, entry: StoredReport, keepMs: number): Promise<void>;
+  /** Drops this instance's L1 copy only. */
+  dropLocal(sourceId: string): void;
+  /** Takes the cross-instance refresh lock for a source, for at most `ttlMs`. */
+  tryLock(sourceId: string, ttlMs: number): Promise<LockResult>;
+  /** Waits until L2 holds an entry newer than `newerThan` (another instance's refresh), or gives up. */
+  waitForNewer(
+    sourceId: string,
+    newerThan: number,
+    timeoutMs: number,
+    timing: SourceTiming,
+  ): Promise<StoredReport | undefined>;
+  /**
+   * Records a one-time token (a webhook signature) for `ttlMs`; false when it was already used, on any
+   * instance (Redis), or in this process when Redis is not available.
+   */
+  claimOnce(sourceId: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Tells every instance about a source (pub/sub). */
+  publish(message: Omit<InvalidationMessage, 'from'>): Promise<void>;
+  /** Subscribes to other instances' messages. */
+  onMessage(listener: (message: InvalidationMessage) => void): void;
+  /** Whether L2 is configured, and whether it is usable now. */
+  l2State(): 'none' | 'ready' | 'degraded';
+  close(): Promise<void>;
+}
+
+/** Options of the tiered store. */
+export interface TieredStoreOptions {
+  /** Most source reports held in L1. @default 10000 */
+  readonly maxL1Entries?: number;
+  readonly redis?: RedisConnection;
+  readonly metrics?: Metrics;
+  readonly logger?: Logger;
+}
+
+/** Largest report accepted from L2 (a corrupt or foreign value must not exhaust memory). */
+const MAX_L2_VALUE_BYTES = 32 * 1024 * 1024;
+
+/** How often a waiter re-reads L2 when no pub/sub message arrives (pub/sub may be down). */
+const WAIT_POLL_MS = 50;
+
+function parseStored(text: string | null): StoredReport | undefined {
+  if (text === null || text.length > MAX_L2_VALUE_BYTES) return undefined;
+  try {
+    const value = JSON.parse(text) as StoredReport;
+    if (typeof value?.retrievedAt !== 'number' || typeof value.report !== 'object' || value.report === null)
+      return undefined;
+    return value;
+  } catch {
+    return undefined; // a value we cannot read is a miss: the source is refetched, nothing wrong is served
+  }
+}
+
+/**
+ * L1 (lru-cache) in front of an optional L2 (Redis). With no Redis it is the embedded default's
+ * in-process cache; with Redis, instances share reports, a refresh lock and invalidations.
+ */
+export class TieredFigureStore implements FigureStore {
+  private readonly l1: LRUCache<string, StoredReport>;
+  private readonly redis?: RedisConnection;
+  private readonly instanceId = randomUUID();
+  private readonly listeners: Array<(message: InvalidationMessage) => void> = [];
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly usedTokens = new LRUCache<string, true>({ max: 100_000, ttlAutopurge: false });
+
+  constructor(private readonly options: TieredStoreOptions = {}) {
+    this.l1 = new LRUCache({ max: options.maxL1Entries ?? 10_000 });
+    this.redis = options.redis;
+    if (this.redis) this.subscribe(this.redis);
   }
 
-  async get(sourceId: string): Promise<StoredReport | undefined> {
-    return this.cache.get(sourceId);
+  private subscribe(redis: RedisConnection): void {
+    const subscriber = redis.subscriber;
+    const channel = keys.invalidationChannel;
+    const doSubscribe = () => subscriber.subscribe(channel).catch(() => undefined);
+    // Re-subscribe after every reconnection: a restarted Redis has forgotten its subscribers.
+    subscriber.on('ready', doSubscribe);
+    subscriber.on('message', (ch: string, text: string) => {
+      if (ch !== channel) return;
+      let message: InvalidationMessage;
+      try {
+        message = JSON.parse(text) as InvalidationMessage;
+      } catch {
+        return;
+      }
+      if (typeof message?.sourceId !== 'string' || message.from === this.instanceId) return;
+      this.l1.delete(message.sourceId);
+      this.wake(message.sourceId);
+      for (const listener of this.listeners) listener(message);
+    });
   }
 
-  async getMany(sourceIds: readonly string[]): Promise<Array<StoredReport | undefined>> {
-    return sourceIds.map((id) => this.cache.get(id));
+  private failed(operation: string, error: unknown): undefined {
+    this.options.metrics?.redisErrors.inc({ operation });
+    this.options.logger?.debug(
+      { operation, err: (error as Error)?.message },
+      'redis operation failed; serving without it',
+    );
+    return undefined;
+  }
+
+  async lookupMany(
+    sourceIds: readonly string[],
+    timing: (sourceId: string) => SourceTiming,
+    nowMs: number,
+  ): Promise<StoreLookup[]> {
+    const results: StoreLookup[] = sourceIds.map((id) => {
+      const entry = this.l1.get(id);
+      return { entry, tier: entry ? 'L1' : null };
+    });
+    if (!this.redis) return results;
+    // L1 copies past their TTL are checked against L2: another instance may have refreshed the source
+    // while this one missed the pub/sub message.
+    const pending = sourceIds
+      .map((id, index) => ({ id, index }))
+      .filter(({ id, index }) => {
+        const entry = results[index]!.entry;
+        return !entry || nowMs - entry.retrievedAt >= timing(id).freshMs;
+      });
+    if (pending.length === 0) return results;
+    const redis = this.redis;
+    const groups = groupBySlot(pending.map(({ id }) => keys.report(id)));
+    await Promise.all(
+      [...groups.values()].map(async (group) => {
+        const values = await redis
+          .run((client) => client.mget(...group.map((g) => g.key)))
+          .catch((error) => this.failed('mget', error));
+        if (!values) return;
+        group.forEach((g, i) => {
+          const { id, index } = pending[g.index]!;
+          const fromL2 = parseStored(values[i] ?? null);
+          const current = results[index]!.entry;
+          if (fromL2 && (!current || fromL2.retrievedAt > current.retrievedAt)) {
+            this.l1.set(id, fromL2, { ttl: Math.max(1, fromL2.retrievedAt + timing(id).keepMs - nowMs) });
+            results[index] = { entry: fromL2, tier: 'L2' };
+          }
+        });
+      }),
+    );
+    return results;
   }
 
   async set(sourceId: string, entry: StoredReport, keepMs: number): Promise<void> {
-    this.cache.set(sourceId, entry, { ttl: Math.max(1, Math.ceil(keepMs)) });
+    this.l1.set(sourceId, entry, { ttl: Math.max(1, Math.ceil(keepMs)) });
+    this.wake(sourceId);
+    if (!this.redis) return;
+    await this.redis
+      .run((client) =>
+        client.set(keys.report(sourceId), JSON.stringify(entry), 'PX', Math.max(1, Math.ceil(keepMs))),
+      )
+      .catch((error) => this.failed('set', error));
   }
 
-  async delete(sourceId: string): Promise<void> {
-    this.cache.delete(sourceId);
+  dropLocal(sourceId: string): void {
+    this.l1.delete(sourceId);
+  }
+
+  async tryLock(sourceId: string, ttlMs: number): Promise<LockResult> {
+    if (!this.redis) return { state: 'no-coordination' };
+    const redis = this.redis;
+    const key = keys.lock(sourceId);
+    const token = `${this.instanceId}:${randomUUID()}`;
+    const ok = await redis
+      .run((client) => client.set(key, token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'))
+      .catch((error) => this.failed('lock', error));
+    if (ok === undefined) return { state: 'no-coordination' };
+    if (ok !== 'OK') return { state: 'held-elsewhere' };
+    return {
+      state: 'acquired',
+      release: async () => {
+        // Delete only our own lock: it may have expired and been taken by another instance meanwhile.
+        await redis
+          .run((client) =>
+            client.eval(
+              "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
+              1,
+              key,
+              token,
+            ),
+          )
+          .catch((error) => this.failed('unlock', error));
+      },
+    };
+  }
+
+  async waitForNewer(
+    sourceId: string,
+    newerThan: number,
+    timeoutMs: number,
+    timing: SourceTiming,
+  ): Promise<StoredReport | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      // freshMs 0: always look past L1, since the point is to see what another instance wrote to L2.
+      const [lookup] = await this.lookupMany(
+        [sourceId],
+        () => ({ freshMs: 0, keepMs: timing.keepMs }),
+        newerThan + 1,
+      );
+      if (lookup?.entry && lookup.entry.retrievedAt > newerThan) return lookup.entry;
+      const left = deadline - Date.now();
+      if (left <= 0 || !this.redis || this.l2State() !== 'ready') return undefined;
+      // The holder released its lock without writing a newer report: its fetch failed. Stop waiting.
+      const held = await this.redis.run((client) => client.exists(keys.lock(sourceId))).catch(() => 0);
+      if (held === 0) return undefined;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(WAIT_POLL_MS, left));
+        const set = this.waiters.get(sourceId) ?? new Set();
+        this.waiters.set(sourceId, set);
+        set.add(done);
+        function done() {
+          clearTimeout(timer);
+          set.delete(done);
+          resolve();
+        }
+      });
+    }
+  }
+
+  private wake(sourceId: string): void {
+    for (const wake of this.waiters.get(sourceId) ?? []) wake();
+  }
+
+  async claimOnce(sourceId: string, token: string, ttlMs: number): Promise<boolean> {
+    const key = keys.hookNonce(sourceId, token);
+    // Checked locally too, so that a replay is refused even while Redis is down.
+    if (this.usedTokens.has(key)) return false;
+    this.usedTokens.set(key, true, { ttl: ttlMs });
+    if (!this.redis) return true;
+    const ok = await this.redis
+      .run((client) => client.set(key, '1', 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX'))
+      .catch((error) => this.failed('claim', error));
+    return ok !== null;
+  }
+
+  async publish(message: Omit<InvalidationMessage, 'from'>): Promise<void> {
+    if (!this.redis) return;
+    await this.redis
+      .run((client) =>
+        client.publish(keys.invalidationChannel, JSON.stringify({ ...message, from: this.instanceId })),
+      )
+      .catch((error) => this.failed('publish', error));
+  }
+
+  onMessage(listener: (message: InvalidationMessage) => void): void {
+    this.listeners.push(listener);
+  }
+
+  l2State(): 'none' | 'ready' | 'degraded' {
+    if (!this.redis) return 'none';
+    return this.redis.ready ? 'ready' : 'degraded';
+  }
+
+  async close(): Promise<void> {
+    await this.redis?.close();
   }
 }

@@ -1,11 +1,16 @@
+import { EventEmitter } from 'node:events';
 import type { SourceReport } from '../domain/figure';
 import type { SourceErrorCode } from '../errors';
 import { SourceError } from '../errors';
+import type { Metrics } from '../metrics';
 import type { Source } from '../sources/source';
-import type { FigureStore, StoredReport } from './figure-store';
+import type { FigureStore, SourceTiming, StoredReport, Tier } from './figure-store';
 
 /** How fresh a served report is. */
 export type Freshness = 'FRESH' | 'STALE';
+
+/** Where a read was answered from: a cache tier, or upstream (a fetch this read waited for). */
+export type ReadOrigin = Tier | 'UPSTREAM' | 'NONE';
 
 /** What reading a source gives: a report with its freshness, or why there is none. */
 export type SourceRead =
@@ -15,12 +20,14 @@ export type SourceRead =
       readonly report: SourceReport;
       readonly retrievedAt: number;
       readonly freshness: Freshness;
-      /** Why a stale report is being served, if it is. */
+      readonly origin: ReadOrigin;
+      /** Why a stale report is being served, if a refresh failed. */
       readonly staleReason: { readonly code: SourceErrorCode; readonly message: string } | null;
     }
   | {
       readonly ok: false;
       readonly sourceId: string;
+      readonly origin: ReadOrigin;
       readonly error: { readonly code: SourceErrorCode; readonly message: string };
     };
 
@@ -29,9 +36,13 @@ export interface SourceReaderOptions {
   readonly store: FigureStore;
   /** Clock in epoch ms (tests control it). */
   readonly now?: () => number;
+  readonly metrics?: Metrics;
   /** Called with background refresh failures (already recorded in source health). */
   readonly onBackgroundError?: (sourceId: string, error: unknown) => void;
 }
+
+/** Extra time a lock outlives the fetch it guards, so a slow fetch does not lose it halfway. */
+const LOCK_MARGIN_MS = 1000;
 
 /**
  * Reads sources through the store with the gateway's cache semantics, per source:
@@ -39,9 +50,13 @@ export interface SourceReaderOptions {
  * - after `ttl` it is served `STALE` while one background refresh runs (stale-while-revalidate);
  * - while refreshes fail it stays `STALE` until `staleFor` after the ttl ends (stale-if-error);
  * - after that, or with nothing stored, a read waits for a fetch; if that fails the read is an error.
- * Concurrent reads of one source share one upstream fetch (single-flight, per process).
+ *
+ * One upstream fetch per source at a time: concurrent reads in this process share one promise
+ * (single-flight), and across instances a Redis lock lets one instance fetch while the others wait for
+ * its result in L2. Emits `updated` (sourceId, background) whenever a source's stored report changes;
+ * `background` is true for stale-while-revalidate refreshes that no read is waiting for.
  */
-export class SourceReader {
+export class SourceReader extends EventEmitter<{ updated: [sourceId: string, background: boolean] }> {
   private readonly inFlight = new Map<string, Promise<StoredReport>>();
   private readonly lastFailure = new Map<string, SourceError>();
   private readonly now: () => number;
@@ -50,53 +65,85 @@ export class SourceReader {
     private readonly sources: ReadonlyMap<string, Source>,
     private readonly options: SourceReaderOptions,
   ) {
+    super();
     this.now = options.now ?? Date.now;
   }
 
-  /** Reads several sources at once (one store round trip), in the order given. */
+  private timing = (sourceId: string): SourceTiming => {
+    const config = this.sources.get(sourceId)?.config;
+    const freshMs = (config?.ttlSeconds ?? 0) * 1000;
+    return { freshMs, keepMs: freshMs + (config?.staleForSeconds ?? 0) * 1000 };
+  };
+
+  /** Reads several sources at once (one store round trip per tier), in the order given. */
   async readMany(sourceIds: readonly string[]): Promise<SourceRead[]> {
-    const stored = await this.options.store.getMany(sourceIds).catch(() => sourceIds.map(() => undefined));
-    return Promise.all(sourceIds.map((id, i) => this.readWith(id, stored[i])));
+    const lookups = await this.options.store.lookupMany(sourceIds, this.timing, this.now());
+    return Promise.all(sourceIds.map((id, i) => this.readWith(id, lookups[i]!.entry, lookups[i]!.tier)));
   }
 
   /** Reads one source. */
   async read(sourceId: string): Promise<SourceRead> {
-    const stored = await this.options.store.get(sourceId).catch(() => undefined);
-    return this.readWith(sourceId, stored);
+    const [read] = await this.readMany([sourceId]);
+    return read!;
   }
 
   /** Fetches a source now, whatever its cache holds (operator refresh, webhooks). */
   async refresh(sourceId: string): Promise<SourceRead> {
+    if (!this.sources.has(sourceId)) return this.unknown(sourceId);
     try {
-      const entry = await this.fetch(sourceId);
-      return this.served(sourceId, entry, 'FRESH');
+      const entry = await this.fetch(sourceId, undefined, true);
+      return this.served(sourceId, entry, 'FRESH', 'UPSTREAM');
     } catch (error) {
       return this.failed(sourceId, error);
     }
   }
 
-  private async readWith(sourceId: string, stored: StoredReport | undefined): Promise<SourceRead> {
-    const source = this.sources.get(sourceId);
-    if (!source)
-      return { ok: false, sourceId, error: { code: 'SOURCE_NOT_LOADED', message: 'no such source' } };
-    const ttlMs = source.config.ttlSeconds * 1000;
-    const staleForMs = source.config.staleForSeconds * 1000;
+  private unknown(sourceId: string): SourceRead {
+    return {
+      ok: false,
+      sourceId,
+      origin: 'NONE',
+      error: { code: 'SOURCE_NOT_LOADED', message: 'no such source' },
+    };
+  }
+
+  private async readWith(
+    sourceId: string,
+    stored: StoredReport | undefined,
+    tier: Tier | null,
+  ): Promise<SourceRead> {
+    if (!this.sources.has(sourceId)) return this.unknown(sourceId);
+    const { freshMs, keepMs } = this.timing(sourceId);
+    const metrics = this.options.metrics;
     if (stored) {
       const age = this.now() - stored.retrievedAt;
-      if (age < ttlMs) return this.served(sourceId, stored, 'FRESH');
-      if (age < ttlMs + staleForMs) {
-        this.fetch(sourceId).catch((error) => this.options.onBackgroundError?.(sourceId, error));
-        return this.served(sourceId, stored, 'STALE');
+      if (age < freshMs) {
+        metrics?.cacheHits.inc({ tier: tier ?? 'L1' });
+        return this.served(sourceId, stored, 'FRESH', tier ?? 'L1');
+      }
+      if (age < keepMs) {
+        metrics?.cacheHits.inc({ tier: tier ?? 'L1' });
+        metrics?.staleServes.inc();
+        this.fetch(sourceId, stored.retrievedAt, false, true).catch((error) =>
+          this.options.onBackgroundError?.(sourceId, error),
+        );
+        return this.served(sourceId, stored, 'STALE', tier ?? 'L1');
       }
     }
+    metrics?.cacheMisses.inc();
     try {
-      return this.served(sourceId, await this.fetch(sourceId), 'FRESH');
+      return this.served(sourceId, await this.fetch(sourceId, stored?.retrievedAt), 'FRESH', 'UPSTREAM');
     } catch (error) {
       return this.failed(sourceId, error);
     }
   }
 
-  private served(sourceId: string, entry: StoredReport, freshness: Freshness): SourceRead {
+  private served(
+    sourceId: string,
+    entry: StoredReport,
+    freshness: Freshness,
+    origin: ReadOrigin,
+  ): SourceRead {
     const failure = freshness === 'STALE' ? this.lastFailure.get(sourceId) : undefined;
     return {
       ok: true,
@@ -104,6 +151,7 @@ export class SourceReader {
       report: entry.report,
       retrievedAt: entry.retrievedAt,
       freshness,
+      origin,
       staleReason: failure ? { code: failure.code, message: failure.publicMessage } : null,
     };
   }
@@ -113,24 +161,55 @@ export class SourceReader {
       error instanceof SourceError
         ? error
         : new SourceError('UPSTREAM_UNREACHABLE', 'the source failed unexpectedly');
-    return { ok: false, sourceId, error: { code: e.code, message: e.publicMessage } };
+    return { ok: false, sourceId, origin: 'UPSTREAM', error: { code: e.code, message: e.publicMessage } };
   }
 
-  /** One upstream fetch per source at a time; the result is stored for ttl + staleFor. */
-  private fetch(sourceId: string): Promise<StoredReport> {
+  /**
+   * One upstream fetch per source at a time in this process, and (with Redis) across instances: the
+   * instance holding the lock fetches; the others wait for its report in L2, and fetch themselves only
+   * if it does not come within the source's time budget (fail open).
+   */
+  private fetch(
+    sourceId: string,
+    known: number | undefined,
+    force = false,
+    background = false,
+  ): Promise<StoredReport> {
     const running = this.inFlight.get(sourceId);
     if (running) return running;
     const source = this.sources.get(sourceId)!;
+    const timing = this.timing(sourceId);
+    const { store, metrics } = this.options;
     const task = (async () => {
       try {
-        const report = await source.load();
-        const entry: StoredReport = { report, retrievedAt: this.now() };
-        this.lastFailure.delete(sourceId);
-        const keepMs = (source.config.ttlSeconds + source.config.staleForSeconds) * 1000;
-        await this.options.store.set(sourceId, entry, keepMs).catch(() => undefined);
-        return entry;
+        const budgetMs = source.config.timeoutMs;
+        const lock = await store.tryLock(sourceId, budgetMs + LOCK_MARGIN_MS);
+        if (lock.state === 'held-elsewhere' && !force) {
+          const theirs = await store.waitForNewer(sourceId, known ?? 0, budgetMs + LOCK_MARGIN_MS, timing);
+          metrics?.lockWaits.inc({ result: theirs ? 'received' : 'gave-up' });
+          if (theirs) {
+            this.lastFailure.delete(sourceId);
+            this.emit('updated', sourceId, background);
+            return theirs;
+          }
+        }
+        try {
+          const report = await source.load();
+          const entry: StoredReport = { report, retrievedAt: this.now() };
+          this.lastFailure.delete(sourceId);
+          metrics?.refreshes.inc({ source: sourceId, result: 'ok' });
+          await store.set(sourceId, entry, timing.keepMs);
+          this.emit('updated', sourceId, background);
+          void store.publish({ sourceId, kind: 'updated' });
+          return entry;
+        } finally {
+          if (lock.state === 'acquired') await lock.release();
+        }
       } catch (error) {
-        if (error instanceof SourceError) this.lastFailure.set(sourceId, error);
+        if (error instanceof SourceError) {
+          this.lastFailure.set(sourceId, error);
+          metrics?.refreshes.inc({ source: sourceId, result: 'error' });
+        }
         throw error;
       } finally {
         this.inFlight.delete(sourceId);

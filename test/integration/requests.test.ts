@@ -156,10 +156,13 @@ describe('hostile and malformed requests (CATALOGUE: Requests)', () => {
   });
 
   test('17. a GET carrying a mutation gets 405', async () => {
-    const res = await raw(`${url}?query=${encodeURIComponent('mutation { x }')}`, {
-      method: 'GET',
-      headers: { 'apollo-require-preflight': 'true' },
-    });
+    const res = await raw(
+      `${url}?query=${encodeURIComponent('mutation { refreshSource(id: "published-figures") { id } }')}`,
+      {
+        method: 'GET',
+        headers: { 'apollo-require-preflight': 'true' },
+      },
+    );
     expect(res.status).toBe(405);
     expect(res.json.errors[0].message).toMatch(/GET requests only support query operations/);
   });

@@ -252,9 +252,12 @@ describe('upstream sources failing (CATALOGUE: Upstream sources)', () => {
     const feed = headlineFeed(w.sim, 'csv');
     const forceId = feed.forces[0]!;
     await withFault(w, feed, { mode: 'http500' });
+    // A snapshot with a failing source is reused for a second, so each retry round is a second apart.
+    w.clock.advance(1001);
     await national(w);
     expect(w.sim.requestCount(feed.id)).toBe(2);
 
+    w.clock.advance(1001);
     const open = await national(w);
     expect(w.sim.requestCount(feed.id)).toBe(2); // the open breaker spares the source
     expect(entryOf(open, forceId).figure.reason.code).toBe('CIRCUIT_OPEN');
@@ -262,6 +265,7 @@ describe('upstream sources failing (CATALOGUE: Upstream sources)', () => {
 
     w.sim.setFault(feed.id, null);
     await new Promise((r) => setTimeout(r, 350));
+    w.clock.advance(1001);
     const healed = await national(w);
     expect(w.sim.requestCount(feed.id)).toBe(3);
     expect(entryOf(healed, forceId)).toMatchObject({ outcome: 'REPORTED' });

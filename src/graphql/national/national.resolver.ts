@@ -1,5 +1,6 @@
 import { Arg, Ctx, Int, Query, Resolver } from 'type-graphql';
 import type { PublishedTotal } from '../../domain/figure';
+import type { ForceEntry } from '../../domain/national';
 import { entriesFor, summarise, summariseBy } from '../../domain/national';
 import { comparablePublishedTotals } from '../../domain/published';
 import { resolveAsAt, resolveWindow } from '../args';
@@ -16,19 +17,34 @@ export function publishedTotalView(total: PublishedTotal) {
   return { ...total, source: total.provenance };
 }
 
+/**
+ * Each force's entry as at a date, computed once per snapshot generation and date (a precomputed
+ * aggregate): the warm path reuses it, whatever the number of sources, until a figure changes.
+ */
 async function entriesAsAt(ctx: RequestContext, asAtArg: string | null, windowArg: number | null) {
   const { service, nowMs } = ctx;
   const asAt = resolveAsAt(asAtArg, nowMs);
   const windowDays = resolveWindow(windowArg, service.national.windowDays);
-  const snapshot = await ctx.loaders.snapshot();
-  const entries = entriesFor(service.registry.all, snapshot.figuresByForce, {
-    asAt,
-    windowDays,
-    registeredWindowDays: service.national.registeredWindowDays,
-    priorityOf: service.priorityOf,
-    staleSources: snapshot.staleSources,
-  });
-  return { asAt, windowDays, snapshot, entries };
+  const generation = await ctx.loaders.generation();
+  const { snapshot, derived } = generation;
+  const key = `entries|${asAt}|${windowDays}`;
+  let entries = derived.get(key) as ForceEntry[] | undefined;
+  if (!entries) {
+    entries = entriesFor(service.registry.all, snapshot.figuresByForce, {
+      asAt,
+      windowDays,
+      registeredWindowDays: service.national.registeredWindowDays,
+      priorityOf: service.priorityOf,
+      staleSources: snapshot.staleSources,
+    });
+    derived.set(key, entries);
+  }
+  const memo = <T>(name: string, make: () => T): T => {
+    const k = `${name}|${asAt}|${windowDays}`;
+    if (!derived.has(k)) derived.set(k, make());
+    return derived.get(k) as T;
+  };
+  return { asAt, windowDays, snapshot, entries, memo };
 }
 
 @Resolver()
