@@ -49,7 +49,11 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<http.
     `Whereabouts gateway on http://localhost:${actualPort}/graphql (${config.origin}: ${config.sources.length} sources, ${config.registry.size} forces)\n`,
   );
 
-  void app.service.warmUp().catch((error) => logger.warn({ err: error }, 'warm-up failed'));
+  // Fetch every source once now, so the first query does not wait; WHEREABOUTS_WARM_UP=off keeps the
+  // process cold (benchmarks of cold fan-out).
+  if (env.WHEREABOUTS_WARM_UP !== 'off') {
+    void app.service.warmUp().catch((error) => logger.warn({ err: error }, 'warm-up failed'));
+  }
 
   let stopping = false;
   const shutdown = async (signal: string) => {
