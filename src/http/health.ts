@@ -14,9 +14,8 @@ export function healthRouter(readiness: Readiness): Router {
   });
   router.get('/readyz', (_req, res) => {
     const state = readiness.ready();
-    res
-      .status(state.ready ? 200 : 503)
-      .json({ status: state.ready ? 'ready' : 'not-ready', reasons: state.reasons });
+    const status = !state.ready ? 'not-ready' : state.degraded ? 'degraded' : 'ready';
+    res.status(state.ready ? 200 : 503).json({ status, reasons: state.reasons });
   });
   return router;
 }

@@ -251,6 +251,7 @@ export class TieredFigureStore implements FigureStore {
     timing: SourceTiming,
   ): Promise<StoredReport | undefined> {
     const deadline = Date.now() + timeoutMs;
+    let lastLook = false;
     for (;;) {
       // freshMs 0: always look past L1, since the point is to see what another instance wrote to L2.
       const [lookup] = await this.lookupMany(
@@ -259,11 +260,16 @@ export class TieredFigureStore implements FigureStore {
         newerThan + 1,
       );
       if (lookup?.entry && lookup.entry.retrievedAt > newerThan) return lookup.entry;
+      if (lastLook) return undefined;
       const left = deadline - Date.now();
       if (left <= 0 || !this.redis || this.l2State() !== 'ready') return undefined;
-      // The holder released its lock without writing a newer report: its fetch failed. Stop waiting.
+      // The holder released its lock: it wrote its report since the read above (one last look), or its
+      // fetch failed. Either way, stop waiting.
       const held = await this.redis.run((client) => client.exists(keys.lock(sourceId))).catch(() => 0);
-      if (held === 0) return undefined;
+      if (held === 0) {
+        lastLook = true;
+        continue;
+      }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, Math.min(WAIT_POLL_MS, left));
         const set = this.waiters.get(sourceId) ?? new Set();
@@ -309,7 +315,7 @@ export class TieredFigureStore implements FigureStore {
 
   l2State(): 'none' | 'ready' | 'degraded' {
     if (!this.redis) return 'none';
-    return this.redis.ready ? 'ready' : 'degraded';
+    return this.redis.healthy ? 'ready' : 'degraded';
   }
 
   async close(): Promise<void> {

@@ -1,23 +1,56 @@
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import Redis, { Cluster } from 'ioredis';
-import { ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
+import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
 import type { Logger } from '../logger';
 
 /**
  * Client settings that fail fast: with Redis down a command errors at once instead of queueing, and a
- * hung server costs at most `commandTimeout`. ioredis' defaults wait 10-70 s or forever (see STACK.md).
+ * hung server costs at most `REDIS_OPERATION_TIMEOUT_MS` per operation (`run` enforces it). ioredis'
+ * defaults wait 10-70 s or forever (see STACK.md). Its own `commandTimeout` is only a backstop for
+ * commands outside `run` (ready checks, subscribe, quit): an ioredis timer fires before the reply
+ * waiting in the socket is read whenever the event loop stalls longer than it (a cold start under a
+ * burst stalls 300-500 ms), and those false timeouts opened the breaker and dropped the refresh lock.
  */
 export const FAIL_FAST: RedisOptions = {
   enableOfflineQueue: false,
   maxRetriesPerRequest: 1,
   connectTimeout: 500,
-  commandTimeout: 200,
+  commandTimeout: 1000,
   retryStrategy: (times) => Math.min(times * 100, 1000),
   lazyConnect: false,
+  // A closed connection's socket is destroyed after this; ioredis' 2 s default outlives short processes.
+  disconnectTimeout: 200,
 };
+
+/** Longest one store operation waits for Redis before it counts as a failure (see `run`). */
+export const REDIS_OPERATION_TIMEOUT_MS = 200;
 
 /** How long Redis is skipped after repeated failures, so a hung server does not tax every request. */
 export const REDIS_BREAKER = { consecutiveFailures: 3, halfOpenAfterMs: 1000 } as const;
+
+/**
+ * Calls `then` after `ms`, but only once the I/O already waiting has been read (`setImmediate` runs after
+ * the poll phase), so that an event-loop stall is not mistaken for a slow Redis. Returns a canceller.
+ */
+function afterPendingIo(ms: number, then: () => void): () => void {
+  let immediate: NodeJS.Immediate | undefined;
+  const timer = setTimeout(() => {
+    immediate = setImmediate(then);
+  }, ms);
+  return () => {
+    clearTimeout(timer);
+    if (immediate) clearImmediate(immediate);
+  };
+}
+
+/** Rejects when `promise` has not settled within `ms` (whatever the client does with the command). */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let cancel = () => {};
+  const deadline = new Promise<never>((_resolve, reject) => {
+    cancel = afterPendingIo(ms, () => reject(new Error(`redis operation took over ${ms} ms`)));
+  });
+  return Promise.race([promise, deadline]).finally(() => cancel());
+}
 
 /** The client type used by the store: one server or a cluster. */
 export type RedisClient = Redis | Cluster;
@@ -67,6 +100,12 @@ export class RedisConnection {
     breaker: new ConsecutiveBreaker(REDIS_BREAKER.consecutiveFailures),
   });
   private closed = false;
+  /**
+   * Settles when the command client is first ready, first fails, or after `connectTimeout`: a command
+   * issued right after start waits for the connection being made instead of skipping Redis (which
+   * would send every source of a just-started instance upstream, uncoordinated). Never waited on again.
+   */
+  private readonly firstConnect: Promise<void>;
 
   constructor(
     readonly target: RedisTarget,
@@ -81,13 +120,33 @@ export class RedisConnection {
       // Without a listener ioredis would print every connection error; the status is in readiness.
       c.on('error', (error: Error) => this.logger?.debug({ redis: name, err: error.message }, 'redis error'));
     }
+    this.firstConnect = RedisConnection.settled(this.client, FAIL_FAST.connectTimeout ?? 500);
+  }
+
+  private static settled(client: RedisClient, timeoutMs: number): Promise<void> {
+    const events = ['ready', 'error', 'close', 'end'] as const;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        cancel();
+        for (const event of events) client.off(event, done);
+        resolve();
+      };
+      const cancel = afterPendingIo(timeoutMs, done);
+      for (const event of events) client.once(event, done);
+    });
   }
 
   private static connect(target: RedisTarget): RedisClient {
     if (target.clusterNodes) {
+      // Node connections are lazy (opened by their first command) and need ioredis' own offline queue,
+      // or every command sent while a node is still connecting fails; so the cluster-wide one must be on
+      // too (with it off, ioredis refuses a command to any node not yet ready). `run` never sends before
+      // the cluster is ready, `commandTimeout` bounds a command queued on a node, and `run`'s deadline
+      // anything else.
+      const { enableOfflineQueue: _nodesQueueStaysOn, ...nodeOptions } = FAIL_FAST;
       const options: ClusterOptions = {
-        redisOptions: FAIL_FAST,
-        enableOfflineQueue: false,
+        redisOptions: nodeOptions,
+        enableOfflineQueue: true,
         clusterRetryStrategy: (times) => Math.min(times * 100, 1000),
         slotsRefreshTimeout: 500,
       };
@@ -101,9 +160,21 @@ export class RedisConnection {
     return this.client.status === 'ready';
   }
 
+  /**
+   * Whether Redis is usable now: connected, and not skipped after repeated failures (a hung server
+   * keeps its connection "ready"). While it is skipped this sends a PING through the breaker, which lets
+   * one probe through once its pause is over, so an idle instance's readiness recovers without traffic.
+   */
+  get healthy(): boolean {
+    if (!this.ready) return false;
+    if (this.breaker.state === CircuitState.Closed) return true;
+    this.run((client) => client.ping()).catch(() => undefined);
+    return false;
+  }
+
   /** The client's status, for readiness reasons. */
   get status(): string {
-    return this.client.status;
+    return this.ready && this.breaker.state !== CircuitState.Closed ? 'not answering' : this.client.status;
   }
 
   /**
@@ -112,14 +183,17 @@ export class RedisConnection {
    */
   async run<T>(operation: (client: RedisClient) => Promise<T>): Promise<T> {
     if (this.closed) throw new Error('redis connection closed');
+    if (!this.ready) await this.firstConnect;
     if (!this.ready) throw new Error(`redis not ready (${this.status})`);
-    return this.breaker.execute(() => operation(this.client));
+    return this.breaker.execute(() => withDeadline(operation(this.client), REDIS_OPERATION_TIMEOUT_MS));
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([this.client.quit(), this.subscriber.quit()]);
+    // QUIT only a connected client: sent to any other, ioredis rejects it but leaves its timer running.
+    const quit = (c: RedisClient) => (c.status === 'ready' ? c.quit() : undefined);
+    await Promise.allSettled([quit(this.client), quit(this.subscriber)]);
     this.client.disconnect();
     this.subscriber.disconnect();
   }

@@ -193,17 +193,38 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
             return theirs;
           }
         }
+        let handedOver = false;
         try {
+          if (lock.state === 'acquired' && !force) {
+            // Another instance may have written a report between our read and our lock: use it.
+            const [latest] = await store.lookupMany(
+              [sourceId],
+              () => ({ freshMs: 0, keepMs: timing.keepMs }),
+              this.now(),
+            );
+            if (
+              latest?.entry &&
+              latest.entry.retrievedAt > (known ?? 0) &&
+              this.now() - latest.entry.retrievedAt < timing.freshMs
+            ) {
+              return latest.entry;
+            }
+          }
           const report = await source.load();
           const entry: StoredReport = { report, retrievedAt: this.now() };
           this.lastFailure.delete(sourceId);
           metrics?.refreshes.inc({ source: sourceId, result: 'ok' });
-          await store.set(sourceId, entry, timing.keepMs);
+          // L1 is written at once; L2, the announcement and the unlock follow without holding up this
+          // read (waiters on other instances see the report in L2 before the lock goes).
+          const written = store.set(sourceId, entry, timing.keepMs);
+          handedOver = true;
+          void written
+            .then(() => store.publish({ sourceId, kind: 'updated' }))
+            .finally(() => (lock.state === 'acquired' ? lock.release() : undefined));
           this.emit('updated', sourceId, background);
-          void store.publish({ sourceId, kind: 'updated' });
           return entry;
         } finally {
-          if (lock.state === 'acquired') await lock.release();
+          if (lock.state === 'acquired' && !handedOver) await lock.release();
         }
       } catch (error) {
         if (error instanceof SourceError) {

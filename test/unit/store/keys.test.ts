@@ -3,7 +3,12 @@ import { KEY_PREFIX, groupBySlot, keys, slotOf } from '../../../src/store/keys';
 describe('Redis keys', () => {
   test('every key lives under the versioned prefix', () => {
     expect(KEY_PREFIX).toBe('wa:v1:');
-    for (const key of [keys.report('dorset'), keys.lock('dorset'), keys.hookNonce('dorset', 'sha256=ab'), keys.invalidationChannel]) {
+    for (const key of [
+      keys.report('dorset'),
+      keys.lock('dorset'),
+      keys.hookNonce('dorset', 'sha256=ab'),
+      keys.invalidationChannel,
+    ]) {
       expect(key.startsWith('wa:v1:')).toBe(true);
     }
   });
@@ -19,7 +24,10 @@ describe('Redis keys', () => {
     const ids = Array.from({ length: 41 }, (_, i) => `source-${i}`);
     const groups = groupBySlot(ids.map(keys.report));
     expect(groups.size).toBeGreaterThan(30);
-    const indices = [...groups.values()].flat().map((g) => g.index).sort((a, b) => a - b);
+    const indices = [...groups.values()]
+      .flat()
+      .map((g) => g.index)
+      .sort((a, b) => a - b);
     expect(indices).toEqual(ids.map((_, i) => i));
     for (const [slot, members] of groups) for (const m of members) expect(slotOf(m.key)).toBe(slot);
   });
