@@ -3,8 +3,16 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import type { CallerResolver } from './access/caller';
-import { openAccess } from './access/caller';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import cors from 'cors';
+import { ApiKeyStore, keysFilePath } from './access/api-keys';
+import { ApprovedOperations, loadApprovedOperations } from './access/approved-operations';
+import { auditLog, auditOf } from './access/audit';
+import type { Caller, CallerResolver } from './access/caller';
+import { RateLimits } from './access/rate-limit';
+import { TrustedDocumentsCache } from './access/trusted-documents-cache';
+import { accessPlugin } from './graphql/access.plugin';
+import { authenticateAndLimit, restrictToApproved } from './http/graphql-access';
 import type { GatewayConfig } from './config/load';
 import type { RequestContext } from './graphql/context';
 import { createRequestContext } from './graphql/context';
@@ -29,13 +37,23 @@ export const HTTP_DEFAULTS = {
   bodyLimitBytes: 64 * 1024,
   /** @default 5000: Apollo's parser stops at this many tokens (a parse error, 400). */
   maxTokens: 5000,
+  /** @default 10: deepest selection, fragments flattened (the approved operations go to 5). */
+  maxDepth: 10,
+  /** @default 15 */
+  maxAliases: 15,
+  /** @default 10 */
+  maxDirectives: 10,
+  /** @default 5000: graphql-armor's cost (objects 2, scalars 1, times 1.5 per level of depth). */
+  maxCost: 5000,
 } as const;
 
 /** What the app needs besides its config. */
 export interface AppDeps extends FigureServiceOptions {
   readonly logger?: Logger;
-  /** Resolves the caller of a request (open access until API keys land). */
+  /** Resolves the caller of a request; by default the API keys in WHEREABOUTS_KEYS_FILE. */
   readonly resolveCaller?: CallerResolver;
+  /** The API keys (loaded from WHEREABOUTS_KEYS_FILE when neither this nor resolveCaller is given). */
+  readonly apiKeys?: ApiKeyStore;
   /** The server the app will be mounted on, so that shutdown drains it. */
   readonly httpServer?: Server;
   /** Redis for L2, locks and pub/sub; by default from env REDIS_URL or REDIS_CLUSTER_NODES, else none. */
@@ -74,21 +92,43 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
       ((sourceId, error) =>
         logger.warn({ sourceId, code: error.code, detail: error.detail }, 'source fetch failed')),
   });
-  const resolveCaller = deps.resolveCaller ?? openAccess;
+  const resolveCaller: CallerResolver =
+    deps.resolveCaller ??
+    (() => {
+      const store =
+        deps.apiKeys ??
+        ApiKeyStore.load(keysFilePath(env), { onReloadError: (e) => logger.error(e.message) });
+      return async (headers) => store.verify(headers.authorization);
+    })();
+  const approved = new ApprovedOperations(loadApprovedOperations());
+  const rateLimits = new RateLimits(config.access.rateLimits, redis);
+  const armor = new ApolloArmor({
+    maxDepth: { n: HTTP_DEFAULTS.maxDepth, flattenFragments: true },
+    maxAliases: { n: HTTP_DEFAULTS.maxAliases },
+    maxDirectives: { n: HTTP_DEFAULTS.maxDirectives },
+    costLimit: { maxCost: HTTP_DEFAULTS.maxCost },
+    // Armor's token limit turns parse errors into 500s (armor #571); Apollo's parseOptions does it right.
+    maxTokens: { enabled: false },
+    // Suggestions are a per-role matter: restricted roles never reach validation (raw text is refused).
+    blockFieldSuggestion: { enabled: false },
+  }).protect();
 
   const apollo = new ApolloServer<RequestContext>({
     schema: buildGatewaySchema(),
     formatError: createFormatError((error) => logger.error({ err: error }, 'masked internal error')),
     includeStacktraceInErrorResponses: false,
     parseOptions: { maxTokens: HTTP_DEFAULTS.maxTokens },
-    // APQ lets any client register any document by hash: off until approved operations have their own list.
-    persistedQueries: false,
+    // A read-only cache of the approved documents: ids resolve to trusted documents, nothing registers.
+    persistedQueries: { cache: new TrustedDocumentsCache(approved) },
+    validationRules: armor.validationRules,
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
     // The process owns its signals (src/index.ts drains and exits); Apollo's own handler would race it.
     stopOnTerminationSignals: false,
     introspection: true,
     plugins: [
+      ...armor.plugins,
+      accessPlugin(),
       cacheStatusPlugin(),
       ...(deps.httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer: deps.httpServer })] : []),
     ],
@@ -98,6 +138,7 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(auditLog(logger));
   app.use(
     healthRouter({
       ready: () => {
@@ -119,6 +160,18 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
   app.use(webhookRouter(service, env, logger, service.now));
   app.use(
     '/graphql',
+    cors({
+      origin: (origin, done) =>
+        done(null, origin !== undefined && config.access.corsOrigins.includes(origin)),
+      methods: ['GET', 'POST'],
+      allowedHeaders: [
+        'content-type',
+        'authorization',
+        'apollo-require-preflight',
+        'x-apollo-operation-name',
+      ],
+      maxAge: 600,
+    }),
     (req, res, next) => {
       // Accept that allows none of GraphQL's media types (e.g. text/html only) gets a clear 406.
       if (req.headers.accept && !req.accepts(GRAPHQL_MEDIA_TYPES)) {
@@ -130,13 +183,19 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
       }
       next();
     },
+    authenticateAndLimit({ resolveCaller, rateLimits }),
     express.json({
       limit: HTTP_DEFAULTS.bodyLimitBytes,
       strict: false,
       type: ['application/json', 'application/graphql-response+json'],
     }),
+    restrictToApproved({ approved }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => createRequestContext(service, await resolveCaller(req.headers)),
+      context: async ({ res }) =>
+        createRequestContext(service, res.locals.caller as Caller, {
+          disclosureK: config.access.disclosureK,
+          audit: auditOf(res),
+        }),
     }),
   );
   app.use(notFound);

@@ -12,12 +12,12 @@ export interface Caller {
 }
 
 /**
- * Resolves the caller of a request from its headers. Until API keys land, the gateway is open:
- * every caller is an analyst. This is the seam where key and JWT authentication slot in.
+ * Resolves the caller of a request from its headers; null when the request carries no valid credentials
+ * (the HTTP layer answers 401). API keys are the default resolver; JWT can slot in here too.
  */
 export type CallerResolver = (
   headers: Readonly<Record<string, string | string[] | undefined>>,
-) => Promise<Caller>;
+) => Promise<Caller | null>;
 
-/** The open-access resolver of the embedded default. */
+/** Every caller is an analyst: for tests of behaviour that does not depend on access control. */
 export const openAccess: CallerResolver = async () => ({ keyId: null, role: 'analyst', via: 'open-access' });

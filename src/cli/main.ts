@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { Command } from 'commander';
 import { registerDemoCommand } from './commands/demo';
 import { registerErrorsCommand } from './commands/errors';
+import { registerKeysCommand } from './commands/keys';
 import { registerSchemaCommand } from './commands/schema';
 import { registerServeCommand } from './commands/serve';
 import { registerSimulateCommand } from './commands/simulate';
@@ -20,6 +21,7 @@ export function buildCli(): Command {
   registerErrorsCommand(program);
   registerSimulateCommand(program);
   registerDemoCommand(program);
+  registerKeysCommand(program);
   return program;
 }
 

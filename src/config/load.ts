@@ -18,6 +18,7 @@ export interface GatewayConfig {
   readonly registry: ForceRegistry;
   readonly sources: readonly SourceConfig[];
   readonly national: ConfigFile['national'];
+  readonly access: ConfigFile['access'];
   /** Relative file locations are resolved against this (the config file's directory, or the cwd). */
   readonly baseDir: string;
   /** Where the configuration came from, for logs: a file path or "embedded default". */
@@ -105,6 +106,7 @@ export function buildConfig(
     registry,
     sources: Object.freeze(sources),
     national: file.national,
+    access: file.access,
     baseDir: options.baseDir,
     origin: options.origin,
   });

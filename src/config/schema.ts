@@ -215,6 +215,45 @@ export const NATIONAL_DEFAULTS = {
   registeredWindowDays: 400,
 } as const;
 
+/** A rate limit: `points` requests per `durationSeconds`. */
+const rateLimitSchema = (points: number, durationSeconds = 60) =>
+  z
+    .object({
+      points: z.number().int().min(1).default(points),
+      durationSeconds: z.number().int().min(1).max(86_400).default(durationSeconds),
+    })
+    .strict()
+    .prefault({});
+
+/** Defaults of access control; each is documented in the README's configuration table. */
+export const ACCESS_DEFAULTS = {
+  /** @default 3: breakdown cells from 1 to k-1 are suppressed for every role but analyst. */
+  disclosureK: 3,
+} as const;
+
+/** Access control: disclosure threshold, CORS allow-list, rate limits per role. */
+export const accessConfigSchema = z
+  .object({
+    disclosureK: z.number().int().min(2).max(50).default(ACCESS_DEFAULTS.disclosureK),
+    /** Browser origins allowed to call the API (CORS); none by default. */
+    corsOrigins: z.array(z.url({ protocol: /^https?$/, error: 'must be an http(s) origin' })).default([]),
+    /** Requests per key per window, by role; `anonymous` is per IP, for callers without a valid key. */
+    rateLimits: z
+      .object({
+        analyst: rateLimitSchema(600),
+        dashboard: rateLimitSchema(1200),
+        journalist: rateLimitSchema(300),
+        operator: rateLimitSchema(300),
+        anonymous: rateLimitSchema(60),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
+
+export type AccessConfig = z.output<typeof accessConfigSchema>;
+
 /** The whole gateway configuration file. */
 export const configFileSchema = z
   .object({
@@ -239,6 +278,7 @@ export const configFileSchema = z
       })
       .strict()
       .prefault({}),
+    access: accessConfigSchema,
     /** Whether the bundled published sources are served too (they are by default only without a file). */
     includeBundled: z.boolean().default(false),
     sources: z.array(sourceConfigSchema).default([]),

@@ -1,3 +1,4 @@
+import type { AuditRecord } from '../access/audit';
 import type { Caller } from '../access/caller';
 import type { FigureService, RequestLoaders } from '../store/figure-service';
 
@@ -8,9 +9,24 @@ export interface RequestContext {
   readonly loaders: RequestLoaders;
   /** The request's clock, read once, so that every figure in a response ages against the same instant. */
   readonly nowMs: number;
+  /** Disclosure control threshold for this caller: null for analysts (they see everything). */
+  readonly disclosureK: number | null;
+  /** The request's audit record, when there is one. */
+  readonly audit?: AuditRecord;
 }
 
 /** Builds the context of one request. */
-export function createRequestContext(service: FigureService, caller: Caller): RequestContext {
-  return { caller, service, loaders: service.createLoaders(), nowMs: service.now() };
+export function createRequestContext(
+  service: FigureService,
+  caller: Caller,
+  options: { disclosureK?: number; audit?: AuditRecord } = {},
+): RequestContext {
+  return {
+    caller,
+    service,
+    loaders: service.createLoaders(),
+    nowMs: service.now(),
+    disclosureK: caller.role === 'analyst' ? null : (options.disclosureK ?? 3),
+    audit: options.audit,
+  };
 }

@@ -21,6 +21,8 @@ export const keys = {
   lock: (sourceId: string) => `${KEY_PREFIX}${tag(sourceId)}:lock`,
   /** A webhook signature already used (replay protection). */
   hookNonce: (sourceId: string, signature: string) => `${KEY_PREFIX}${tag(sourceId)}:hook:${signature}`,
+  /** Prefix of a role's rate-limit counters (rate-limiter-flexible appends the key id or IP). */
+  rateLimitPrefix: (role: string) => `${KEY_PREFIX}rl:${role}`,
   /** Pub/sub channel: a source's report changed or must be dropped from every instance's L1. */
   invalidationChannel: `${KEY_PREFIX}invalidate`,
 } as const;

@@ -4,6 +4,7 @@ import type { App, AppDeps } from '../../src/app';
 import { createApp } from '../../src/app';
 import type { GatewayConfig } from '../../src/config/load';
 import { embeddedDefault } from '../../src/config/load';
+import { openAccess } from '../../src/access/caller';
 import { createLogger } from '../../src/logger';
 
 /** A gateway listening on a loopback port for one test file. */
@@ -14,15 +15,18 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Starts the app on 127.0.0.1, port 0 (the embedded default unless a config is given). */
+/** Starts the app on 127.0.0.1, port 0 (the embedded default unless a config is given; open access unless keys are given). */
 export async function startGateway(
   config: GatewayConfig = embeddedDefault(),
   deps: AppDeps = {},
 ): Promise<RunningGateway> {
   const server = http.createServer();
+  // Open access (every caller an analyst) unless the test brings its own keys or resolver.
+  const access = deps.apiKeys || deps.resolveCaller ? {} : { resolveCaller: openAccess };
   const app = await createApp(config, {
     logger: createLogger({ LOG_LEVEL: 'silent' }),
     httpServer: server,
+    ...access,
     ...deps,
   });
   server.on('request', app.handler);

@@ -32,7 +32,8 @@ async function world(options: GatewayConfigOptions = {}): Promise<World> {
   const { baseUrl } = await sim.listen(0);
   const config = buildConfig(
     sim.gatewayConfig(baseUrl, {
-      timeoutMs: 400,
+      // Generous, so that a loaded CI machine does not time out healthy feeds; fault tests set their own.
+      timeoutMs: 1500,
       retry: { maxAttempts: 3, initialDelayMs: 5, maxDelayMs: 20 },
       ...options,
     }),
@@ -112,7 +113,7 @@ describe('upstream sources failing (CATALOGUE: Upstream sources)', () => {
   });
 
   test('1. a source that never answers is aborted at its timeout; its force is UNAVAILABLE and the query still answers', async () => {
-    w = await world();
+    w = await world({ timeoutMs: 400 });
     const feed = headlineFeed(w.sim, 'json');
     const forceId = feed.forces[0]!;
     const data = await withFault(w, feed, { mode: 'hang' });
@@ -132,7 +133,7 @@ describe('upstream sources failing (CATALOGUE: Upstream sources)', () => {
   });
 
   test('1. a source that stops answering keeps serving its cached figure as STALE within staleFor, then UNAVAILABLE', async () => {
-    w = await world({ ttlSeconds: 30, staleForSeconds: 300 });
+    w = await world({ ttlSeconds: 30, staleForSeconds: 300, timeoutMs: 400 });
     const feed = headlineFeed(w.sim, 'csv');
     const forceId = feed.forces[0]!;
     const fresh = entryOf(await national(w), forceId);

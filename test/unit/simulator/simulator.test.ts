@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { App } from '../../../src/app';
+import { openAccess } from '../../../src/access/caller';
 import { createApp } from '../../../src/app';
 import { DEFAULT_SIM_PORT, parseLatency, startSimulation } from '../../../src/cli/commands/simulate';
 import { buildConfig, loadConfig } from '../../../src/config/load';
@@ -69,7 +70,10 @@ function rowsOf(sim: Simulator, feedId: string): Array<Record<string, unknown>> 
 /** Runs the real gateway on the simulator's config; returns a GraphQL client and a stop function. */
 async function gatewayOn(sim: Simulator, baseUrl: string) {
   const config = buildConfig(sim.gatewayConfig(baseUrl), { baseDir: process.cwd(), origin: 'simulator' });
-  const app: App = await createApp(config, { logger: createLogger({ LOG_LEVEL: 'silent' }) });
+  const app: App = await createApp(config, {
+    logger: createLogger({ LOG_LEVEL: 'silent' }),
+    resolveCaller: openAccess,
+  });
   const server = http.createServer(app.handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };

@@ -1,0 +1,54 @@
+import { createHash } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { Logger } from '../logger';
+import type { Caller } from './caller';
+
+/** What the audit log records of one request; filled in as the request goes through the layers. */
+export interface AuditRecord {
+  caller: Caller | null;
+  /** Operation name, or the approved operation's name when run by document id. */
+  operation: string | null;
+  /** A hash of the variables: shows repeats without storing what was asked. */
+  variablesHash: string | null;
+}
+
+/** A short, stable hash of request variables (never the variables themselves). */
+export function hashVariables(variables: unknown): string | null {
+  if (variables === undefined || variables === null) return null;
+  return createHash('sha256').update(JSON.stringify(variables)).digest('hex').slice(0, 16);
+}
+
+/** The audit record of the current request (created by `auditLog`). */
+export function auditOf(res: { locals: Record<string, unknown> }): AuditRecord {
+  return res.locals.audit as AuditRecord;
+}
+
+/**
+ * One structured audit event per request, when the response finishes: key id, role, operation name or
+ * id, a hash of the variables, status and duration. No secrets (the Authorization header is never read
+ * here) and no personal data (there is none to record).
+ */
+export function auditLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = performance.now();
+    const record: AuditRecord = { caller: null, operation: null, variablesHash: null };
+    res.locals.audit = record;
+    res.on('finish', () => {
+      logger.info(
+        {
+          event: 'audit',
+          method: req.method,
+          path: req.path,
+          keyId: record.caller?.keyId ?? null,
+          role: record.caller?.role ?? 'anonymous',
+          operation: record.operation,
+          variablesHash: record.variablesHash,
+          status: res.statusCode,
+          durationMs: Math.round((performance.now() - started) * 10) / 10,
+        },
+        'request',
+      );
+    });
+    next();
+  };
+}
