@@ -37,14 +37,20 @@ export const HTTP_DEFAULTS = {
   bodyLimitBytes: 64 * 1024,
   /** @default 5000: Apollo's parser stops at this many tokens (a parse error, 400). */
   maxTokens: 5000,
-  /** @default 10: deepest selection, fragments flattened (the approved operations go to 5). */
-  maxDepth: 10,
+  /**
+   * @default 7: deepest selection, fragments flattened. The approved operations go to 5; the schema has
+   * no cycles, so this only stops the deepest path (coverage -> force -> latest -> breakdowns -> cells).
+   */
+  maxDepth: 7,
   /** @default 15 */
   maxAliases: 15,
   /** @default 10 */
   maxDirectives: 10,
-  /** @default 5000: graphql-armor's cost (objects 2, scalars 1, times 1.5 per level of depth). */
-  maxCost: 5000,
+  /**
+   * @default 1000: graphql-armor's cost (objects 2, scalars 1, times 1.5 per level of depth). The largest
+   * approved operation (national-latest) costs 219; ten aliased copies of a deep force query cost 2,189.
+   */
+  maxCost: 1000,
 } as const;
 
 /** What the app needs besides its config. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import http from 'node:http';
+import { ApiKeyFileError, ApiKeyStore, ensureDefaultKeys, keysFilePath } from './access/api-keys';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config/load';
 import { createLogger } from './logger';
@@ -31,8 +32,27 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<http.
     process.stderr.write(`whereabouts: PORT must be a whole number from 0 to 65535; got "${env.PORT}"\n`);
     process.exit(78);
   }
+  // API keys: stored only as hashes. At first start one key per role is created and printed, once.
+  const keysFile = keysFilePath(env);
+  let apiKeys: ApiKeyStore;
+  try {
+    const { created } = ensureDefaultKeys(keysFile);
+    if (created.length > 0) {
+      process.stdout.write(
+        `Created ${keysFile} with one API key per role. They are shown this once; store them now:\n`,
+      );
+      for (const key of created) process.stdout.write(`  ${key.role.padEnd(10)} ${key.token}\n`);
+    }
+    apiKeys = ApiKeyStore.load(keysFile, { onReloadError: (e) => logger.error(e.message) });
+  } catch (error) {
+    if (error instanceof ApiKeyFileError) {
+      process.stderr.write(`whereabouts: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
   const server = http.createServer();
-  const app = await createApp(config, { logger, httpServer: server });
+  const app = await createApp(config, { logger, httpServer: server, apiKeys });
   server.on('request', app.handler);
   const host = env.HOST || DEFAULT_HOST;
   await new Promise<void>((resolve, reject) => {

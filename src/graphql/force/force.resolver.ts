@@ -1,6 +1,8 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import type { Force } from '../../domain/force-registry';
 import { NATIONS } from '../../domain/force-registry';
+import { protectBreakdowns } from '../../domain/disclosure';
+import type { Breakdown, Figure } from '../../domain/figure';
 import { entriesFor } from '../../domain/national';
 import { figuresBetween, selectBreakdowns, selectFigure } from '../../domain/selection';
 import { WhereaboutsError } from '../../errors';
@@ -13,6 +15,31 @@ import { figureView } from '../views';
 import { ForceFilterInput } from './force-filter.input';
 import { ForceSnapshotType } from './force-snapshot.type';
 import { ForceType } from './force.type';
+
+/**
+ * Applies disclosure control for every role but analyst: each breakdown is protected whole (never a
+ * filtered subset, so responses cannot be combined to reveal more), against the count it splits as
+ * published for the same date.
+ */
+function protectedBreakdowns(
+  breakdowns: Breakdown[],
+  candidates: readonly Figure[],
+  k: number | null,
+): Breakdown[] {
+  if (k === null) return breakdowns;
+  const headlineOf = (_forceId: string, breakdown?: Breakdown): number | null => {
+    if (!breakdown) return null;
+    const measure =
+      breakdown.dimension === 'RETURNED_TO_CUSTODY_BY_MAPPA_LEVEL' ? 'RETURNED_TO_CUSTODY' : 'UNACCOUNTED';
+    const sameDate = candidates.filter(
+      (f) => f.measure === measure && f.status === 'REPORTED' && f.asAt?.date === breakdown.asAt.date,
+    );
+    const figure =
+      sameDate.find((f) => f.provenance.sourceId === breakdown.provenance.sourceId) ?? sameDate[0];
+    return figure?.value ?? null;
+  };
+  return protectBreakdowns(breakdowns, headlineOf, { k });
+}
 
 /** Most ids one filter may name (the registry has 45; a long list is a mistake or an attack). */
 export const MAX_FILTER_IDS = 200;
@@ -109,12 +136,16 @@ export class ForceResolver {
       registered: figureView(entry!.registered, view),
       breachesCautionedOrConvicted: pick('BREACHES_CAUTIONED_OR_CONVICTED'),
       returnedToCustody: pick('RETURNED_TO_CUSTODY'),
-      breakdowns: selectBreakdowns(
-        snapshot.breakdownsByForce.get(force.id) ?? [],
-        asAt,
-        windowDays,
-        service.priorityOf,
-        (dimension ?? undefined) as never,
+      breakdowns: protectedBreakdowns(
+        selectBreakdowns(
+          snapshot.breakdownsByForce.get(force.id) ?? [],
+          asAt,
+          windowDays,
+          service.priorityOf,
+          (dimension ?? undefined) as never,
+        ),
+        candidates,
+        ctx.disclosureK,
       ),
       rates: {
         per1000Registered: head !== null && registered ? (head / registered) * 1000 : null,
