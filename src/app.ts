@@ -8,6 +8,7 @@ import cors from 'cors';
 import { ApiKeyStore, keysFilePath } from './access/api-keys';
 import { ApprovedOperations, loadApprovedOperations } from './access/approved-operations';
 import { auditLog, auditOf } from './access/audit';
+import { createJwtVerifier, looksLikeJwt } from './access/jwt';
 import type { Caller, CallerResolver } from './access/caller';
 import { RateLimits } from './access/rate-limit';
 import { TrustedDocumentsCache } from './access/trusted-documents-cache';
@@ -104,7 +105,12 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
       const store =
         deps.apiKeys ??
         ApiKeyStore.load(keysFilePath(env), { onReloadError: (e) => logger.error(e.message) });
-      return async (headers) => store.verify(headers.authorization);
+      const jwt = config.access.jwt ? createJwtVerifier(config.access.jwt) : null;
+      return async (headers) => {
+        const token = /^bearer\s+(\S+)$/i.exec(String(headers.authorization ?? ''))?.[1];
+        if (jwt && token && looksLikeJwt(token)) return jwt(token);
+        return store.verify(headers.authorization);
+      };
     })();
   const approved = new ApprovedOperations(loadApprovedOperations());
   const rateLimits = new RateLimits(config.access.rateLimits, redis);

@@ -231,10 +231,27 @@ export const ACCESS_DEFAULTS = {
   disclosureK: 3,
 } as const;
 
+/** Optional JWT authentication: tokens signed by a key in a JWKS, with a claim that names the role. */
+const jwtConfigSchema = z
+  .object({
+    /** Where the signing keys are published (fetched and cached by jose). */
+    jwksUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+    issuer: z.string().min(1).optional(),
+    audience: z.string().min(1).optional(),
+    /** The claim holding the role. @default "role" */
+    roleClaim: z.string().min(1).default('role'),
+    /** Claim values to roles, when the identity provider names them differently (e.g. { newsroom: journalist }). */
+    roleMap: z.record(z.string(), z.enum(['analyst', 'dashboard', 'journalist', 'operator'])).default({}),
+  })
+  .strict();
+
+export type JwtConfig = z.output<typeof jwtConfigSchema>;
+
 /** Access control: disclosure threshold, CORS allow-list, rate limits per role. */
 export const accessConfigSchema = z
   .object({
     disclosureK: z.number().int().min(2).max(50).default(ACCESS_DEFAULTS.disclosureK),
+    jwt: jwtConfigSchema.optional(),
     /** Browser origins allowed to call the API (CORS); none by default. */
     corsOrigins: z.array(z.url({ protocol: /^https?$/, error: 'must be an http(s) origin' })).default([]),
     /** Requests per key per window, by role; `anonymous` is per IP, for callers without a valid key. */
