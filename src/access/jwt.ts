@@ -16,7 +16,10 @@ export function looksLikeJwt(token: string): boolean {
  * caller's id is a hash of issuer and subject, so the audit log holds no identity of a person.
  * Returns null for any token that does not verify (the HTTP layer answers one 401).
  */
-export function createJwtVerifier(config: JwtConfig, keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(config.jwksUrl))) {
+export function createJwtVerifier(
+  config: JwtConfig,
+  keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(config.jwksUrl)),
+) {
   return async (token: string): Promise<Caller | null> => {
     try {
       const { payload } = await jwtVerify(token, keys, { issuer: config.issuer, audience: config.audience });
@@ -24,7 +27,11 @@ export function createJwtVerifier(config: JwtConfig, keys: JWTVerifyGetKey = cre
       const named = typeof claim === 'string' ? (config.roleMap[claim] ?? claim) : undefined;
       if (!named || !(ROLES as readonly string[]).includes(named)) return null;
       const subject = `${payload.iss ?? ''}\u0000${payload.sub ?? ''}`;
-      return { keyId: `jwt:${createHash('sha256').update(subject).digest('hex').slice(0, 12)}`, role: named as Role, via: 'jwt' };
+      return {
+        keyId: `jwt:${createHash('sha256').update(subject).digest('hex').slice(0, 12)}`,
+        role: named as Role,
+        via: 'jwt',
+      };
     } catch {
       return null;
     }

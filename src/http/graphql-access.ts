@@ -114,7 +114,7 @@ export function restrictToApproved(deps: Pick<GraphqlAccessDeps, 'approved'>): R
         return sendError(
           res,
           'FORBIDDEN',
-          `${caller.role} keys may run approved operations only, sent by document id (extensions.persistedQuery.sha256Hash); see GET /feeds`,
+          `${caller.role} keys may run approved operations only, sent by document id (extensions.persistedQuery.sha256Hash)`,
         );
       }
       const op = deps.approved.bySha256(hash);

@@ -146,7 +146,7 @@ describe('access control, approved operations and hardening', () => {
       expect(res.status).toBe(status);
       if (status === 403) {
         expect(res.body.errors![0]!.message).toBe(
-          `${role} keys may run approved operations only, sent by document id (extensions.persistedQuery.sha256Hash); see GET /feeds`,
+          `${role} keys may run approved operations only, sent by document id (extensions.persistedQuery.sha256Hash)`,
         );
       }
     });

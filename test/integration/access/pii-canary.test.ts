@@ -1,0 +1,98 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { loadApprovedOperations } from '../../../src/access/approved-operations';
+import { ROLES } from '../../../src/access/caller';
+import { PII_CANARIES } from '../../../src/simulator';
+import { gql, raw } from '../../helpers/gateway';
+import type { Backend, World } from '../store/world';
+import { ROLE_HEADER, dumpAll, singleServer, world } from '../store/world';
+
+/**
+ * The PII canary: every records feed of the simulator sends individual records that carry a name and an
+ * address (fake canary strings). The gateway must reduce them to counts at the boundary: the strings
+ * must appear in no response to any role, in no Redis key or value, and in no log line.
+ */
+describe('PII canary: names and addresses sent by sources appear nowhere', () => {
+  let backend: Backend;
+  let w: World;
+  const logs: string[] = [];
+  const responses: string[] = [];
+
+  beforeAll(async () => {
+    backend = await singleServer();
+    w = await world({ redis: backend.target });
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        logs.push(String(chunk));
+        done();
+      },
+    });
+    // A second instance logging everything, at debug, into the sink.
+    await w.start({ logger: pino({ level: 'debug' }, sink) });
+    const records = w.sim.feeds.filter((f) => f.shape === 'records');
+    expect(records.length).toBeGreaterThan(0);
+    for (const feed of records) w.sim.setFault(feed.id, { mode: 'pii' });
+    // The canaries really are on the wire: otherwise finding none would prove nothing.
+    for (const feed of records) {
+      const body = String(w.sim.render(feed.id).body);
+      for (const canary of Object.values(PII_CANARIES)) expect(body).toContain(canary);
+    }
+  });
+  afterAll(async () => {
+    await w?.close();
+    await backend?.stop();
+  });
+
+  test("every approved operation for every permitted role, and analysts' queries over every force, carry no canary", async () => {
+    const gateway = w.instances[1]!;
+    const collect = (text: string) => responses.push(text);
+    for (const op of loadApprovedOperations()) {
+      for (const role of ROLES.filter((r) => op.roles.includes(r))) {
+        const res = await raw(gateway.graphqlUrl, {
+          body: JSON.stringify({
+            extensions: { persistedQuery: { version: 1, sha256Hash: op.sha256 } },
+            variables:
+              op.name === 'force-history'
+                ? { id: w.sim.feeds.find((f) => f.shape === 'records')!.forces[0] }
+                : undefined,
+          }),
+          headers: { 'content-type': 'application/json', [ROLE_HEADER]: role },
+        });
+        expect(res.status).toBe(200);
+        collect(res.text);
+      }
+    }
+    const everything = await gql(
+      gateway.graphqlUrl,
+      `{ forces { id latest { unaccounted { value provenance { title } } breakdowns { dimension cells { category value status } } }
+                  history { value provenance { title sourceId } } }
+         sources { id title error { code message } }
+         publishedTotals { value notes source { title } } }`,
+    );
+    expect(everything.status).toBe(200);
+    collect(everything.text);
+    const recordsForces = w.sim.feeds.filter((f) => f.shape === 'records').flatMap((f) => f.forces);
+    for (const forceId of recordsForces) {
+      const entry = everything.body.data!.forces.find((f: any) => f.id === forceId);
+      expect(entry.latest.unaccounted.value).toBe(
+        w.sim.expected().forces.find((f) => f.forceId === forceId)!.unaccounted,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+
+    const redis = await dumpAll(backend);
+    expect(redis.length).toBeGreaterThan(0);
+    const haystacks = {
+      responses: responses.join('\n'),
+      redis: redis.map((e) => `${e.key}\n${e.value}`).join('\n'),
+      logs: logs.join('\n'),
+    };
+    expect(haystacks.logs.length).toBeGreaterThan(0);
+    const hits = Object.entries(haystacks).flatMap(([where, text]) =>
+      Object.values(PII_CANARIES)
+        .filter((canary) => text.includes(canary))
+        .map((canary) => `${canary} in ${where}`),
+    );
+    expect(hits).toEqual([]);
+  });
+});
