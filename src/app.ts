@@ -166,7 +166,10 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
       },
     }),
   );
-  app.get('/metrics', async (_req, res) => {
+  // Metrics describe the service, not the public data: operator keys only (Prometheus sends a bearer token).
+  app.get('/metrics', authenticateAndLimit({ resolveCaller, rateLimits }), async (_req, res) => {
+    const caller = res.locals.caller as Caller;
+    if (caller.role !== 'operator') return sendError(res, 'FORBIDDEN', '/metrics is for operator keys only');
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use(webhookRouter(service, env, logger, service.now));

@@ -56,6 +56,9 @@ export class RateLimits {
   /** Counts one request for `key` in `bucket`. */
   async consume(bucket: LimitBucket, key: string): Promise<LimitDecision> {
     const memory = this.memory.get(bucket)!;
+    // Just started: wait (once, at most the connect timeout) for Redis, or the first requests would be
+    // counted only in this process.
+    if (this.connection && !this.connection.ready) await this.connection.whenFirstConnected();
     const shared = this.connection?.healthy ? this.redis.get(bucket) : undefined;
     try {
       const counted = shared

@@ -172,6 +172,11 @@ export class RedisConnection {
     return false;
   }
 
+  /** Settles once the first connection attempt has succeeded or failed (at most `connectTimeout`). */
+  whenFirstConnected(): Promise<void> {
+    return this.firstConnect;
+  }
+
   /** The client's status, for readiness reasons. */
   get status(): string {
     return this.ready && this.breaker.state !== CircuitState.Closed ? 'not answering' : this.client.status;

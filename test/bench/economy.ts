@@ -25,6 +25,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { ApiKeyStore } from '../../src/access/api-keys';
 import { createSimulator } from '../../src/simulator';
 import type { Simulator } from '../../src/simulator';
 import { freePort } from '../helpers/redis';
@@ -150,6 +151,9 @@ interface Gateway {
   output(): string;
 }
 
+/** API keys of this run (a keys file in the temp dir): the queries run as an analyst, /metrics as an operator. */
+const benchKeys = { analyst: '', operator: '', file: '' };
+
 function startGateway(index: number, configFile: string, redisUrl: string): Promise<Gateway> {
   const child = spawn(process.execPath, ['-r', LOOP_STALLS, GATEWAY_ENTRY], {
     cwd: ROOT,
@@ -161,6 +165,7 @@ function startGateway(index: number, configFile: string, redisUrl: string): Prom
       REDIS_URL: redisUrl,
       LOG_LEVEL: process.env.BENCH_GATEWAY_LOG_LEVEL ?? 'warn',
       WHEREABOUTS_WARM_UP: 'off',
+      WHEREABOUTS_KEYS_FILE: benchKeys.file,
       NODE_ENV: 'production',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -257,9 +262,10 @@ function httpRequest(
         method,
         path: pathname,
         agent,
-        headers: body
-          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }
-          : {},
+        headers: {
+          authorization: `Bearer ${pathname === '/metrics' ? benchKeys.operator : benchKeys.analyst}`,
+          ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
+        },
         signal: AbortSignal.timeout(timeoutMs),
       },
       (res) => {
@@ -364,6 +370,11 @@ async function main(): Promise<void> {
   if (!fs.existsSync(GATEWAY_ENTRY)) throw new SetupError(`${GATEWAY_ENTRY} is missing: run npm run build`);
   tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'whereabouts-bench-economy-'));
 
+  benchKeys.file = path.join(tempDir, 'keys.json');
+  const keyStore = ApiKeyStore.load(benchKeys.file);
+  benchKeys.analyst = keyStore.create('analyst', 'bench:economy queries').token;
+  benchKeys.operator = keyStore.create('operator', 'bench:economy metrics').token;
+
   const redisPort = await startRedis(tempDir);
   const redisUrl = `redis://127.0.0.1:${redisPort}`;
   progress(`redis-server on 127.0.0.1:${redisPort}`);
@@ -372,6 +383,11 @@ async function main(): Promise<void> {
   const { baseUrl } = await simulator.listen(0);
   const configFile = path.join(tempDir, 'gateway.yaml');
   simulator.writeGatewayConfig(configFile, baseUrl);
+  // This run measures upstream economy, not rate limiting: lift the analyst limit above the burst.
+  fs.appendFileSync(
+    configFile,
+    `access:\n  rateLimits:\n    analyst: { points: ${QUERIES * 10}, durationSeconds: 60 }\n`,
+  );
   const sources = simulator.feeds.length;
 
   const gateways = await Promise.all(
