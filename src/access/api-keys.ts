@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Caller, Role } from './caller';
 import { ROLES } from './caller';
+import { formatZodIssues } from '../config/zod-issues';
 
 /**
  * API keys.
@@ -116,16 +117,7 @@ const fileSchema = z
 type KeysFile = z.infer<typeof fileSchema>;
 
 function formatIssues(file: string, error: z.ZodError): string {
-  const lines = error.issues.map((issue) => {
-    const where = issue.path.length
-      ? issue.path
-          .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-          .join('')
-          .replace(/^\./, '')
-      : '(top level)';
-    return `  - ${where}: ${issue.message}`;
-  });
-  return `invalid keys file ${file}:\n${lines.join('\n')}`;
+  return formatZodIssues(`invalid keys file ${file}`, error);
 }
 
 /** The keys file to use: `WHEREABOUTS_KEYS_FILE` (relative to `cwd`), else `.whereabouts/keys.json` in `cwd`. */

@@ -12,6 +12,7 @@ import {
 import { BUNDLED_SOURCES } from './bundled';
 import type { ConfigFile, SourceConfig } from './schema';
 import { configFileSchema, sourceConfigSchema } from './schema';
+import { formatZodIssues } from './zod-issues';
 
 /** Everything the gateway needs to start, validated, defaulted and frozen once at load. */
 export interface GatewayConfig {
@@ -31,16 +32,7 @@ export class ConfigError extends Error {
 }
 
 function formatIssues(origin: string, error: z.ZodError): string {
-  const lines = error.issues.map((issue) => {
-    const where = issue.path.length
-      ? issue.path
-          .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-          .join('')
-          .replace(/^\./, '')
-      : '(top level)';
-    return `  - ${where}: ${issue.message}`;
-  });
-  return `invalid configuration in ${origin}:\n${lines.join('\n')}`;
+  return formatZodIssues(`invalid configuration in ${origin}`, error);
 }
 
 /** Checks that every secret a source's headers name is present in the environment. */
