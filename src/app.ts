@@ -20,6 +20,7 @@ import { createRequestContext } from './graphql/context';
 import { createFormatError } from './graphql/format-error';
 import { buildGatewaySchema } from './graphql/schema';
 import { createErrorHandler, notFound, sendError } from './http/errors';
+import { feedsRouter } from './http/feeds';
 import { healthRouter } from './http/health';
 import type { Logger } from './logger';
 import { createLogger } from './logger';
@@ -173,6 +174,26 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use(webhookRouter(service, env, logger, service.now));
+  app.use(
+    feedsRouter({
+      approved,
+      resolveCaller,
+      rateLimits,
+      publicFeeds: new Set(config.access.publicFeeds),
+      execute: async (op, variables, caller) => {
+        const response = await apollo.executeOperation(
+          { query: op.document, variables, operationName: op.operationName },
+          { contextValue: createRequestContext(service, caller, { disclosureK: config.access.disclosureK }) },
+        );
+        if (response.body.kind !== 'single') throw new Error('feeds run single-result operations only');
+        return response.body.singleResult;
+      },
+      lastModified: async () => {
+        const { generation } = await service.current();
+        return Math.max(0, ...generation.snapshot.retrievedAt.values());
+      },
+    }),
+  );
   app.use(
     '/graphql',
     cors({

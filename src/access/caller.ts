@@ -8,7 +8,7 @@ export interface Caller {
   readonly keyId: string | null;
   readonly role: Role;
   /** How the caller was identified, for the audit log. */
-  readonly via: 'open-access' | 'api-key' | 'jwt';
+  readonly via: 'open-access' | 'api-key' | 'jwt' | 'public-feed';
 }
 
 /**

@@ -1,0 +1,177 @@
+import { createHash } from 'node:crypto';
+import type { Router } from 'express';
+import express from 'express';
+import type { FormattedExecutionResult, OperationDefinitionNode } from 'graphql';
+import { Kind, parse } from 'graphql';
+import type { ApprovedOperation, ApprovedOperations } from '../access/approved-operations';
+import { auditOf, hashVariables } from '../access/audit';
+import type { Caller, CallerResolver } from '../access/caller';
+import type { RateLimits } from '../access/rate-limit';
+import type { ErrorCode } from '../errors';
+import { ERROR_CODES } from '../errors';
+import { sendError } from './errors';
+import { CSV_COLUMNS, CSV_ROWS, toCsv } from './feed-csv';
+
+/** What the feeds need from the app. */
+export interface FeedsDeps {
+  readonly approved: ApprovedOperations;
+  readonly resolveCaller: CallerResolver;
+  readonly rateLimits: RateLimits;
+  /** Feeds anyone may read without a key (`access.publicFeeds`), under journalist-level disclosure control. */
+  readonly publicFeeds: ReadonlySet<string>;
+  /** Runs an approved operation as a caller (through Apollo, with every plugin). */
+  execute(op: ApprovedOperation, variables: Record<string, unknown>, caller: Caller): Promise<FormattedExecutionResult>;
+  /** Epoch ms of the newest report behind the current figures (for Last-Modified). */
+  lastModified(): Promise<number>;
+}
+
+/** Longest a client or proxy may reuse a feed response before revalidating (seconds). */
+export const FEED_MAX_AGE_SECONDS = 60;
+
+/** A caller reading a public feed without a key: treated as a journalist (disclosure control applies). */
+const PUBLIC_CALLER: Caller = { keyId: null, role: 'journalist', via: 'public-feed' };
+
+interface VariableSpec {
+  readonly name: string;
+  readonly type: string;
+  readonly required: boolean;
+}
+
+function variablesOf(op: ApprovedOperation): VariableSpec[] {
+  const def = parse(op.document).definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  return (def?.variableDefinitions ?? []).map((v) => {
+    const required = v.type.kind === Kind.NON_NULL_TYPE;
+    const named = required ? (v.type as { type: { kind: string; name?: { value: string } } }).type : v.type;
+    return { name: v.variable.name.value, type: named.kind === Kind.NAMED_TYPE ? (named.name?.value ?? 'Unknown') : 'List', required };
+  });
+}
+
+/** Query-string values to GraphQL variables, by the operation's declared types; coercion errors come from GraphQL. */
+function parseVariables(
+  op: ApprovedOperation,
+  query: Record<string, unknown>,
+): { variables: Record<string, unknown> } | { error: string } {
+  const specs = variablesOf(op);
+  const known = new Set(specs.map((s) => s.name));
+  const unknown = Object.keys(query).filter((k) => !known.has(k));
+  if (unknown.length) {
+    const accepted = specs.map((s) => `${s.name} (${s.type}${s.required ? ', required' : ''})`).join(', ') || 'none';
+    return { error: `unknown parameter(s) ${unknown.join(', ')}; accepted: ${accepted}` };
+  }
+  const variables: Record<string, unknown> = {};
+  for (const spec of specs) {
+    const raw = query[spec.name];
+    if (raw === undefined) continue;
+    if (typeof raw !== 'string') return { error: `parameter ${spec.name} must be given once` };
+    if (spec.type === 'Int') {
+      if (!/^-?\d{1,10}$/.test(raw)) return { error: `parameter ${spec.name} must be a whole number; got "${raw.slice(0, 40)}"` };
+      variables[spec.name] = Number(raw);
+    } else variables[spec.name] = raw;
+  }
+  return { variables };
+}
+
+function statusOf(result: FormattedExecutionResult): number {
+  if (!result.errors?.length) return 200;
+  const code = String(result.errors[0]?.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+  return code in ERROR_CODES ? ERROR_CODES[code as ErrorCode].status : 400;
+}
+
+/**
+ * Journalists' data feeds: every approved query is also `GET /feeds/<name>.json` and `.csv`, with
+ * variables from the query string (validated by the operation's own types), ETag / Last-Modified /
+ * Cache-Control and 304s, so that a spreadsheet or a script can poll it cheaply. `GET /feeds` lists them.
+ * Auth is per key as for GraphQL (a feed's approved roles), except feeds configured as public.
+ */
+export function feedsRouter(deps: FeedsDeps): Router {
+  const router = express.Router();
+  const feeds = deps.approved.all.filter((op) => /^\s*query\b/.test(op.document));
+
+  const authorise = async (req: express.Request, res: express.Response, op: ApprovedOperation | null): Promise<Caller | null> => {
+    const caller = await deps.resolveCaller(req.headers);
+    const effective = caller ?? (op && deps.publicFeeds.has(op.name) ? PUBLIC_CALLER : null);
+    const bucket = caller ? caller.role : 'anonymous';
+    const decision = await deps.rateLimits.consume(bucket, caller?.keyId ?? req.ip ?? 'unknown');
+    if (!decision.allowed) {
+      sendError(res, 'RATE_LIMITED', `too many requests; retry after ${decision.retryAfterSeconds} s`, {
+        'retry-after': String(decision.retryAfterSeconds),
+      });
+      return null;
+    }
+    if (!effective) {
+      sendError(res, 'UNAUTHENTICATED', 'a valid API key is required: send Authorization: Bearer <key>', {
+        'www-authenticate': 'Bearer',
+      });
+      return null;
+    }
+    const audit = auditOf(res);
+    audit.caller = effective;
+    audit.operation = op ? `feed:${op.name}` : 'feeds';
+    if (op && effective.via !== 'public-feed' && !op.roles.includes(effective.role)) {
+      sendError(res, 'FORBIDDEN', `the feed "${op.name}" is not approved for ${effective.role} keys`);
+      return null;
+    }
+    return effective;
+  };
+
+  router.get('/feeds', async (req, res) => {
+    const caller = await authorise(req, res, null);
+    if (!caller) return;
+    res.json({
+      feeds: feeds
+        .filter((op) => op.roles.includes(caller.role))
+        .map((op) => ({
+          name: op.name,
+          description: op.description,
+          json: `/feeds/${op.name}.json`,
+          csv: CSV_ROWS[op.name] ? `/feeds/${op.name}.csv` : null,
+          parameters: variablesOf(op),
+          roles: op.roles,
+          approvedBy: op.approvedBy,
+          approvedOn: op.approvedOn,
+          public: deps.publicFeeds.has(op.name),
+        })),
+      csvColumns: CSV_COLUMNS,
+    });
+  });
+
+  router.get('/feeds/:file', async (req, res) => {
+    const match = /^([a-z0-9-]+)\.(json|csv)$/.exec(String(req.params.file));
+    const op = match ? feeds.find((f) => f.name === match[1]) : undefined;
+    if (!match || !op) return sendError(res, 'NOT_FOUND', 'no such feed; see GET /feeds');
+    const format = match[2] as 'json' | 'csv';
+    if (format === 'csv' && !CSV_ROWS[op.name]) {
+      return sendError(res, 'NOT_FOUND', `the feed "${op.name}" has no CSV form; use /feeds/${op.name}.json`);
+    }
+    const caller = await authorise(req, res, op);
+    if (!caller) return;
+    const parsed = parseVariables(op, req.query as Record<string, unknown>);
+    if ('error' in parsed) return sendError(res, 'BAD_USER_INPUT', parsed.error);
+    auditOf(res).variablesHash = hashVariables(parsed.variables);
+
+    const [result, modified] = await Promise.all([deps.execute(op, parsed.variables, caller), deps.lastModified()]);
+    const status = statusOf(result);
+    if (status !== 200) {
+      const first = result.errors![0]!;
+      return sendError(res, (first.extensions?.code as ErrorCode) ?? 'BAD_REQUEST', first.message);
+    }
+    const body =
+      format === 'json'
+        ? JSON.stringify({ feed: op.name, parameters: parsed.variables, data: result.data })
+        : toCsv(CSV_ROWS[op.name]!(result.data));
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+    res.set({
+      etag,
+      'last-modified': new Date(Math.floor(modified / 1000) * 1000).toUTCString(),
+      'cache-control': `${caller.via === 'public-feed' ? 'public' : 'private'}, max-age=${FEED_MAX_AGE_SECONDS}, must-revalidate`,
+      vary: 'Authorization',
+    });
+    const inm = req.header('if-none-match');
+    if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) return res.status(304).end();
+    res
+      .status(200)
+      .type(format === 'json' ? 'application/json; charset=utf-8' : 'text/csv; charset=utf-8')
+      .send(body);
+  });
+  return router;
+}
