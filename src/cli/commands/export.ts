@@ -1,0 +1,87 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/load';
+import { isCalendarDay, todayIso } from '../../domain/dates';
+import { entriesFor, summarise } from '../../domain/national';
+import { comparablePublishedTotals } from '../../domain/published';
+import type { CsvRow } from '../../http/feed-csv';
+import { toCsv } from '../../http/feed-csv';
+import { FigureService } from '../../store/figure-service';
+
+/**
+ * `whereabouts export`: the national figures as at a date, from the configured sources, to stdout as the
+ * feeds' CSV (same columns) or as JSON with coverage and published totals. Analyst view (no disclosure
+ * control): it runs on the operator's machine, from the sources' own data.
+ */
+export function registerExportCommand(program: Command): void {
+  program
+    .command('export')
+    .description(
+      "print the national figures as at a date (CSV with the feeds' columns, or JSON with coverage)",
+    )
+    .option('--format <format>', 'csv or json', 'csv')
+    .option('--as-at <date>', 'YYYY-MM-DD (default: today)')
+    .option('--window-days <days>', 'window in days (default: the configured one, 90)')
+    .option(
+      '-c, --config <file>',
+      'sources config YAML (default: env WHEREABOUTS_CONFIG, else the embedded default)',
+    )
+    .action(async (options: { format: string; asAt?: string; windowDays?: string; config?: string }) => {
+      if (!['csv', 'json'].includes(options.format)) throw new Error('--format must be csv or json');
+      const asAt = options.asAt ?? todayIso();
+      if (!isCalendarDay(asAt) || asAt > todayIso())
+        throw new Error('--as-at must be a real day written YYYY-MM-DD, not in the future');
+      const env = { ...process.env, ...(options.config ? { WHEREABOUTS_CONFIG: options.config } : {}) };
+      const config = loadConfig(env);
+      const windowDays =
+        options.windowDays === undefined ? config.national.windowDays : Number(options.windowDays);
+      if (!Number.isInteger(windowDays) || windowDays < 1 || windowDays > 3650)
+        throw new Error('--window-days must be a whole number from 1 to 3650');
+      const service = new FigureService(config, { env });
+      const { generation } = await service.current();
+      const { snapshot } = generation;
+      const entries = entriesFor(config.registry.all, snapshot.figuresByForce, {
+        asAt,
+        windowDays,
+        registeredWindowDays: config.national.registeredWindowDays,
+        priorityOf: service.priorityOf,
+        staleSources: snapshot.staleSources,
+      });
+      if (options.format === 'csv') {
+        const rows: CsvRow[] = entries.map((e) => ({
+          force_id: e.force.id,
+          force_name: e.force.name,
+          as_at: e.figure?.asAt?.date ?? null,
+          precision: e.figure?.asAt?.precision ?? null,
+          value: e.figure?.value ?? null,
+          status: e.figure?.status ?? 'NO_FIGURE',
+          basis: e.figure?.basis ?? null,
+          freshness: e.figure ? (e.stale ? 'STALE' : 'FRESH') : null,
+          source_title: e.figure?.provenance.title ?? null,
+        }));
+        process.stdout.write(toCsv(rows));
+      } else {
+        const summary = summarise(entries, asAt, windowDays);
+        const { missing, reportingForces, ...counts } = summary.coverage;
+        process.stdout.write(
+          `${JSON.stringify(
+            {
+              asAt,
+              windowDays,
+              unaccounted: summary.unaccounted,
+              byBasis: summary.byBasis,
+              coverage: {
+                ...counts,
+                missing: missing.map((e) => ({ id: e.force.id, outcome: e.outcome })),
+                reportingForces: reportingForces.map((f) => f.id),
+              },
+              publishedTotals: comparablePublishedTotals(snapshot.publishedTotals, asAt, windowDays),
+              forces: entries.map((e) => ({ id: e.force.id, outcome: e.outcome, figure: e.figure })),
+            },
+            null,
+            2,
+          )}\n`,
+        );
+      }
+      await service.close();
+    });
+}

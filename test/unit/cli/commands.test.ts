@@ -1,0 +1,103 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
+
+/** Runs the built CLI (npm test builds before jest runs). */
+function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    env: { ...process.env, LOG_LEVEL: 'silent', ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('the whereabouts CLI', () => {
+  test.each([
+    [[]],
+    [['serve']],
+    [['simulate']],
+    [['demo']],
+    [['keys']],
+    [['feeds', 'list']],
+    [['sources', 'check']],
+    [['export']],
+    [['schema']],
+    [['errors']],
+  ])('%j --help explains itself', (args) => {
+    const r = cli([...args, '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: whereabouts/);
+  });
+
+  test('sources check fetches every source once and prints a table with status, latency and figures', () => {
+    const r = cli(['sources', 'check']);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^source\s+kind\s+shape\s+status\s+latency_ms\s+items\s+latest_unaccounted$/);
+    expect(lines.find((l) => l.startsWith('published-figures'))).toMatch(
+      /^published-figures\s+csv\s+counts\s+OK\s+\d+\s+38\s+438$/,
+    );
+    expect(lines.at(-1)).toBe('4 of 4 sources OK (embedded default)');
+  });
+
+  test('sources check exits 1 and names the failure when a source cannot be reached', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'whereabouts-cli-'));
+    const file = path.join(dir, 'sources.yaml');
+    fs.writeFileSync(
+      file,
+      'sources:\n  - id: gone\n    kind: json\n    location: http://127.0.0.1:9/feed.json\n    title: A source that is not there\n    timeoutMs: 500\n    retry: { maxAttempts: 1 }\n    mapping: { forceId: f, asAt: d, unaccounted: n }\n',
+    );
+    const r = cli(['sources', 'check', '--config', file]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(
+      /^gone\s+json\s+counts\s+UPSTREAM_UNREACHABLE: the source could not be reached/m,
+    );
+    expect(r.stdout.trim().split('\n').at(-1)).toBe(`0 of 1 sources OK (${file})`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("export --format csv gives the feeds' columns, one row per force, summing to the national total", () => {
+    const r = cli(['export', '--format', 'csv', '--as-at', '2018-01-17']);
+    expect(r.status).toBe(0);
+    const rows = parse(r.stdout, { bom: true, columns: true }) as Record<string, string>[];
+    expect(rows).toHaveLength(45);
+    expect(rows.reduce((s, row) => s + Number(row.value || 0), 0)).toBe(389);
+  });
+
+  test('export --format json carries coverage and the published totals beside the sum', () => {
+    const r = cli(['export', '--format', 'json', '--as-at', '2018-01-17']);
+    expect(r.status).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json).toMatchObject({
+      asAt: '2018-01-17',
+      unaccounted: 389,
+      coverage: { forces: 45, reporting: 19, withoutFigure: 26 },
+    });
+    expect(json.publishedTotals.map((t: { value: number }) => t.value)).toEqual([485]);
+  });
+
+  test.each([
+    [['export', '--as-at', '2018-02-30'], '--as-at must be a real day written YYYY-MM-DD, not in the future'],
+    [['export', '--format', 'xlsx'], '--format must be csv or json'],
+  ])('%j is refused with a clear message', (args, message) => {
+    const r = cli(args);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(message);
+  });
+
+  test('feeds list shows each approved query feed with its formats and document id', () => {
+    const r = cli(['feeds', 'list']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      /^national-latest\n .+\n  \/feeds\/national-latest\.json, \/feeds\/national-latest\.csv\n  roles: analyst, dashboard, journalist, operator;/m,
+    );
+    expect(r.stdout).toMatch(/document id: [0-9a-f]{64}/);
+  });
+});
