@@ -96,7 +96,7 @@ describe('the whereabouts CLI', () => {
     const r = cli(['feeds', 'list']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(
-      /^national-latest\n .+\n  \/feeds\/national-latest\.json, \/feeds\/national-latest\.csv\n  roles: analyst, dashboard, journalist, operator;/m,
+      /^national-latest\n .+\n {2}\/feeds\/national-latest\.json, \/feeds\/national-latest\.csv\n {2}roles: analyst, dashboard, journalist, operator;/m,
     );
     expect(r.stdout).toMatch(/document id: [0-9a-f]{64}/);
   });
