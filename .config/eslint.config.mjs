@@ -22,6 +22,11 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
+    files: ['src/http/dashboard/public/**/*.js'],
+    // The dashboard's page script: a classic browser script (no modules, no build step).
+    languageOptions: { sourceType: 'script', globals: { ...globals.browser } },
+  },
+  {
     files: ['src/graphql/**/*.ts'],
     // type-graphql needs runtime imports of classes used only in decorator metadata.
     rules: { '@typescript-eslint/consistent-type-imports': 'off' },

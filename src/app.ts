@@ -26,12 +26,15 @@ import type { Logger } from './logger';
 import { createLogger } from './logger';
 import { cacheStatusPlugin } from './graphql/cache-status.plugin';
 import { webhookRouter } from './http/webhooks';
+import { dashboardRouter } from './http/dashboard/router';
 import { Metrics } from './metrics';
 import { TieredFigureStore } from './store/figure-store';
 import type { FigureServiceOptions } from './store/figure-service';
 import { FigureService } from './store/figure-service';
 import type { RedisTarget } from './store/redis-connection';
 import { RedisConnection, redisTargetFromEnv } from './store/redis-connection';
+import type { LiveServer } from './live/server';
+import { mountLiveServer } from './live/server';
 
 /** Defaults of the HTTP layer. */
 export const HTTP_DEFAULTS = {
@@ -73,6 +76,8 @@ export interface App {
   readonly handler: express.Express;
   readonly service: FigureService;
   readonly metrics: Metrics;
+  /** `figuresChanged` over graphql-ws at /graphql, mounted when `httpServer` was given. */
+  readonly live: LiveServer | null;
   /** Stops Apollo (and drains `httpServer` when one was given). */
   stop(): Promise<void>;
 }
@@ -174,6 +179,7 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use(webhookRouter(service, env, logger, service.now));
+  app.use(dashboardRouter(approved.all));
   app.use(
     feedsRouter({
       approved,
@@ -237,12 +243,34 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
   app.use(notFound);
   app.use(createErrorHandler((error) => logger.error({ err: error }, 'unhandled HTTP error')));
 
+  // Subscriptions over graphql-ws on the same server and path; the same caller resolver, limits and documents.
+  const live = deps.httpServer
+    ? mountLiveServer({
+        httpServer: deps.httpServer,
+        service,
+        schema: buildGatewaySchema(),
+        resolveCaller,
+        rateLimits,
+        approved,
+        disclosureK: config.access.disclosureK,
+        logger,
+        validationRules: armor.validationRules,
+        maxTokens: HTTP_DEFAULTS.maxTokens,
+        maxPayloadBytes: HTTP_DEFAULTS.bodyLimitBytes,
+      })
+    : null;
+
   let stopping: Promise<void> | null = null;
   return {
     handler: app,
     service,
     metrics,
-    // Idempotent: a second concurrent apollo.stop() never resolves (Apollo Server 5.5).
-    stop: () => (stopping ??= apollo.stop().finally(() => service.close())),
+    live,
+    // Idempotent: a second concurrent apollo.stop() never resolves (Apollo Server 5.5). WebSockets close
+    // first: upgraded sockets would hold the HTTP server's drain open.
+    stop: () =>
+      (stopping ??= Promise.resolve(live?.dispose())
+        .then(() => apollo.stop())
+        .finally(() => service.close())),
   };
 }

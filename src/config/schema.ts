@@ -253,7 +253,9 @@ export const accessConfigSchema = z
     disclosureK: z.number().int().min(2).max(50).default(ACCESS_DEFAULTS.disclosureK),
     jwt: jwtConfigSchema.optional(),
     /** Approved query feeds anyone may read without a key (under disclosure control). */
-    publicFeeds: z.array(z.string().regex(/^[a-z0-9-]+$/, 'must be a feed name such as national-latest')).default([]),
+    publicFeeds: z
+      .array(z.string().regex(/^[a-z0-9-]+$/, 'must be a feed name such as national-latest'))
+      .default([]),
     /** Browser origins allowed to call the API (CORS); none by default. */
     corsOrigins: z.array(z.url({ protocol: /^https?$/, error: 'must be an http(s) origin' })).default([]),
     /** Requests per key per window, by role; `anonymous` is per IP, for callers without a valid key. */

@@ -4,18 +4,31 @@ import { lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
 import './enums';
 import { ForceResolver } from './force/force.resolver';
+import { FiguresChangedResolver, SCHEMA_PUBSUB } from './live/figures-changed.resolver';
 import { NationalResolver } from './national/national.resolver';
 import { PublishedResolver } from './published/published.resolver';
 import { SourcesResolver } from './sources/sources.resolver';
 
 /** Every resolver class of the schema. */
-export const RESOLVERS = [ForceResolver, NationalResolver, PublishedResolver, SourcesResolver] as const;
+export const RESOLVERS = [
+  ForceResolver,
+  NationalResolver,
+  PublishedResolver,
+  SourcesResolver,
+  FiguresChangedResolver,
+] as const;
 
 let cached: GraphQLSchema | null = null;
 
 /** The executable schema, built once from the type-graphql classes (code first). */
 export function buildGatewaySchema(): GraphQLSchema {
-  cached ??= buildSchemaSync({ resolvers: [...RESOLVERS], validate: false, emitSchemaFile: false });
+  cached ??= buildSchemaSync({
+    resolvers: [...RESOLVERS],
+    validate: false,
+    emitSchemaFile: false,
+    // Required once there is a subscription; unused (figuresChanged resolves each app's feed from its context).
+    pubSub: SCHEMA_PUBSUB,
+  });
   return cached;
 }
 

@@ -18,7 +18,7 @@ export function sendError(
 
 /** 404 for anything no route claims. */
 export const notFound: RequestHandler = (_req, res) => {
-  sendError(res, 'NOT_FOUND', 'no such resource; see /graphql, /healthz and /readyz');
+  sendError(res, 'NOT_FOUND', 'no such resource; see /graphql, /feeds, /dashboard, /healthz and /readyz');
 };
 
 /**

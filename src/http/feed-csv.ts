@@ -61,7 +61,8 @@ function figureRow(force: { id: string; name: string }, figure: any): CsvRow {
  * are not lists of figures (source status) have no CSV form.
  */
 export const CSV_ROWS: Readonly<Record<string, (data: any) => CsvRow[]>> = {
-  'national-latest': (data) => (data?.national?.forces ?? []).map((entry: any) => figureRow(entry.force, entry.figure)),
+  'national-latest': (data) =>
+    (data?.national?.forces ?? []).map((entry: any) => figureRow(entry.force, entry.figure)),
   'force-history': (data) =>
     data?.force ? (data.force.history ?? []).map((figure: any) => figureRow(data.force, figure)) : [],
 };

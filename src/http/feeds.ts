@@ -20,7 +20,11 @@ export interface FeedsDeps {
   /** Feeds anyone may read without a key (`access.publicFeeds`), under journalist-level disclosure control. */
   readonly publicFeeds: ReadonlySet<string>;
   /** Runs an approved operation as a caller (through Apollo, with every plugin). */
-  execute(op: ApprovedOperation, variables: Record<string, unknown>, caller: Caller): Promise<FormattedExecutionResult>;
+  execute(
+    op: ApprovedOperation,
+    variables: Record<string, unknown>,
+    caller: Caller,
+  ): Promise<FormattedExecutionResult>;
   /** Epoch ms of the newest report behind the current figures (for Last-Modified). */
   lastModified(): Promise<number>;
 }
@@ -38,11 +42,17 @@ interface VariableSpec {
 }
 
 function variablesOf(op: ApprovedOperation): VariableSpec[] {
-  const def = parse(op.document).definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const def = parse(op.document).definitions.find(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+  );
   return (def?.variableDefinitions ?? []).map((v) => {
     const required = v.type.kind === Kind.NON_NULL_TYPE;
     const named = required ? (v.type as { type: { kind: string; name?: { value: string } } }).type : v.type;
-    return { name: v.variable.name.value, type: named.kind === Kind.NAMED_TYPE ? (named.name?.value ?? 'Unknown') : 'List', required };
+    return {
+      name: v.variable.name.value,
+      type: named.kind === Kind.NAMED_TYPE ? (named.name?.value ?? 'Unknown') : 'List',
+      required,
+    };
   });
 }
 
@@ -55,7 +65,8 @@ function parseVariables(
   const known = new Set(specs.map((s) => s.name));
   const unknown = Object.keys(query).filter((k) => !known.has(k));
   if (unknown.length) {
-    const accepted = specs.map((s) => `${s.name} (${s.type}${s.required ? ', required' : ''})`).join(', ') || 'none';
+    const accepted =
+      specs.map((s) => `${s.name} (${s.type}${s.required ? ', required' : ''})`).join(', ') || 'none';
     return { error: `unknown parameter(s) ${unknown.join(', ')}; accepted: ${accepted}` };
   }
   const variables: Record<string, unknown> = {};
@@ -64,7 +75,8 @@ function parseVariables(
     if (raw === undefined) continue;
     if (typeof raw !== 'string') return { error: `parameter ${spec.name} must be given once` };
     if (spec.type === 'Int') {
-      if (!/^-?\d{1,10}$/.test(raw)) return { error: `parameter ${spec.name} must be a whole number; got "${raw.slice(0, 40)}"` };
+      if (!/^-?\d{1,10}$/.test(raw))
+        return { error: `parameter ${spec.name} must be a whole number; got "${raw.slice(0, 40)}"` };
       variables[spec.name] = Number(raw);
     } else variables[spec.name] = raw;
   }
@@ -87,7 +99,11 @@ export function feedsRouter(deps: FeedsDeps): Router {
   const router = express.Router();
   const feeds = deps.approved.all.filter((op) => /^\s*query\b/.test(op.document));
 
-  const authorise = async (req: express.Request, res: express.Response, op: ApprovedOperation | null): Promise<Caller | null> => {
+  const authorise = async (
+    req: express.Request,
+    res: express.Response,
+    op: ApprovedOperation | null,
+  ): Promise<Caller | null> => {
     const caller = await deps.resolveCaller(req.headers);
     const effective = caller ?? (op && deps.publicFeeds.has(op.name) ? PUBLIC_CALLER : null);
     const bucket = caller ? caller.role : 'anonymous';
@@ -149,7 +165,10 @@ export function feedsRouter(deps: FeedsDeps): Router {
     if ('error' in parsed) return sendError(res, 'BAD_USER_INPUT', parsed.error);
     auditOf(res).variablesHash = hashVariables(parsed.variables);
 
-    const [result, modified] = await Promise.all([deps.execute(op, parsed.variables, caller), deps.lastModified()]);
+    const [result, modified] = await Promise.all([
+      deps.execute(op, parsed.variables, caller),
+      deps.lastModified(),
+    ]);
     const status = statusOf(result);
     if (status !== 200) {
       const first = result.errors![0]!;
@@ -167,7 +186,8 @@ export function feedsRouter(deps: FeedsDeps): Router {
       vary: 'Authorization',
     });
     const inm = req.header('if-none-match');
-    if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) return res.status(304).end();
+    if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag))
+      return res.status(304).end();
     res
       .status(200)
       .type(format === 'json' ? 'application/json; charset=utf-8' : 'text/csv; charset=utf-8')

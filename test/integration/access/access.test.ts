@@ -116,7 +116,9 @@ describe('access control, approved operations and hardening', () => {
   describe('the role x operation matrix', () => {
     const cases: Array<[Role, string, number]> = [];
     for (const role of ROLES) {
-      for (const op of APPROVED) cases.push([role, op.name, op.roles.includes(role) ? 200 : 403]);
+      // Approved subscriptions run over graphql-ws (test/integration/live); over HTTP they are a 400.
+      for (const op of APPROVED.filter((o) => !o.document.startsWith('subscription')))
+        cases.push([role, op.name, op.roles.includes(role) ? 200 : 403]);
     }
     test.each(cases)('%s running approved %s by document id gets %i', async (role, name, status) => {
       const res = await runApproved(
@@ -363,7 +365,8 @@ describe('access control, approved operations and hardening', () => {
         durationMs: expect.any(Number),
       });
       const all = logs.join('\n');
-      for (const token of Object.values(tokens)) expect(all).not.toContain(token.split('_')[2]);
+      // The secret is everything after `wa_<12-char id>_` (it may itself contain `_`).
+      for (const token of Object.values(tokens)) expect(all).not.toContain(token.slice(16));
     });
   });
 });

@@ -188,7 +188,8 @@ describe.each([
       expect(entries.length).toBeGreaterThan(0);
       for (const { key } of entries) {
         expect(key.startsWith(KEY_PREFIX)).toBe(true);
-        expect(key).toMatch(/^wa:v1:\{s:[a-z0-9-]+\}:/);
+        // Source keys carry their hash tag; rate-limit counters are per key id (one key each, any slot).
+        expect(key).toMatch(/^wa:v1:(\{s:[a-z0-9-]+\}:|rl:[a-z]+:)/);
       }
       const reports = entries.filter((e) => e.key.endsWith(':report'));
       const ids = reports.map((e) => /^wa:v1:\{s:([a-z0-9-]+)\}:report$/.exec(e.key)?.[1]);

@@ -1,0 +1,391 @@
+import { createHash } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { ExecutionArgs, GraphQLSchema, ValidationRule } from 'graphql';
+import { GraphQLError, getOperationAST, getVariableValues, parse, specifiedRules, validate } from 'graphql';
+import type { Context, SubscribePayload } from 'graphql-ws';
+import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
+import type WebSocket from 'ws';
+import { WebSocketServer } from 'ws';
+import type { ApprovedOperations } from '../access/approved-operations';
+import { hashVariables } from '../access/audit';
+import type { Caller, CallerResolver } from '../access/caller';
+import type { RateLimits } from '../access/rate-limit';
+import type { ErrorCode } from '../errors';
+import { WhereaboutsError, httpStatusOf } from '../errors';
+import { createRequestContext } from '../graphql/context';
+import { createFormatError } from '../graphql/format-error';
+import type { LiveContext } from '../graphql/live/figures-changed.resolver';
+import { RESTRICTED_ROLES } from '../http/graphql-access';
+import type { Logger } from '../logger';
+import type { FigureService } from '../store/figure-service';
+import { LiveChanges } from './changes';
+
+/** Defaults of the graphql-ws endpoint. */
+export const LIVE_DEFAULTS = {
+  /** @default '/graphql': the same path as HTTP; WebSocket upgrades there speak graphql-transport-ws. */
+  path: '/graphql',
+  /** @default 20: operations one connection may have open at once. */
+  maxOperationsPerConnection: 20,
+  /**
+   * @default 2000: how often an open connection's credentials are checked again, so a revoked key (or an
+   * expired JWT) loses its subscriptions within seconds, as it loses HTTP access within one.
+   */
+  reauthIntervalMs: 2000,
+  /** @default 12000: WebSocket ping interval; a peer that does not answer within it is dropped. */
+  keepAliveMs: 12_000,
+  /** @default 3000: time to send ConnectionInit before the socket is closed with 4408. */
+  connectionInitWaitMs: 3000,
+  /** @default 1000: on stop, how long sockets get to close cleanly (1001) before they are terminated. */
+  drainMs: 1000,
+} as const;
+
+/** Close code for a rate-limited connection: 1013 Try Again Later (graphql-ws clients retry it, backing off). */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
+
+/** What the graphql-ws endpoint needs from the app. */
+export interface LiveServerDeps {
+  readonly httpServer: Server;
+  readonly service: FigureService;
+  readonly schema: GraphQLSchema;
+  readonly resolveCaller: CallerResolver;
+  readonly rateLimits: RateLimits;
+  readonly approved: ApprovedOperations;
+  readonly disclosureK: number;
+  readonly logger: Logger;
+  /** Extra validation rules (graphql-armor's limits), as over HTTP. */
+  readonly validationRules?: readonly ValidationRule[];
+  /** Parser token limit, as over HTTP. */
+  readonly maxTokens: number;
+  /** Largest message accepted, as the HTTP body limit. */
+  readonly maxPayloadBytes: number;
+  readonly options?: Partial<{ -readonly [K in keyof typeof LIVE_DEFAULTS]: (typeof LIVE_DEFAULTS)[K] }>;
+}
+
+/** The mounted endpoint. */
+export interface LiveServer {
+  /** This app's change feed (what `figuresChanged` subscribes to). */
+  readonly changes: LiveChanges;
+  /** Open WebSocket connections. */
+  connections(): number;
+  /** Refuses new upgrades, closes every socket (1001), terminates stragglers, ends every subscription. */
+  dispose(): Promise<void>;
+}
+
+/** What each connection carries between graphql-ws callbacks. */
+interface Extra {
+  readonly socket: WebSocket;
+  readonly request: IncomingMessage;
+  caller?: Caller;
+  reauth?: NodeJS.Timeout;
+}
+
+type LiveContextOf = Context<Record<string, unknown>, Extra>;
+
+/** The document id of a text: hex SHA-256, as in the trusted-documents manifest. */
+export function documentSha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function ipOf(request: IncomingMessage): string {
+  return request.socket.remoteAddress ?? 'unknown';
+}
+
+/** The headers a caller is resolved from: the upgrade request's, with `connectionParams.authorization` first. */
+function credentialsOf(ctx: LiveContextOf): IncomingHttpHeaders {
+  const params = ctx.connectionParams ?? {};
+  const given = params.authorization ?? params.Authorization;
+  const authorization = typeof given === 'string' ? given : ctx.extra.request.headers.authorization;
+  return { ...ctx.extra.request.headers, authorization };
+}
+
+function rejectUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/**
+ * `figuresChanged` over graphql-ws (graphql-transport-ws) on the app's HTTP server, at `/graphql`.
+ *
+ * - Auth at connection time: `connectionParams.authorization` (`Bearer <key>`; the upgrade request's
+ *   Authorization header as a fallback), through the same resolver as HTTP (API keys, JWT). No valid
+ *   credentials: closed with 4401 Unauthorized. Over the rate limit: closed with 1013 Try Again Later.
+ *   Credentials are checked again every `reauthIntervalMs` (revocation, JWT expiry: 4401).
+ * - Per operation: the rate limit again; dashboard and journalist keys only with the text of an approved
+ *   document approved for their role (its SHA-256 must be a manifest id: send the manifest text exactly);
+ *   parsed and validated with the HTTP limits; subscriptions only (queries and mutations go over HTTP,
+ *   where the HTTP layers apply). Errors are formatted (masked) as over HTTP. One audit line each.
+ * - The glue to `ws` is graphql-ws' `makeServer` (as `useServer` does; its `graphql-ws/use/ws` subpath
+ *   cannot be resolved under this project's `moduleResolution: node`), with logging through pino.
+ */
+export function mountLiveServer(deps: LiveServerDeps): LiveServer {
+  const options = { ...LIVE_DEFAULTS, ...deps.options };
+  const { logger, schema, service, approved, rateLimits } = deps;
+  const changes = new LiveChanges(service, { logger });
+  const formatError = createFormatError((error) =>
+    logger.error({ err: error }, 'masked internal error (graphql-ws)'),
+  );
+  const rules = [...specifiedRules, ...(deps.validationRules ?? [])];
+
+  const audit = (
+    caller: Caller | null,
+    operation: string | null,
+    variables: unknown,
+    status: number,
+    started: number,
+  ) =>
+    logger.info(
+      {
+        event: 'audit',
+        method: 'WS',
+        path: options.path,
+        keyId: caller?.keyId ?? null,
+        role: caller?.role ?? 'anonymous',
+        operation,
+        variablesHash: hashVariables(variables),
+        status,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+      },
+      'request',
+    );
+
+  const server = makeServer<Record<string, unknown>, Extra>({
+    schema,
+    connectionInitWaitTimeout: options.connectionInitWaitMs,
+
+    async onConnect(ctx) {
+      const started = performance.now();
+      const { socket, request } = ctx.extra;
+      const headers = credentialsOf(ctx);
+      const caller = await deps.resolveCaller(headers).catch((error: unknown) => {
+        logger.warn({ err: (error as Error)?.message }, 'graphql-ws: resolving the caller failed');
+        return null;
+      });
+      if (!caller) {
+        // As over HTTP: callers without a valid key are limited per IP first, so guessing keys is slow.
+        const decision = await rateLimits.consume('anonymous', ipOf(request));
+        audit(null, null, undefined, decision.allowed ? 401 : 429, started);
+        if (decision.allowed) socket.close(CloseCode.Unauthorized, 'Unauthorized');
+        else
+          socket.close(
+            CLOSE_TRY_AGAIN_LATER,
+            `Too many requests; retry after ${decision.retryAfterSeconds} s`,
+          );
+        return false;
+      }
+      const decision = await rateLimits.consume(caller.role, caller.keyId ?? ipOf(request));
+      if (!decision.allowed) {
+        audit(caller, null, undefined, 429, started);
+        socket.close(CLOSE_TRY_AGAIN_LATER, `Too many requests; retry after ${decision.retryAfterSeconds} s`);
+        return false;
+      }
+      ctx.extra.caller = caller;
+      ctx.extra.reauth = setInterval(() => {
+        void deps
+          .resolveCaller(headers)
+          .catch(() => null)
+          .then((now) => {
+            if (!now || now.role !== caller.role || now.keyId !== caller.keyId) {
+              socket.close(CloseCode.Unauthorized, 'Unauthorized');
+            }
+          });
+      }, options.reauthIntervalMs);
+      ctx.extra.reauth.unref();
+      return true;
+    },
+
+    async onSubscribe(ctx, _id, payload: SubscribePayload) {
+      const started = performance.now();
+      const caller = ctx.extra.caller!; // set in onConnect; graphql-ws refuses Subscribe before the ack
+      let operationName: string | null = null;
+      const refuse = (code: ErrorCode, message: string) => {
+        audit(caller, operationName, payload.variables, httpStatusOf(code), started);
+        return [new WhereaboutsError(code, message)];
+      };
+      if (Object.keys(ctx.subscriptions).length > options.maxOperationsPerConnection) {
+        return refuse(
+          'BAD_REQUEST',
+          `at most ${options.maxOperationsPerConnection} operations may be open on one connection`,
+        );
+      }
+      const decision = await rateLimits.consume(caller.role, caller.keyId ?? ipOf(ctx.extra.request));
+      if (!decision.allowed) {
+        return refuse(
+          'RATE_LIMITED',
+          `too many requests for this key; retry after ${decision.retryAfterSeconds} s`,
+        );
+      }
+      if (RESTRICTED_ROLES.has(caller.role)) {
+        // graphql-ws sends the document's text: it must be an approved document exactly as in the manifest.
+        const op = approved.bySha256(documentSha256(payload.query));
+        if (!op) {
+          return refuse(
+            'FORBIDDEN',
+            `${caller.role} keys may run approved operations only: send the approved document's text exactly as in the trusted-documents manifest`,
+          );
+        }
+        if (!op.roles.includes(caller.role)) {
+          return refuse(
+            'FORBIDDEN',
+            `the approved operation "${op.name}" is not approved for ${caller.role} keys`,
+          );
+        }
+        operationName = op.name;
+      }
+      let document;
+      try {
+        document = parse(payload.query, { maxTokens: deps.maxTokens });
+      } catch (error) {
+        return refuse('GRAPHQL_PARSE_FAILED', (error as Error).message);
+      }
+      const invalid = validate(schema, document, rules);
+      if (invalid.length > 0) {
+        audit(caller, operationName, payload.variables, httpStatusOf('GRAPHQL_VALIDATION_FAILED'), started);
+        return invalid.map(
+          (error) =>
+            new GraphQLError(error.message, {
+              nodes: error.nodes,
+              originalError: error,
+              extensions: { ...error.extensions, code: error.extensions.code ?? 'GRAPHQL_VALIDATION_FAILED' },
+            }),
+        );
+      }
+      const operation = getOperationAST(document, payload.operationName);
+      if (!operation) {
+        return refuse(
+          'OPERATION_RESOLUTION_FAILURE',
+          'name the operation to run (operationName) when the document has several',
+        );
+      }
+      operationName ??= operation.name?.value ?? '(anonymous)';
+      if (operation.operation !== 'subscription') {
+        return refuse(
+          'BAD_REQUEST',
+          'only subscriptions are served over graphql-ws; send queries and mutations over HTTP to /graphql',
+        );
+      }
+      // Variables are coerced here so that their errors are BAD_USER_INPUT, as over HTTP.
+      const coerced = getVariableValues(
+        schema,
+        operation.variableDefinitions ?? [],
+        payload.variables ?? {},
+        {
+          maxErrors: 20,
+        },
+      );
+      if (coerced.errors) {
+        audit(caller, operationName, payload.variables, httpStatusOf('BAD_USER_INPUT'), started);
+        return coerced.errors.map(
+          (error) =>
+            new GraphQLError(error.message, {
+              nodes: error.nodes,
+              originalError: error,
+              extensions: { code: 'BAD_USER_INPUT' },
+            }),
+        );
+      }
+      audit(caller, operationName, payload.variables, 200, started);
+      const contextValue: LiveContext = {
+        ...createRequestContext(service, caller, { disclosureK: deps.disclosureK }),
+        live: changes,
+      };
+      const args: ExecutionArgs = {
+        schema,
+        document,
+        operationName: payload.operationName,
+        variableValues: payload.variables,
+        contextValue,
+      };
+      return args;
+    },
+
+    onNext: (_ctx, _id, _payload, _args, result) =>
+      result.errors ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) } : undefined,
+
+    onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)),
+
+    onClose(ctx) {
+      clearInterval(ctx.extra.reauth);
+    },
+  });
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: deps.maxPayloadBytes,
+    handleProtocols: (protocols) => handleProtocols(protocols),
+  });
+
+  wss.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+    socket.once('error', (error) => {
+      logger.warn({ err: error.message }, 'graphql-ws: socket error');
+      socket.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+    // Keep-alive: a peer that does not answer a ping before the next one is dropped.
+    let alive = true;
+    socket.on('pong', () => (alive = true));
+    const ping = setInterval(() => {
+      if (!alive) return socket.terminate();
+      alive = false;
+      socket.ping();
+    }, options.keepAliveMs);
+    ping.unref();
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) =>
+          new Promise<void>((resolve, reject) => {
+            if (socket.readyState !== socket.OPEN) return resolve();
+            socket.send(data, (error) => (error ? reject(error) : resolve()));
+          }),
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (handle) =>
+          socket.on('message', async (data) => {
+            try {
+              await handle(String(data));
+            } catch (error) {
+              // A socket that went away mid-send, or an internal error: never its message to the client.
+              if (socket.readyState === socket.OPEN) {
+                logger.error({ err: error }, 'graphql-ws: internal error');
+                socket.close(CloseCode.InternalServerError, 'Internal server error');
+              }
+            }
+          }),
+      },
+      { socket, request },
+    );
+    socket.once('close', (code, reason) => {
+      clearInterval(ping);
+      void closed(code, String(reason));
+    });
+  });
+
+  let stopping = false;
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const pathname = (request.url ?? '').split('?')[0];
+    if (pathname !== options.path) {
+      // Another part of the app may serve upgrades elsewhere; if none does, say so.
+      if (deps.httpServer.listenerCount('upgrade') === 1) rejectUpgrade(socket, 404, 'Not Found');
+      return;
+    }
+    if (stopping) return rejectUpgrade(socket, 503, 'Service Unavailable');
+    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+  };
+  deps.httpServer.on('upgrade', onUpgrade);
+
+  let disposing: Promise<void> | null = null;
+  return {
+    changes,
+    connections: () => wss.clients.size,
+    dispose: () =>
+      (disposing ??= (async () => {
+        stopping = true;
+        deps.httpServer.off('upgrade', onUpgrade);
+        for (const socket of wss.clients) socket.close(1001, 'Going away');
+        const terminate = setTimeout(() => {
+          for (const socket of wss.clients) socket.terminate();
+        }, options.drainMs);
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+        clearTimeout(terminate);
+        changes.close();
+      })()),
+  };
+}
