@@ -28,6 +28,9 @@ import { cacheStatusPlugin } from './graphql/cache-status.plugin';
 import { webhookRouter } from './http/webhooks';
 import { dashboardRouter } from './http/dashboard/router';
 import { Metrics } from './metrics';
+import { requestObservability } from './http/request-logging';
+import type { Tracing } from './tracing';
+import { createTracing } from './tracing';
 import { TieredFigureStore } from './store/figure-store';
 import type { FigureServiceOptions } from './store/figure-service';
 import { FigureService } from './store/figure-service';
@@ -69,6 +72,8 @@ export interface AppDeps extends FigureServiceOptions {
   readonly httpServer?: Server;
   /** Redis for L2, locks and pub/sub; by default from env REDIS_URL or REDIS_CLUSTER_NODES, else none. */
   readonly redis?: RedisTarget | null;
+  /** Tracing; by default from env (`OTEL_TRACES_EXPORTER=otlp` or `WHEREABOUTS_TRACING=on`), else off. */
+  readonly tracing?: Tracing;
 }
 
 /** A built app: an express handler plus what owns its lifecycle. It never listens itself. */
@@ -78,6 +83,8 @@ export interface App {
   readonly metrics: Metrics;
   /** `figuresChanged` over graphql-ws at /graphql, mounted when `httpServer` was given. */
   readonly live: LiveServer | null;
+  /** Marks the app as draining: /readyz answers 503 `draining` from now on. `stop()` implies it. */
+  beginDrain(): void;
   /** Stops Apollo (and drains `httpServer` when one was given). */
   stop(): Promise<void>;
 }
@@ -91,7 +98,8 @@ const GRAPHQL_MEDIA_TYPES = ['application/graphql-response+json', 'application/j
 export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Promise<App> {
   const logger = deps.logger ?? createLogger();
   const env = deps.env ?? process.env;
-  const metrics = deps.metrics ?? new Metrics();
+  const metrics = deps.metrics ?? new Metrics({ defaultMetrics: true });
+  const tracing = deps.tracing ?? createTracing(env);
   const redisTarget = deps.redis === undefined ? redisTargetFromEnv(env) : (deps.redis ?? undefined);
   const redis = redisTarget ? new RedisConnection(redisTarget, logger) : undefined;
   const store = deps.store ?? new TieredFigureStore({ redis, metrics, logger });
@@ -99,6 +107,7 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     ...deps,
     store,
     metrics,
+    tracer: tracing.tracer,
     logger,
     onSourceFailure:
       deps.onSourceFailure ??
@@ -119,7 +128,11 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
       };
     })();
   const approved = new ApprovedOperations(loadApprovedOperations());
-  const rateLimits = new RateLimits(config.access.rateLimits, redis);
+  const rateLimits = new RateLimits(config.access.rateLimits, redis, metrics);
+  metrics.watch({
+    sources: () => service.sources.map((s) => ({ id: s.config.id, breaker: s.breakerState() })),
+    l2State: () => store.l2State(),
+  });
   const armor = new ApolloArmor({
     maxDepth: { n: HTTP_DEFAULTS.maxDepth, flattenFragments: true },
     maxAliases: { n: HTTP_DEFAULTS.maxAliases },
@@ -156,10 +169,20 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(
+    requestObservability({
+      logger,
+      metrics,
+      tracer: tracing.tracer,
+      approvedOperations: approved.all.map((op) => op.name),
+    }),
+  );
   app.use(auditLog(logger));
+  let draining = false;
   app.use(
     healthRouter({
       ready: () => {
+        if (draining) return { ready: false, draining: true, reasons: ['shutting down'] };
         const l2 = store.l2State();
         // Degraded still serves (from L1 and upstream), so it stays in the load balancer's rotation.
         return l2 === 'degraded'
@@ -211,7 +234,9 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
         'authorization',
         'apollo-require-preflight',
         'x-apollo-operation-name',
+        'x-request-id',
       ],
+      exposedHeaders: ['x-request-id'],
       maxAge: 600,
     }),
     (req, res, next) => {
@@ -241,7 +266,9 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     }),
   );
   app.use(notFound);
-  app.use(createErrorHandler((error) => logger.error({ err: error }, 'unhandled HTTP error')));
+  app.use(
+    createErrorHandler((error, requestId) => logger.error({ err: error, requestId }, 'unhandled HTTP error')),
+  );
 
   // Subscriptions over graphql-ws on the same server and path; the same caller resolver, limits and documents.
   const live = deps.httpServer
@@ -266,11 +293,17 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     service,
     metrics,
     live,
+    beginDrain: () => {
+      draining = true;
+    },
     // Idempotent: a second concurrent apollo.stop() never resolves (Apollo Server 5.5). WebSockets close
     // first: upgraded sockets would hold the HTTP server's drain open.
-    stop: () =>
-      (stopping ??= Promise.resolve(live?.dispose())
+    stop: () => {
+      draining = true;
+      return (stopping ??= Promise.resolve(live?.dispose())
         .then(() => apollo.stop())
-        .finally(() => service.close())),
+        .finally(() => service.close())
+        .finally(() => (deps.tracing ? undefined : tracing.shutdown())));
+    },
   };
 }

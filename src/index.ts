@@ -12,8 +12,12 @@ export const DEFAULT_PORT = 4000;
 /** Default interface: loopback only. Containers set HOST=0.0.0.0. */
 export const DEFAULT_HOST = '127.0.0.1';
 
+/** How long SIGTERM waits for in-flight requests and subscriptions before exiting 1 (ms). */
+export const DEFAULT_SHUTDOWN_DEADLINE_MS = 10_000;
+
 /**
- * Process entry: load config, build the app, listen on `PORT` (default 4000), drain on SIGTERM/SIGINT.
+ * Process entry: load config, build the app, listen on `PORT` (default 4000), drain on SIGTERM/SIGINT
+ * within `WHEREABOUTS_SHUTDOWN_DEADLINE_MS`.
  */
 export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<http.Server> {
   const logger = createLogger(env);
@@ -30,6 +34,16 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<http.
   const port = env.PORT === undefined ? DEFAULT_PORT : Number(env.PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     process.stderr.write(`whereabouts: PORT must be a whole number from 0 to 65535; got "${env.PORT}"\n`);
+    process.exit(78);
+  }
+  const shutdownDeadlineMs =
+    env.WHEREABOUTS_SHUTDOWN_DEADLINE_MS === undefined || env.WHEREABOUTS_SHUTDOWN_DEADLINE_MS === ''
+      ? DEFAULT_SHUTDOWN_DEADLINE_MS
+      : Number(env.WHEREABOUTS_SHUTDOWN_DEADLINE_MS);
+  if (!Number.isInteger(shutdownDeadlineMs) || shutdownDeadlineMs < 1) {
+    process.stderr.write(
+      `whereabouts: WHEREABOUTS_SHUTDOWN_DEADLINE_MS must be a whole number of milliseconds above 0; got "${env.WHEREABOUTS_SHUTDOWN_DEADLINE_MS}"\n`,
+    );
     process.exit(78);
   }
   // API keys: stored only as hashes. At first start one key per role is created and printed, once.
@@ -75,16 +89,38 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<http.
     void app.service.warmUp().catch((error) => logger.warn({ err: error }, 'warm-up failed'));
   }
 
+  // SIGTERM/SIGINT: /readyz turns 503 at once, graphql-ws sockets close, the HTTP server stops accepting
+  // and in-flight requests finish, then Redis closes and the process exits 0. The deadline or a second
+  // signal exits 1 without waiting.
   let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal while draining: exiting now');
+      process.exit(1);
+    }
     stopping = true;
-    logger.info({ signal }, 'draining');
-    await app.stop().catch((error) => logger.error({ err: error }, 'error while stopping'));
-    process.exit(0);
+    app.beginDrain();
+    logger.info({ signal, deadlineMs: shutdownDeadlineMs }, 'draining');
+    setTimeout(() => {
+      logger.error(
+        { deadlineMs: shutdownDeadlineMs },
+        'drain deadline passed: exiting with requests in flight',
+      );
+      process.exit(1);
+    }, shutdownDeadlineMs);
+    app.stop().then(
+      () => {
+        logger.info('drained');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'error while stopping');
+        process.exit(1);
+      },
+    );
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
   return server;
 }
 

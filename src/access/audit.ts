@@ -24,9 +24,9 @@ export function auditOf(res: { locals: Record<string, unknown> }): AuditRecord {
 }
 
 /**
- * One structured audit event per request, when the response finishes: key id, role, operation name or
- * id, a hash of the variables, status and duration. No secrets (the Authorization header is never read
- * here) and no personal data (there is none to record).
+ * One structured audit event per request, when the response finishes: request id, key id, role,
+ * operation name or id, a hash of the variables, status and duration. No secrets (the Authorization
+ * header is never read here) and no personal data (there is none to record).
  */
 export function auditLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -37,6 +37,7 @@ export function auditLog(logger: Logger): RequestHandler {
       logger.info(
         {
           event: 'audit',
+          requestId: (res.locals.requestId as string | undefined) ?? null,
           method: req.method,
           path: req.path,
           keyId: record.caller?.keyId ?? null,

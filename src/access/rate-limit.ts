@@ -2,6 +2,7 @@ import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AccessConfig } from '../config/schema';
 import { keys } from '../store/keys';
+import type { Metrics } from '../metrics';
 import type { RedisConnection } from '../store/redis-connection';
 import type { Role } from './caller';
 
@@ -28,6 +29,8 @@ export class RateLimits {
   constructor(
     config: AccessConfig['rateLimits'],
     private readonly connection?: RedisConnection,
+    /** Counts refusals (`whereabouts_rate_limited_total`). */
+    private readonly metrics?: Pick<Metrics, 'rateLimited'>,
   ) {
     for (const [bucket, limit] of Object.entries(config) as Array<
       [LimitBucket, { points: number; durationSeconds: number }]
@@ -73,6 +76,7 @@ export class RateLimits {
       return { allowed: true };
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
+        this.metrics?.rateLimited.inc({ bucket });
         return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
       }
       // Not a limit but a store failure that even the insurance could not absorb: let the request through.

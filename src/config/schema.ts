@@ -193,6 +193,12 @@ export const sourceConfigSchema = z
     }
     if (/^https?:/.test(source.location) && !URL.canParse(source.location)) {
       ctx.addIssue({ code: 'custom', path: ['location'], message: 'is not a valid URL' });
+    } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source.location) && !/^https?:\/\//i.test(source.location)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['location'],
+        message: 'has an unsupported scheme; accepted: an http(s) URL, a file path, or bundled:<name>',
+      });
     }
     if (source.retry.maxDelayMs < source.retry.initialDelayMs) {
       ctx.addIssue({

@@ -25,7 +25,9 @@ export const notFound: RequestHandler = (_req, res) => {
  * Last-resort error handler: body-parser's errors become clear JSON errors (never an HTML page with a
  * stack trace); anything else is a masked 500.
  */
-export function createErrorHandler(log: (error: unknown) => void): ErrorRequestHandler {
+export function createErrorHandler(
+  log: (error: unknown, requestId: string | null) => void,
+): ErrorRequestHandler {
   return (error: unknown, _req, res, _next) => {
     const e = error as { type?: string; status?: number; limit?: number };
     if (res.headersSent) return;
@@ -46,7 +48,7 @@ export function createErrorHandler(log: (error: unknown) => void): ErrorRequestH
       default:
         if (e.status && e.status >= 400 && e.status < 500)
           return sendError(res, 'BAD_REQUEST', 'the request could not be read');
-        log(error);
+        log(error, (res.locals.requestId as string | undefined) ?? null);
         return sendError(res, 'INTERNAL_SERVER_ERROR', 'Internal server error');
     }
   };

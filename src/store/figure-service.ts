@@ -4,6 +4,7 @@ import type { ForceRegistry } from '../domain/force-registry';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { Source, SourceDeps } from '../sources/source';
+import type { Tracer } from '../tracing';
 import { createSource } from '../sources/source';
 import type { FigureStore } from './figure-store';
 import { TieredFigureStore } from './figure-store';
@@ -19,6 +20,8 @@ export interface FigureServiceOptions {
   readonly now?: () => number;
   readonly env?: NodeJS.ProcessEnv;
   readonly metrics?: Metrics;
+  /** Traces upstream fetches; none (no spans) by default. */
+  readonly tracer?: Tracer;
   readonly logger?: Logger;
   readonly onSourceFailure?: SourceDeps['onFailure'];
 }
@@ -78,6 +81,7 @@ export class FigureService {
       store: this.store,
       now: this.now,
       metrics: options.metrics,
+      tracer: options.tracer,
       onBackgroundError: (sourceId, error) =>
         options.logger?.debug({ sourceId, err: (error as Error)?.message }, 'background refresh failed'),
     });

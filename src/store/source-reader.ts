@@ -4,6 +4,8 @@ import type { SourceErrorCode } from '../errors';
 import { SourceError } from '../errors';
 import type { Metrics } from '../metrics';
 import type { Source } from '../sources/source';
+import type { Tracer } from '../tracing';
+import { inSpan } from '../tracing';
 import type { FigureStore, SourceTiming, StoredReport, Tier } from './figure-store';
 
 /** How fresh a served report is. */
@@ -37,8 +39,15 @@ export interface SourceReaderOptions {
   /** Clock in epoch ms (tests control it). */
   readonly now?: () => number;
   readonly metrics?: Metrics;
+  /** Traces each upstream fetch (`source.fetch`); a no-op tracer when tracing is off. */
+  readonly tracer?: Tracer;
   /** Called with background refresh failures (already recorded in source health). */
   readonly onBackgroundError?: (sourceId: string, error: unknown) => void;
+}
+
+/** The `result` label of a fetch: ok, or the source error's code (a small fixed set). */
+function resultOf(error: unknown): string {
+  return error instanceof SourceError ? error.code : 'internal';
 }
 
 /** Extra time a lock outlives the fetch it guards, so a slow fetch does not lose it halfway. */
@@ -210,7 +219,7 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
               return latest.entry;
             }
           }
-          const report = await source.load();
+          const report = await this.fetchUpstream(source);
           const entry: StoredReport = { report, retrievedAt: this.now() };
           this.lastFailure.delete(sourceId);
           metrics?.refreshes.inc({ source: sourceId, result: 'ok' });
@@ -238,5 +247,44 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
     })();
     this.inFlight.set(sourceId, task);
     return task;
+  }
+
+  /** One upstream fetch of a source, timed (`whereabouts_source_fetch_duration_seconds`) and traced. */
+  private async fetchUpstream(source: Source): Promise<SourceReport> {
+    const { metrics, tracer } = this.options;
+    const labels = {
+      'whereabouts.source.id': source.config.id,
+      'whereabouts.source.kind': source.config.kind,
+    };
+    const run = async (): Promise<SourceReport> => {
+      const started = performance.now();
+      try {
+        const report = await source.load();
+        metrics?.sourceFetchDuration.observe(
+          { source: source.config.id, result: 'ok' },
+          (performance.now() - started) / 1000,
+        );
+        return report;
+      } catch (error) {
+        const result = resultOf(error);
+        metrics?.sourceFetchDuration.observe(
+          { source: source.config.id, result },
+          (performance.now() - started) / 1000,
+        );
+        metrics?.sourceErrors.inc({ source: source.config.id, code: result });
+        throw error;
+      }
+    };
+    if (!tracer) return run();
+    return inSpan(tracer, 'source.fetch', labels, async (span) => {
+      try {
+        const report = await run();
+        span.setAttribute('whereabouts.source.result', 'ok');
+        return report;
+      } catch (error) {
+        span.setAttribute('whereabouts.source.result', resultOf(error));
+        throw error;
+      }
+    });
   }
 }

@@ -1,0 +1,91 @@
+import type { Span, Tracer } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+
+export { SpanKind, SpanStatusCode };
+export type { Span, Tracer };
+
+/** The gateway's tracing: a tracer that is a no-op unless tracing is switched on. */
+export interface Tracing {
+  readonly enabled: boolean;
+  readonly tracer: Tracer;
+  /** Exports what is buffered (tests, shutdown). */
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Tracing is on with `OTEL_TRACES_EXPORTER=otlp` or `WHEREABOUTS_TRACING=on`. */
+export function tracingEnabled(env: NodeJS.ProcessEnv): boolean {
+  return (
+    (env.OTEL_TRACES_EXPORTER ?? '').split(',').some((e) => e.trim() === 'otlp') ||
+    env.WHEREABOUTS_TRACING === 'on'
+  );
+}
+
+/** The OTLP/HTTP traces URL: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT` + /v1/traces. */
+export function otlpTracesUrl(env: NodeJS.ProcessEnv): string {
+  if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT ?? 'http://localhost:4318';
+  return `${base.replace(/\/+$/, '')}/v1/traces`;
+}
+
+const NOOP: Tracing = {
+  enabled: false,
+  // No SDK is registered globally, so this tracer makes non-recording spans.
+  tracer: trace.getTracer('whereabouts'),
+  forceFlush: async () => undefined,
+  shutdown: async () => undefined,
+};
+
+/**
+ * Creates the tracing of one app: off (a no-op tracer) unless switched on by env. The provider is not
+ * registered globally (two apps in one test process keep their own); spans go to the OTLP/HTTP exporter
+ * in batches, or to `exporter` (tests) one by one.
+ */
+export function createTracing(env: NodeJS.ProcessEnv, options: { exporter?: SpanExporter } = {}): Tracing {
+  if (!tracingEnabled(env)) return NOOP;
+  const processor = options.exporter
+    ? new SimpleSpanProcessor(options.exporter)
+    : new BatchSpanProcessor(new OTLPTraceExporter({ url: otlpTracesUrl(env) }));
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({
+      [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME ?? 'whereabouts',
+      [ATTR_SERVICE_VERSION]: process.env.npm_package_version ?? '0.1.0',
+    }),
+    spanProcessors: [processor],
+  });
+  let down: Promise<void> | null = null;
+  return {
+    enabled: true,
+    tracer: provider.getTracer('whereabouts'),
+    forceFlush: () => provider.forceFlush(),
+    shutdown: () => (down ??= provider.shutdown().catch(() => undefined)),
+  };
+}
+
+/** Runs `fn` in a span that ends when it settles; a thrown error marks the span as failed. */
+export async function inSpan<T>(
+  tracer: Tracer,
+  name: string,
+  attributes: Record<string, string | number | boolean>,
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
+  const span = tracer.startSpan(name, { attributes });
+  try {
+    return await fn(span);
+  } catch (error) {
+    // The code only: messages of source errors may hold internal detail.
+    span.setStatus({
+      code: SpanStatusCode.ERROR,
+      message: String((error as { code?: string })?.code ?? 'error'),
+    });
+    throw error;
+  } finally {
+    span.end();
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Fault drills (Operations), bounded and on loopback only: Redis is killed and restarted every few
+ * seconds while two instances sharing it are under load. Expected: zero 5xx, no errors in bodies, no
+ * request over the hang guard (1 s), no unhandled rejection, memory flat.
+ */
+import { createSimulator } from '../../../src/simulator';
+import type { RunningGateway } from '../../helpers/gateway';
+import type { Backend, Timed, World } from '../store/world';
+import { HANG_GUARD_MS, singleServer, sleep, timedNational, world } from '../store/world';
+
+/** Six single-force feeds, as in the store drills: every Redis operation, fast enough to loop. */
+const FEEDS = createSimulator()
+  .feeds.filter((f) => f.headline && f.forces.length === 1)
+  .slice(0, 6);
+const FEED_IDS = FEEDS.map((f) => f.id);
+
+const LOAD_MS = 12_000;
+/** Concurrent query loops per instance. */
+const CONCURRENCY = 4;
+const MB = 1024 * 1024;
+
+const forceGc = (globalThis as { gc?: () => void }).gc;
+
+function heapUsed(): number {
+  forceGc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+describe('drill: Redis killed and restarted every 2-3 s while two instances are under load', () => {
+  let backend: Backend;
+  let w: World | undefined;
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown) => rejections.push(reason);
+
+  beforeAll(async () => {
+    backend = await singleServer();
+    process.on('unhandledRejection', onRejection);
+  });
+  afterAll(async () => {
+    process.off('unhandledRejection', onRejection);
+    await w?.close();
+    await backend?.stop();
+  });
+
+  test(
+    'zero 5xx, no errors in bodies, none over 1 s, no unhandled rejection, heap flat',
+    async () => {
+      const redis = backend.nodes[0]!;
+      w = await world({ redis: backend.target, instances: 2, gateway: { feeds: FEED_IDS } });
+      const live = w;
+      // Warm both instances, then measure the heap baseline.
+      for (const gw of live.instances) await timedNational(gw);
+      const heapStart = heapUsed();
+
+      const results: Timed<any>[] = [];
+      let stop = false;
+      const loop = async (gw: RunningGateway) => {
+        while (!stop) {
+          // Past the ttl before each query: every query reads L2 and starts refreshes (lock, SET, PUBLISH).
+          live.clock.advance(31_000);
+          results.push(await timedNational(gw));
+        }
+      };
+      const loops = live.instances.flatMap((gw) => Array.from({ length: CONCURRENCY }, () => loop(gw)));
+
+      const started = Date.now();
+      let cycles = 0;
+      while (Date.now() - started < LOAD_MS - 3000) {
+        await sleep(2000 + Math.random() * 1000);
+        await redis.kill();
+        await sleep(300 + Math.random() * 500);
+        await redis.restart();
+        cycles += 1;
+      }
+      await sleep(Math.max(0, LOAD_MS - (Date.now() - started)));
+      stop = true;
+      await Promise.all(loops);
+
+      expect(cycles).toBeGreaterThanOrEqual(3);
+      expect(results.length).toBeGreaterThan(100);
+      const fiveXx = results.filter(({ res }) => res.status >= 500).map(({ res }) => res.status);
+      expect(fiveXx).toEqual([]);
+      const failed = results
+        .filter(
+          ({ res }) =>
+            res.status !== 200 ||
+            res.body.errors !== undefined ||
+            res.body.data?.national.coverage.reporting !== FEEDS.length,
+        )
+        .map(({ res }) => `${res.status} ${res.text.slice(0, 300)}`);
+      expect(failed).toEqual([]);
+      const maxMs = Math.max(...results.map(({ ms }) => ms));
+      expect(maxMs).toBeLessThan(HANG_GUARD_MS);
+      // Give late rejections (e.g. of commands queued when Redis died) a moment to surface.
+      await sleep(200);
+      expect(rejections).toEqual([]);
+
+      const grownMb = (heapUsed() - heapStart) / MB;
+      expect(grownMb).toBeLessThan(forceGc ? 50 : 150);
+    },
+    LOAD_MS + 15_000,
+  );
+});
