@@ -29,6 +29,7 @@ import { ApiKeyStore } from '../../src/access/api-keys';
 import { createSimulator } from '../../src/simulator';
 import type { Simulator } from '../../src/simulator';
 import { freePort } from '../helpers/redis';
+import { exited, loopbackRequest, percentile, sleep, stopChild } from './support';
 
 const INSTANCES = 3;
 /** 1,000 per the issue; BENCH_QUERIES overrides it for diagnosis (e.g. how load changes the result). */
@@ -62,21 +63,6 @@ let tempDir: string | null = null;
 let cleaning: Promise<void> | null = null;
 /** Set on SIGINT/SIGTERM: what fails after it is the interruption, not the setup. */
 let interrupted = false;
-
-function exited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-async function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
-  if (exited(child)) return;
-  const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => {
-    if (!exited(child)) child.kill('SIGKILL');
-  }, graceMs);
-  await done;
-  clearTimeout(timer);
-}
 
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
@@ -254,30 +240,8 @@ function httpRequest(
   body: string | undefined,
   timeoutMs: number,
 ): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path: pathname,
-        agent,
-        headers: {
-          authorization: `Bearer ${pathname === '/metrics' ? benchKeys.operator : benchKeys.analyst}`,
-          ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
-        },
-        signal: AbortSignal.timeout(timeoutMs),
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+  const token = pathname === '/metrics' ? benchKeys.operator : benchKeys.analyst;
+  return loopbackRequest({ port, method, path: pathname, token, body, agent, timeoutMs });
 }
 
 interface QueryResult {
@@ -317,16 +281,6 @@ async function nationalQuery(gateway: Gateway, body: string): Promise<QueryResul
 /** Setup progress goes to stderr, so that stdout is only the report. */
 function progress(message: string): void {
   process.stderr.write(`bench:economy: ${message}\n`);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 /** Sums of a Prometheus counter by one label (or '' when unlabelled), from /metrics text. */

@@ -24,6 +24,7 @@ import { ApiKeyStore } from '../../src/access/api-keys';
 import { createSimulator } from '../../src/simulator';
 import type { FaultInput, Simulator } from '../../src/simulator';
 import { RedisServer } from '../helpers/redis';
+import { exited, loopbackRequest, percentile, sleep, stopChild } from './support';
 
 const INSTANCES = 2;
 const CONCURRENCY = 8;
@@ -66,17 +67,6 @@ let redis: RedisServer | null = null;
 let simulator: Simulator | null = null;
 let tempDir: string | null = null;
 let cleaning: Promise<void> | null = null;
-
-const exited = (c: ChildProcess) => c.exitCode !== null || c.signalCode !== null;
-
-async function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
-  if (exited(child)) return;
-  const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => !exited(child) && child.kill('SIGKILL'), graceMs);
-  await done;
-  clearTimeout(timer);
-}
 
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
@@ -145,30 +135,14 @@ function startGateway(index: number, configFile: string, redisUrl: string): Prom
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
 function query(port: number, body: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: '/graphql',
-        agent,
-        headers: {
-          authorization: `Bearer ${keys.analyst}`,
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-        },
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
+  return loopbackRequest({
+    port,
+    method: 'POST',
+    path: '/graphql',
+    token: keys.analyst,
+    body,
+    agent,
+    timeoutMs: REQUEST_TIMEOUT_MS,
   });
 }
 
@@ -181,13 +155,6 @@ function rssMb(pid: number | undefined): number {
     return 0;
   }
 }
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------------
 // The soak
