@@ -29,7 +29,7 @@ import { ApiKeyStore } from '../../src/access/api-keys';
 import { createSimulator } from '../../src/simulator';
 import type { Simulator } from '../../src/simulator';
 import { freePort } from '../helpers/redis';
-import { exited, loopbackRequest, percentile, sleep, stopChild } from './support';
+import { exited, gatewayEnv, loopbackRequest, percentile, sleep, stopChild } from './support';
 
 const INSTANCES = 3;
 /** 1,000 per the issue; BENCH_QUERIES overrides it for diagnosis (e.g. how load changes the result). */
@@ -143,17 +143,14 @@ const benchKeys = { analyst: '', operator: '', file: '' };
 function startGateway(index: number, configFile: string, redisUrl: string): Promise<Gateway> {
   const child = spawn(process.execPath, ['-r', LOOP_STALLS, GATEWAY_ENTRY], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      WHEREABOUTS_CONFIG: configFile,
-      REDIS_URL: redisUrl,
-      LOG_LEVEL: process.env.BENCH_GATEWAY_LOG_LEVEL ?? 'warn',
-      WHEREABOUTS_WARM_UP: 'off',
-      WHEREABOUTS_KEYS_FILE: benchKeys.file,
-      NODE_ENV: 'production',
-    },
+    env: gatewayEnv({
+      configFile,
+      redisUrl,
+      keysFile: benchKeys.file,
+      logLevel: process.env.BENCH_GATEWAY_LOG_LEVEL ?? 'warn',
+      // Cold by design: nothing is fetched until the burst arrives.
+      extra: { WHEREABOUTS_WARM_UP: 'off' },
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);

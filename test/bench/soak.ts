@@ -24,7 +24,7 @@ import { ApiKeyStore } from '../../src/access/api-keys';
 import { createSimulator } from '../../src/simulator';
 import type { FaultInput, Simulator } from '../../src/simulator';
 import { RedisServer } from '../helpers/redis';
-import { exited, loopbackRequest, percentile, sleep, stopChild } from './support';
+import { exited, gatewayEnv, loopbackRequest, percentile, sleep, stopChild } from './support';
 
 const INSTANCES = 2;
 const CONCURRENCY = 8;
@@ -97,16 +97,12 @@ const keys = { analyst: '', file: '' };
 function startGateway(index: number, configFile: string, redisUrl: string): Promise<(typeof gateways)[0]> {
   const child = spawn(process.execPath, [GATEWAY_ENTRY], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      WHEREABOUTS_CONFIG: configFile,
-      REDIS_URL: redisUrl,
-      LOG_LEVEL: process.env.SOAK_GATEWAY_LOG_LEVEL ?? 'error',
-      WHEREABOUTS_KEYS_FILE: keys.file,
-      NODE_ENV: 'production',
-    },
+    env: gatewayEnv({
+      configFile,
+      redisUrl,
+      keysFile: keys.file,
+      logLevel: process.env.SOAK_GATEWAY_LOG_LEVEL ?? 'error',
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let tail = '';

@@ -64,3 +64,24 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The environment of a gateway process in a benchmark: loopback, any free port, a run's own config and keys. */
+export function gatewayEnv(options: {
+  configFile: string;
+  redisUrl: string;
+  keysFile: string;
+  logLevel: string;
+  extra?: NodeJS.ProcessEnv;
+}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    WHEREABOUTS_CONFIG: options.configFile,
+    REDIS_URL: options.redisUrl,
+    LOG_LEVEL: options.logLevel,
+    WHEREABOUTS_KEYS_FILE: options.keysFile,
+    NODE_ENV: 'production',
+    ...options.extra,
+  };
+}
