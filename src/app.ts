@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -16,7 +16,11 @@ import { accessPlugin } from './graphql/access.plugin';
 import { authenticateAndLimit, restrictToApproved } from './http/graphql-access';
 import type { GatewayConfig } from './config/load';
 import type { RequestContext } from './graphql/context';
-import { createRequestContext } from './graphql/context';
+import { createRequestContext, disclosureKFor } from './graphql/context';
+import { OperationCompiler } from './graphql/compiled-operations';
+import { createFastLane } from './http/fast-lane';
+import type { FeedsDeps } from './http/feeds';
+import { ResponseCache } from './http/response-cache';
 import { createFormatError } from './graphql/format-error';
 import { buildGatewaySchema } from './graphql/schema';
 import { createErrorHandler, notFound, sendError } from './http/errors';
@@ -74,11 +78,17 @@ export interface AppDeps extends FigureServiceOptions {
   readonly redis?: RedisTarget | null;
   /** Tracing; by default from env (`OTEL_TRACES_EXPORTER=otlp` or `WHEREABOUTS_TRACING=on`), else off. */
   readonly tracing?: Tracing;
+  /**
+   * The hot path in front of express (`src/http/fast-lane.ts`). @default true, unless env
+   * `WHEREABOUTS_FAST_LANE=off` (an escape hatch; the answers are the same, only slower).
+   */
+  readonly fastLane?: boolean;
 }
 
-/** A built app: an express handler plus what owns its lifecycle. It never listens itself. */
+/** A built app: a request handler plus what owns its lifecycle. It never listens itself. */
 export interface App {
-  readonly handler: express.Express;
+  /** Serves every HTTP request: the hot path first, then express for everything it hands on. */
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   readonly service: FigureService;
   readonly metrics: Metrics;
   /** `figuresChanged` over graphql-ws at /graphql, mounted when `httpServer` was given. */
@@ -144,8 +154,9 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     blockFieldSuggestion: { enabled: false },
   }).protect();
 
+  const schema = buildGatewaySchema();
   const apollo = new ApolloServer<RequestContext>({
-    schema: buildGatewaySchema(),
+    schema,
     formatError: createFormatError((error) => logger.error({ err: error }, 'masked internal error')),
     includeStacktraceInErrorResponses: false,
     parseOptions: { maxTokens: HTTP_DEFAULTS.maxTokens },
@@ -203,24 +214,29 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
   });
   app.use(webhookRouter(service, env, logger, service.now));
   app.use(dashboardRouter(approved.all));
+  const responses = new ResponseCache(service.now);
+  const executeApproved: FeedsDeps['execute'] = async (op, variables, caller) => {
+    const response = await apollo.executeOperation(
+      { query: op.document, variables, operationName: op.operationName },
+      { contextValue: createRequestContext(service, caller, { disclosureK: config.access.disclosureK }) },
+    );
+    if (response.body.kind !== 'single') throw new Error('approved operations are single-result operations');
+    return response.body.singleResult;
+  };
+  const feedDeps = {
+    execute: executeApproved,
+    generation: async () => (await service.current()).generation,
+    responses,
+    // Responses differ only between callers who see everything (analysts) and those under control.
+    disclosureClassOf: (caller: Caller) => `k${disclosureKFor(caller, config.access.disclosureK) ?? 'none'}`,
+  };
   app.use(
     feedsRouter({
       approved,
       resolveCaller,
       rateLimits,
       publicFeeds: new Set(config.access.publicFeeds),
-      execute: async (op, variables, caller) => {
-        const response = await apollo.executeOperation(
-          { query: op.document, variables, operationName: op.operationName },
-          { contextValue: createRequestContext(service, caller, { disclosureK: config.access.disclosureK }) },
-        );
-        if (response.body.kind !== 'single') throw new Error('feeds run single-result operations only');
-        return response.body.singleResult;
-      },
-      lastModified: async () => {
-        const { generation } = await service.current();
-        return Math.max(0, ...generation.snapshot.retrievedAt.values());
-      },
+      ...feedDeps,
     }),
   );
   app.use(
@@ -287,9 +303,34 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
       })
     : null;
 
+  const fastLaneOn = deps.fastLane ?? env.WHEREABOUTS_FAST_LANE !== 'off';
+  const fastLane = fastLaneOn
+    ? createFastLane({
+        resolveCaller,
+        rateLimits,
+        approved,
+        compiler: new OperationCompiler(schema, {
+          validationRules: armor.validationRules,
+          maxTokens: HTTP_DEFAULTS.maxTokens,
+        }),
+        feeds: feedDeps,
+        responses,
+        executeApproved,
+        context: (caller, audit) =>
+          createRequestContext(service, caller, { disclosureK: config.access.disclosureK, audit }),
+        logger,
+        metrics,
+        tracer: tracing.tracer,
+        bodyLimitBytes: HTTP_DEFAULTS.bodyLimitBytes,
+      })
+    : null;
+  const full = (req: IncomingMessage, res: ServerResponse) => {
+    app(req, res);
+  };
+
   let stopping: Promise<void> | null = null;
   return {
-    handler: app,
+    handler: fastLane ? (req, res) => fastLane(req, res, full) : full,
     service,
     metrics,
     live,

@@ -16,6 +16,30 @@ export type LimitDecision =
 /** Longest a request waits on Redis for its rate-limit count before the in-memory count is used. */
 const REDIS_LIMIT_DEADLINE_MS = 200;
 
+/** How often requests counted locally are added to the shared count in Redis (ms). */
+export const LIMIT_FLUSH_INTERVAL_MS = 20;
+
+/**
+ * Points of a window that are always counted exactly, one Redis round trip per request: the last 10%,
+ * and never fewer than 20 (so small limits are always exact).
+ */
+export function exactMargin(points: number): number {
+  return Math.max(20, Math.ceil(points * 0.1));
+}
+
+const ALLOWED: LimitDecision = { allowed: true };
+
+/**
+ * A key's view of its shared count: what Redis last said remains in the window, and the requests
+ * allowed here since then that Redis has not been told of yet.
+ */
+interface Lease {
+  remaining: number;
+  resetAt: number;
+  pending: number;
+  flushScheduled: boolean;
+}
+
 /**
  * Rate limits per role (counted per key) and per IP for anonymous callers, with rate-limiter-flexible:
  * counted in Redis when there is one, so limits hold across instances, with an in-memory limiter as
@@ -25,6 +49,9 @@ const REDIS_LIMIT_DEADLINE_MS = 200;
 export class RateLimits {
   private readonly memory = new Map<LimitBucket, RateLimiterMemory>();
   private readonly redis = new Map<LimitBucket, RateLimiterAbstract>();
+  private readonly points = new Map<LimitBucket, number>();
+  /** Per bucket and key; a key's lease ends with its window, so the map holds active keys only. */
+  private readonly leases = new Map<string, Lease>();
 
   constructor(
     config: AccessConfig['rateLimits'],
@@ -41,6 +68,7 @@ export class RateLimits {
         keyPrefix: bucket,
       });
       this.memory.set(bucket, memory);
+      this.points.set(bucket, limit.points);
       if (connection) {
         this.redis.set(
           bucket,
@@ -56,31 +84,114 @@ export class RateLimits {
     }
   }
 
-  /** Counts one request for `key` in `bucket`. */
+  /**
+   * Counts one request for `key` in `bucket`.
+   *
+   * With Redis, a busy key does not pay a Redis round trip per request: while the last shared count
+   * leaves more than `exactMargin` points in the window, requests are allowed here and added to the
+   * shared count in one `consume(key, n)` every `LIMIT_FLUSH_INTERVAL_MS`. The last margin of each window
+   * is counted exactly, request by request. So a limit holds across instances to within what they serve
+   * in one flush interval, and a key under its limit costs no I/O on the hot path.
+   */
   async consume(bucket: LimitBucket, key: string): Promise<LimitDecision> {
-    const memory = this.memory.get(bucket)!;
     // Just started: wait (once, at most the connect timeout) for Redis, or the first requests would be
     // counted only in this process.
     if (this.connection && !this.connection.ready) await this.connection.whenFirstConnected();
     const shared = this.connection?.healthy ? this.redis.get(bucket) : undefined;
+    if (!shared) return this.consumeIn(bucket, this.memory.get(bucket)!, key, 1);
+    const leaseKey = `${bucket}\n${key}`;
+    const lease = this.leases.get(leaseKey);
+    const now = Date.now();
+    if (
+      lease &&
+      now < lease.resetAt &&
+      lease.remaining - lease.pending > exactMargin(this.points.get(bucket)!)
+    ) {
+      lease.pending += 1;
+      if (!lease.flushScheduled) {
+        lease.flushScheduled = true;
+        setTimeout(() => void this.flush(bucket, key, leaseKey), LIMIT_FLUSH_INTERVAL_MS).unref();
+      }
+      return ALLOWED;
+    }
+    // Exact: this request, plus any not yet flushed, counted in Redis now.
+    const points = 1 + (lease && now < lease.resetAt ? lease.pending : 0);
+    if (lease) lease.pending = 0;
+    return this.consumeIn(bucket, shared, key, points, leaseKey);
+  }
+
+  /** Adds the requests allowed locally for a key to its shared count. */
+  private async flush(bucket: LimitBucket, key: string, leaseKey: string): Promise<void> {
+    const lease = this.leases.get(leaseKey);
+    if (!lease) return;
+    lease.flushScheduled = false;
+    const points = lease.pending;
+    lease.pending = 0;
+    const shared = this.connection?.healthy ? this.redis.get(bucket) : undefined;
+    if (points === 0 || !shared) return;
+    await this.consumeIn(bucket, shared, key, points, leaseKey, false);
+  }
+
+  private async consumeIn(
+    bucket: LimitBucket,
+    limiter: RateLimiterAbstract,
+    key: string,
+    points: number,
+    leaseKey?: string,
+    countRefusal = true,
+  ): Promise<LimitDecision> {
+    const memory = this.memory.get(bucket)!;
     try {
-      const counted = shared
-        ? await Promise.race([
-            shared.consume(key),
-            new Promise<'late'>((resolve) =>
-              setTimeout(() => resolve('late'), REDIS_LIMIT_DEADLINE_MS).unref(),
-            ),
-          ])
-        : await memory.consume(key);
-      if (counted === 'late') await memory.consume(key);
-      return { allowed: true };
+      const counted =
+        limiter === memory
+          ? await memory.consume(key, points)
+          : await Promise.race([
+              limiter.consume(key, points),
+              new Promise<'late'>((resolve) =>
+                setTimeout(() => resolve('late'), REDIS_LIMIT_DEADLINE_MS).unref(),
+              ),
+            ]);
+      if (counted === 'late') await memory.consume(key, points);
+      else if (leaseKey) this.remember(leaseKey, counted);
+      return ALLOWED;
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
-        this.metrics?.rateLimited.inc({ bucket });
+        if (leaseKey) this.remember(leaseKey, rejection);
+        if (countRefusal) this.metrics?.rateLimited.inc({ bucket });
         return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
       }
       // Not a limit but a store failure that even the insurance could not absorb: let the request through.
-      return { allowed: true };
+      return ALLOWED;
     }
   }
+
+  /** Keeps what Redis said of a key's window, for the requests that follow. */
+  private remember(leaseKey: string, res: RateLimiterRes): void {
+    const resetAt = Date.now() + res.msBeforeNext;
+    const lease = this.leases.get(leaseKey);
+    if (lease) {
+      lease.remaining = res.remainingPoints;
+      lease.resetAt = resetAt;
+    } else {
+      this.leases.set(leaseKey, {
+        remaining: res.remainingPoints,
+        resetAt,
+        pending: 0,
+        flushScheduled: false,
+      });
+      // Forget the key when its window ends (an idle key costs nothing).
+      setTimeout(() => this.expire(leaseKey), res.msBeforeNext + 1000).unref();
+    }
+  }
+
+  private expire(leaseKey: string): void {
+    const lease = this.leases.get(leaseKey);
+    if (!lease) return;
+    if (Date.now() < lease.resetAt || lease.pending > 0 || lease.flushScheduled) {
+      setTimeout(() => this.expire(leaseKey), Math.max(1000, lease.resetAt - Date.now() + 1000)).unref();
+      return;
+    }
+    this.leases.delete(leaseKey);
+  }
 }
+

@@ -1,32 +1,52 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import type { RequestLoaders } from '../store/figure-service';
 import type { RequestContext } from './context';
 
+/** `extensions.cacheStatus` of a response. */
+export interface CacheStatus {
+  readonly snapshot: 'HIT' | 'BUILT';
+  readonly sources: { fresh: number; stale: number; unavailable: number };
+  readonly tiers: Record<string, number>;
+}
+
 /**
- * Adds `extensions.cacheStatus` to every response that read figures: whether the precomputed snapshot
- * was reused (`HIT`) or rebuilt (`BUILT`), how many sources are fresh, stale or unavailable, and which
- * tier answered each source when it was last read (L1, L2 or UPSTREAM).
+ * Whether the precomputed snapshot was reused (`HIT`) or rebuilt (`BUILT`), how many sources are fresh,
+ * stale or unavailable, and which tier answered each source when it was last read (L1, L2 or UPSTREAM);
+ * null when the request read no figures.
  */
+export function cacheStatusOf(loaders: RequestLoaders): CacheStatus | null {
+  const used = loaders.used();
+  if (!used) return null;
+  const { generation, hit } = used;
+  // Counted once per generation: the warm path must not grow with the number of sources.
+  let counts = generation.derived.get(COUNTS_KEY) as Omit<CacheStatus, 'snapshot'> | undefined;
+  if (!counts) {
+    const sources = { fresh: 0, stale: 0, unavailable: 0 };
+    const tiers: Record<string, number> = { L1: 0, L2: 0, UPSTREAM: 0 };
+    for (const read of generation.snapshot.reads) {
+      if (!read.ok) sources.unavailable += 1;
+      else if (read.freshness === 'STALE') sources.stale += 1;
+      else sources.fresh += 1;
+      if (read.origin in tiers) tiers[read.origin]! += 1;
+    }
+    counts = { sources, tiers };
+    generation.derived.set(COUNTS_KEY, counts);
+  }
+  return { snapshot: hit ? 'HIT' : 'BUILT', ...counts };
+}
+
+const COUNTS_KEY = 'cache-status-counts';
+
+/** Adds `extensions.cacheStatus` (see `cacheStatusOf`) to every response that read figures. */
 export function cacheStatusPlugin(): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       return {
         async willSendResponse({ contextValue, response }) {
-          const used = contextValue.loaders.used();
-          if (!used || response.body.kind !== 'single') return;
-          const { generation, hit } = used;
-          const sources = { fresh: 0, stale: 0, unavailable: 0 };
-          const tiers: Record<string, number> = { L1: 0, L2: 0, UPSTREAM: 0 };
-          for (const read of generation.snapshot.reads) {
-            if (!read.ok) sources.unavailable += 1;
-            else if (read.freshness === 'STALE') sources.stale += 1;
-            else sources.fresh += 1;
-            if (read.origin in tiers) tiers[read.origin]! += 1;
-          }
+          const cacheStatus = cacheStatusOf(contextValue.loaders);
+          if (!cacheStatus || response.body.kind !== 'single') return;
           const result = response.body.singleResult;
-          result.extensions = {
-            ...result.extensions,
-            cacheStatus: { snapshot: hit ? 'HIT' : 'BUILT', sources, tiers },
-          };
+          result.extensions = { ...result.extensions, cacheStatus };
         },
       };
     },

@@ -15,6 +15,11 @@ export interface RequestContext {
   readonly audit?: AuditRecord;
 }
 
+/** The disclosure threshold for a caller: null for analysts (they see everything), else `k` (default 3). */
+export function disclosureKFor(caller: Caller, k: number | undefined): number | null {
+  return caller.role === 'analyst' ? null : (k ?? 3);
+}
+
 /** Builds the context of one request. */
 export function createRequestContext(
   service: FigureService,
@@ -26,7 +31,7 @@ export function createRequestContext(
     service,
     loaders: service.createLoaders(),
     nowMs: service.now(),
-    disclosureK: caller.role === 'analyst' ? null : (options.disclosureK ?? 3),
+    disclosureK: disclosureKFor(caller, options.disclosureK),
     audit: options.audit,
   };
 }

@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
 import './enums';
+import { FigureFieldsResolver } from './common/figure.resolver';
 import { ForceResolver } from './force/force.resolver';
 import { FiguresChangedResolver, SCHEMA_PUBSUB } from './live/figures-changed.resolver';
 import { NationalResolver } from './national/national.resolver';
@@ -11,6 +12,7 @@ import { SourcesResolver } from './sources/sources.resolver';
 
 /** Every resolver class of the schema. */
 export const RESOLVERS = [
+  FigureFieldsResolver,
   ForceResolver,
   NationalResolver,
   PublishedResolver,

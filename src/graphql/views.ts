@@ -2,24 +2,49 @@ import type { Breakdown, Figure, Provenance, PublishedTotal } from '../domain/fi
 import type { ForceEntry, Rate, Summary } from '../domain/national';
 import type { Snapshot } from '../store/snapshot';
 
-/** What a view needs to say how fresh a figure is. */
+/** What a view needs to say how fresh a figure is: the snapshot it was read from. */
 export interface ViewContext {
   readonly snapshot: Snapshot;
-  readonly nowMs: number;
 }
 
-/** A figure as the API shows it: with freshness and age. */
-export type FigureView = Figure & { readonly freshness: 'FRESH' | 'STALE'; readonly ageSeconds: number };
+/**
+ * A figure as the API shows it: with freshness, and the fetch time as epoch ms so that `ageSeconds`
+ * (resolved per request against the request's clock, see `FigureFieldsResolver`) costs no date parsing.
+ */
+export type FigureView = Figure & { readonly freshness: 'FRESH' | 'STALE'; readonly retrievedAtMs: number };
 
-function ageOf(provenance: Provenance, nowMs: number): number {
-  return Math.max(0, Math.floor((nowMs - Date.parse(provenance.retrievedAt)) / 1000));
+/**
+ * Views depend only on the snapshot (freshness is fixed per snapshot; age is resolved per request), so
+ * they are made once per snapshot and figure and shared by every request that reads that snapshot: the
+ * warm path allocates nothing per figure.
+ */
+const viewsBySnapshot = new WeakMap<Snapshot, WeakMap<Figure, FigureView>>();
+
+/** Seconds between a figure's fetch and `nowMs` (never negative). */
+export function ageSecondsOf(figure: Pick<FigureView, 'retrievedAtMs'>, nowMs: number): number {
+  return Math.max(0, Math.floor((nowMs - figure.retrievedAtMs) / 1000));
 }
 
-/** Adds freshness and age to a figure. */
+function retrievedAtMsOf(provenance: Provenance): number {
+  return Date.parse(provenance.retrievedAt);
+}
+
+/** Adds freshness to a figure (memoised per snapshot). */
 export function figureView(figure: Figure | null, ctx: ViewContext): FigureView | null {
   if (figure === null) return null;
-  const stale = ctx.snapshot.staleSources.has(figure.provenance.sourceId);
-  return { ...figure, freshness: stale ? 'STALE' : 'FRESH', ageSeconds: ageOf(figure.provenance, ctx.nowMs) };
+  let views = viewsBySnapshot.get(ctx.snapshot);
+  if (!views) viewsBySnapshot.set(ctx.snapshot, (views = new WeakMap()));
+  let view = views.get(figure);
+  if (!view) {
+    const stale = ctx.snapshot.staleSources.has(figure.provenance.sourceId);
+    view = {
+      ...figure,
+      freshness: stale ? 'STALE' : 'FRESH',
+      retrievedAtMs: retrievedAtMsOf(figure.provenance),
+    };
+    views.set(figure, view);
+  }
+  return view;
 }
 
 /** A force's part in a summary, as the API shows it. */

@@ -9,8 +9,11 @@ import type { Caller, CallerResolver } from '../access/caller';
 import type { RateLimits } from '../access/rate-limit';
 import type { ErrorCode } from '../errors';
 import { ERROR_CODES } from '../errors';
+import { admissionOf } from './admission';
 import { sendError } from './errors';
 import { CSV_COLUMNS, CSV_ROWS, toCsv } from './feed-csv';
+import type { BuiltResponse, ResponseCache } from './response-cache';
+import type { Generation } from '../store/figure-service';
 
 /** What the feeds need from the app. */
 export interface FeedsDeps {
@@ -25,8 +28,106 @@ export interface FeedsDeps {
     variables: Record<string, unknown>,
     caller: Caller,
   ): Promise<FormattedExecutionResult>;
-  /** Epoch ms of the newest report behind the current figures (for Last-Modified). */
-  lastModified(): Promise<number>;
+  /** The current snapshot generation: what a built feed response belongs to. */
+  generation(): Promise<Generation>;
+  /** Built feed responses, shared with the hot path. */
+  readonly responses: ResponseCache;
+  /** The disclosure class of a caller (responses differ only between classes), e.g. `all` or `k3`. */
+  disclosureClassOf(caller: Caller): string;
+}
+
+/** A feed request that cannot be answered: the error code and message to send. */
+export interface FeedRefusal {
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+/** The feed a `/feeds/<file>` path names, or why there is none. */
+export function findFeed(
+  feeds: readonly ApprovedOperation[],
+  file: string,
+): { op: ApprovedOperation; format: 'json' | 'csv' } | FeedRefusal {
+  const match = /^([a-z0-9-]+)\.(json|csv)$/.exec(file);
+  const op = match ? feeds.find((f) => f.name === match[1]) : undefined;
+  if (!match || !op) return { code: 'NOT_FOUND', message: 'no such feed; see GET /feeds' };
+  const format = match[2] as 'json' | 'csv';
+  if (format === 'csv' && !CSV_ROWS[op.name]) {
+    return {
+      code: 'NOT_FOUND',
+      message: `the feed "${op.name}" has no CSV form; use /feeds/${op.name}.json`,
+    };
+  }
+  return { op, format };
+}
+
+/** The approved query operations that are feeds. */
+export function feedOperations(approved: ApprovedOperations): ApprovedOperation[] {
+  return approved.all.filter((op) => /^\s*query\b/.test(op.document));
+}
+
+function newestReport(generation: Generation): number {
+  let newest = 0;
+  for (const at of generation.snapshot.retrievedAt.values()) if (at > newest) newest = at;
+  return newest;
+}
+
+/**
+ * A feed's body, built once per snapshot generation, variables and disclosure class and then served as
+ * bytes (see `ResponseCache`); an error result is never cached and comes back as a refusal.
+ */
+export async function renderFeed(
+  deps: Pick<FeedsDeps, 'execute' | 'generation' | 'responses' | 'disclosureClassOf'>,
+  op: ApprovedOperation,
+  format: 'json' | 'csv',
+  variables: Record<string, unknown>,
+  caller: Caller,
+): Promise<BuiltResponse | FeedRefusal> {
+  const generation = await deps.generation();
+  const key = `feed|${op.name}|${format}|${deps.disclosureClassOf(caller)}|${JSON.stringify(variables)}`;
+  let refused: FeedRefusal | null = null;
+  const build = async (): Promise<BuiltResponse | null> => {
+    const result = await deps.execute(op, variables, caller);
+    if (statusOf(result) !== 200) {
+      const first = result.errors![0]!;
+      refused = { code: (first.extensions?.code as ErrorCode) ?? 'BAD_REQUEST', message: first.message };
+      return null;
+    }
+    const text =
+      format === 'json'
+        ? JSON.stringify({ feed: op.name, parameters: variables, data: result.data })
+        : toCsv(CSV_ROWS[op.name]!(result.data));
+    const body = Buffer.from(text);
+    return {
+      body,
+      etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
+      lastModifiedMs: newestReport(generation),
+    };
+  };
+  const built = await deps.responses.get(key, generation, build);
+  if (built) return built;
+  if (refused) return refused;
+  // A concurrent build (shared with this request) failed: build once more, uncached, for this answer.
+  return (await build()) ?? refused ?? { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' };
+}
+
+/** The headers of a feed response (and of its 304). */
+export function feedHeaders(built: BuiltResponse, caller: Caller): Record<string, string> {
+  return {
+    etag: built.etag,
+    'last-modified': new Date(Math.floor(built.lastModifiedMs / 1000) * 1000).toUTCString(),
+    'cache-control': `${caller.via === 'public-feed' ? 'public' : 'private'}, max-age=${FEED_MAX_AGE_SECONDS}, must-revalidate`,
+    vary: 'Authorization',
+  };
+}
+
+/** Whether an If-None-Match header names this ETag. */
+export function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
+  return !!ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}
+
+/** The media type of a feed format. */
+export function feedContentType(format: 'json' | 'csv'): string {
+  return format === 'json' ? 'application/json; charset=utf-8' : 'text/csv; charset=utf-8';
 }
 
 /** Longest a client or proxy may reuse a feed response before revalidating (seconds). */
@@ -57,7 +158,7 @@ function variablesOf(op: ApprovedOperation): VariableSpec[] {
 }
 
 /** Query-string values to GraphQL variables, by the operation's declared types; coercion errors come from GraphQL. */
-function parseVariables(
+export function parseVariables(
   op: ApprovedOperation,
   query: Record<string, unknown>,
 ): { variables: Record<string, unknown> } | { error: string } {
@@ -97,17 +198,20 @@ function statusOf(result: FormattedExecutionResult): number {
  */
 export function feedsRouter(deps: FeedsDeps): Router {
   const router = express.Router();
-  const feeds = deps.approved.all.filter((op) => /^\s*query\b/.test(op.document));
+  const feeds = feedOperations(deps.approved);
 
   const authorise = async (
     req: express.Request,
     res: express.Response,
     op: ApprovedOperation | null,
   ): Promise<Caller | null> => {
-    const caller = await deps.resolveCaller(req.headers);
+    // The hot path may already have authenticated and counted this request, then handed it on.
+    const admitted = admissionOf(req);
+    const caller = admitted ? admitted.caller : await deps.resolveCaller(req.headers);
     const effective = caller ?? (op && deps.publicFeeds.has(op.name) ? PUBLIC_CALLER : null);
     const bucket = caller ? caller.role : 'anonymous';
-    const decision = await deps.rateLimits.consume(bucket, caller?.keyId ?? req.ip ?? 'unknown');
+    const decision =
+      admitted?.decision ?? (await deps.rateLimits.consume(bucket, caller?.keyId ?? req.ip ?? 'unknown'));
     if (!decision.allowed) {
       sendError(res, 'RATE_LIMITED', `too many requests; retry after ${decision.retryAfterSeconds} s`, {
         'retry-after': String(decision.retryAfterSeconds),
@@ -152,46 +256,19 @@ export function feedsRouter(deps: FeedsDeps): Router {
   });
 
   router.get('/feeds/:file', async (req, res) => {
-    const match = /^([a-z0-9-]+)\.(json|csv)$/.exec(String(req.params.file));
-    const op = match ? feeds.find((f) => f.name === match[1]) : undefined;
-    if (!match || !op) return sendError(res, 'NOT_FOUND', 'no such feed; see GET /feeds');
-    const format = match[2] as 'json' | 'csv';
-    if (format === 'csv' && !CSV_ROWS[op.name]) {
-      return sendError(res, 'NOT_FOUND', `the feed "${op.name}" has no CSV form; use /feeds/${op.name}.json`);
-    }
+    const found = findFeed(feeds, String(req.params.file));
+    if ('code' in found) return sendError(res, found.code, found.message);
+    const { op, format } = found;
     const caller = await authorise(req, res, op);
     if (!caller) return;
     const parsed = parseVariables(op, req.query as Record<string, unknown>);
     if ('error' in parsed) return sendError(res, 'BAD_USER_INPUT', parsed.error);
     auditOf(res).variablesHash = hashVariables(parsed.variables);
-
-    const [result, modified] = await Promise.all([
-      deps.execute(op, parsed.variables, caller),
-      deps.lastModified(),
-    ]);
-    const status = statusOf(result);
-    if (status !== 200) {
-      const first = result.errors![0]!;
-      return sendError(res, (first.extensions?.code as ErrorCode) ?? 'BAD_REQUEST', first.message);
-    }
-    const body =
-      format === 'json'
-        ? JSON.stringify({ feed: op.name, parameters: parsed.variables, data: result.data })
-        : toCsv(CSV_ROWS[op.name]!(result.data));
-    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-    res.set({
-      etag,
-      'last-modified': new Date(Math.floor(modified / 1000) * 1000).toUTCString(),
-      'cache-control': `${caller.via === 'public-feed' ? 'public' : 'private'}, max-age=${FEED_MAX_AGE_SECONDS}, must-revalidate`,
-      vary: 'Authorization',
-    });
-    const inm = req.header('if-none-match');
-    if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag))
-      return res.status(304).end();
-    res
-      .status(200)
-      .type(format === 'json' ? 'application/json; charset=utf-8' : 'text/csv; charset=utf-8')
-      .send(body);
+    const built = await renderFeed(deps, op, format, parsed.variables, caller);
+    if ('code' in built) return sendError(res, built.code, built.message);
+    res.set(feedHeaders(built, caller));
+    if (matchesEtag(req.header('if-none-match'), built.etag)) return res.status(304).end();
+    res.status(200).type(feedContentType(format)).send(built.body);
   });
   return router;
 }

@@ -3,6 +3,7 @@ import type { ApprovedOperations } from '../access/approved-operations';
 import { auditOf, hashVariables } from '../access/audit';
 import type { CallerResolver, Role } from '../access/caller';
 import type { RateLimits } from '../access/rate-limit';
+import { admissionOf } from './admission';
 import { sendError } from './errors';
 
 /** Roles that may run approved operations only, by document id. */
@@ -63,7 +64,9 @@ export function authenticateAndLimit(
 ): RequestHandler {
   return async (req, res, next) => {
     try {
-      const caller = await deps.resolveCaller(req.headers);
+      // The hot path may already have authenticated and counted this request, then handed it on.
+      const admitted = admissionOf(req);
+      const caller = admitted ? admitted.caller : await deps.resolveCaller(req.headers);
       if (!caller) {
         const decision = await deps.rateLimits.consume('anonymous', req.ip ?? 'unknown');
         if (!decision.allowed) {
@@ -80,7 +83,8 @@ export function authenticateAndLimit(
       }
       auditOf(res).caller = caller;
       res.locals.caller = caller;
-      const decision = await deps.rateLimits.consume(caller.role, caller.keyId ?? req.ip ?? 'unknown');
+      const decision =
+        admitted?.decision ?? (await deps.rateLimits.consume(caller.role, caller.keyId ?? req.ip ?? 'unknown'));
       if (!decision.allowed) {
         return sendError(
           res,

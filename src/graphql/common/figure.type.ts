@@ -10,6 +10,7 @@ import {
 } from '../enums';
 
 @ObjectType('AsAt', {
+  simpleResolvers: true,
   description: 'A date as the source gave it, with its precision and the days it covers.',
 })
 export class AsAtType {
@@ -26,7 +27,10 @@ export class AsAtType {
   end!: string;
 }
 
-@ObjectType('Provenance', { description: 'Where a figure came from.' })
+@ObjectType('Provenance', {
+  simpleResolvers: true,
+  description: 'Where a figure came from.',
+})
 export class ProvenanceType {
   @Field({ description: 'The configured source that served it.' })
   sourceId!: string;
@@ -45,6 +49,7 @@ export class ProvenanceType {
 }
 
 @ObjectType('Reason', {
+  simpleResolvers: true,
   description: 'Why something is unavailable: a stable code and a message safe to show.',
 })
 export class ReasonType {
@@ -55,7 +60,10 @@ export class ReasonType {
   message!: string;
 }
 
-@ObjectType('Figure', { description: 'One measure for one force from one source, never a bare number.' })
+@ObjectType('Figure', {
+  simpleResolvers: true,
+  description: 'One measure for one force from one source, never a bare number.',
+})
 export class FigureType {
   @Field()
   forceId!: string;
@@ -94,7 +102,7 @@ export class FigureType {
   ageSeconds!: number;
 }
 
-@ObjectType('BreakdownCell')
+@ObjectType('BreakdownCell', { simpleResolvers: true })
 export class BreakdownCellType {
   @Field({
     description: 'The category: a year, an offence category, a MAPPA level (1-3), a number of years.',
@@ -108,7 +116,10 @@ export class BreakdownCellType {
   status!: string;
 }
 
-@ObjectType('Breakdown', { description: 'A breakdown of a count for one force as at one date.' })
+@ObjectType('Breakdown', {
+  simpleResolvers: true,
+  description: 'A breakdown of a count for one force as at one date.',
+})
 export class BreakdownType {
   @Field(() => DimensionEnum)
   dimension!: string;
@@ -129,7 +140,10 @@ export class BreakdownType {
   cells!: BreakdownCellType[];
 }
 
-@ObjectType('Population', { description: 'A population figure for a force area, with its source.' })
+@ObjectType('Population', {
+  simpleResolvers: true,
+  description: 'A population figure for a force area, with its source.',
+})
 export class PopulationType {
   @Field(() => Int)
   value!: number;
@@ -142,6 +156,7 @@ export class PopulationType {
 }
 
 @ObjectType('Rate', {
+  simpleResolvers: true,
   description: 'A rate with the parts it was computed from, over the forces where both parts are known.',
 })
 export class RateType {

@@ -3,7 +3,10 @@ import { BreakdownType, FigureType } from '../common/figure.type';
 import { DimensionEnum, OutcomeEnum } from '../enums';
 import { DateScalar } from '../scalars';
 
-@ObjectType('ForceRates', { description: "A force's rates, where both parts are known." })
+@ObjectType('ForceRates', {
+  simpleResolvers: true,
+  description: "A force's rates, where both parts are known.",
+})
 export class ForceRatesType {
   @Field(() => Float, { nullable: true, description: 'Unaccounted per 1,000 registered sex offenders.' })
   per1000Registered!: number | null;
@@ -13,6 +16,7 @@ export class ForceRatesType {
 }
 
 @ObjectType('ForceSnapshot', {
+  simpleResolvers: true,
   description: "A force's latest figures as at a date: each measure chosen on its own.",
 })
 export class ForceSnapshotType {

@@ -1,7 +1,10 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { PopulationType } from '../common/figure.type';
 
-@ObjectType('Force', { description: 'A territorial police force: the unit every figure belongs to.' })
+@ObjectType('Force', {
+  simpleResolvers: true,
+  description: 'A territorial police force: the unit every figure belongs to.',
+})
 export class ForceType {
   @Field(() => ID, {
     description: 'data.police.uk slug, e.g. "dorset"; "police-scotland" is this project\'s own.',

@@ -2,6 +2,7 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import { DateTimeScalar } from '../scalars';
 
 @ObjectType('FiguresChanged', {
+  simpleResolvers: true,
   description:
     "A source's stored report changed (a refresh, a webhook, an operator refresh, on any instance): re-read the figures of these forces.",
 })

@@ -59,15 +59,15 @@ export class NationalResolver {
     @Arg('windowDays', () => Int, { nullable: true, description: 'Default 90.' }) windowArg: number | null,
     @Ctx() ctx: RequestContext,
   ) {
-    const { asAt, windowDays, snapshot, entries } = await entriesAsAt(ctx, asAtArg, windowArg);
-    const published = comparablePublishedTotals(snapshot.publishedTotals, asAt, windowDays).map(
-      publishedTotalView,
-    );
-    return summaryView(
-      summarise(entries, asAt, windowDays),
-      { snapshot, nowMs: ctx.nowMs },
-      published,
-      UNITED_KINGDOM,
+    const { asAt, windowDays, snapshot, entries, memo } = await entriesAsAt(ctx, asAtArg, windowArg);
+    // The whole view is derived once per snapshot, date and window; ages are resolved per request.
+    return memo('national-view', () =>
+      summaryView(
+        summarise(entries, asAt, windowDays),
+        { snapshot },
+        comparablePublishedTotals(snapshot.publishedTotals, asAt, windowDays).map(publishedTotalView),
+        UNITED_KINGDOM,
+      ),
     );
   }
 
@@ -77,9 +77,11 @@ export class NationalResolver {
     @Arg('windowDays', () => Int, { nullable: true }) windowArg: number | null,
     @Ctx() ctx: RequestContext,
   ) {
-    const { asAt, windowDays, snapshot, entries } = await entriesAsAt(ctx, asAtArg, windowArg);
-    return summariseBy(entries, (f) => f.region, asAt, windowDays).map(({ key, summary }) =>
-      summaryView(summary, { snapshot, nowMs: ctx.nowMs }, [], key),
+    const { asAt, windowDays, snapshot, entries, memo } = await entriesAsAt(ctx, asAtArg, windowArg);
+    return memo('regions-view', () =>
+      summariseBy(entries, (f) => f.region, asAt, windowDays).map(({ key, summary }) =>
+        summaryView(summary, { snapshot }, [], key),
+      ),
     );
   }
 
@@ -89,9 +91,11 @@ export class NationalResolver {
     @Arg('windowDays', () => Int, { nullable: true }) windowArg: number | null,
     @Ctx() ctx: RequestContext,
   ) {
-    const { asAt, windowDays, snapshot, entries } = await entriesAsAt(ctx, asAtArg, windowArg);
-    return summariseBy(entries, (f) => f.nation, asAt, windowDays).map(({ key, summary }) =>
-      summaryView(summary, { snapshot, nowMs: ctx.nowMs }, [], key),
+    const { asAt, windowDays, snapshot, entries, memo } = await entriesAsAt(ctx, asAtArg, windowArg);
+    return memo('nations-view', () =>
+      summariseBy(entries, (f) => f.nation, asAt, windowDays).map(({ key, summary }) =>
+        summaryView(summary, { snapshot }, [], key),
+      ),
     );
   }
 }

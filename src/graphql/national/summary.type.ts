@@ -5,7 +5,10 @@ import { BasisEnum, OutcomeEnum } from '../enums';
 import { PublishedTotalType } from '../published/published-total.type';
 import { DateScalar } from '../scalars';
 
-@ObjectType('BasisTotal', { description: 'The sum of one basis.' })
+@ObjectType('BasisTotal', {
+  simpleResolvers: true,
+  description: 'The sum of one basis.',
+})
 export class BasisTotalType {
   @Field(() => BasisEnum)
   basis!: string;
@@ -17,7 +20,10 @@ export class BasisTotalType {
   forces!: number;
 }
 
-@ObjectType('Total', { description: 'A sum of REPORTED figures. Never read it without its coverage.' })
+@ObjectType('Total', {
+  simpleResolvers: true,
+  description: 'A sum of REPORTED figures. Never read it without its coverage.',
+})
 export class TotalType {
   @Field(() => Int, { description: 'Sum over the reporting forces, across bases.' })
   value!: number;
@@ -26,7 +32,10 @@ export class TotalType {
   byBasis!: BasisTotalType[];
 }
 
-@ObjectType('ForceEntry', { description: "A force's part in a total." })
+@ObjectType('ForceEntry', {
+  simpleResolvers: true,
+  description: "A force's part in a total.",
+})
 export class ForceEntryType {
   @Field(() => ForceType)
   force!: ForceType;
@@ -51,6 +60,7 @@ export class ForceEntryType {
 }
 
 @ObjectType('Coverage', {
+  simpleResolvers: true,
   description:
     'Which forces a total covers. reporting + withheld + notHeld + unavailable + withoutFigure = forces.',
 })
@@ -86,7 +96,7 @@ export class CoverageType {
   reportingForces!: ForceType[];
 }
 
-@ObjectType('SummaryRates')
+@ObjectType('SummaryRates', { simpleResolvers: true })
 export class SummaryRatesType {
   @Field(() => RateType, {
     nullable: true,
@@ -102,6 +112,7 @@ export class SummaryRatesType {
 }
 
 @ObjectType('Summary', {
+  simpleResolvers: true,
   description: 'A total as at a date over an area (the UK, a region, a nation), always with its coverage.',
 })
 export class SummaryType {

@@ -2,6 +2,7 @@ import { Field, Int, ObjectType } from 'type-graphql';
 import { AsAtType, ProvenanceType } from '../common/figure.type';
 
 @ObjectType('PublishedTotal', {
+  simpleResolvers: true,
   description: 'A national figure an investigation published. Shown beside our sums, never in them.',
 })
 export class PublishedTotalType {

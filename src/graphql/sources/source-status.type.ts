@@ -4,6 +4,7 @@ import { BreakerStateEnum, FreshnessEnum, SourceStateEnum } from '../enums';
 import { DateTimeScalar } from '../scalars';
 
 @ObjectType('SourceStatus', {
+  simpleResolvers: true,
   description: "A configured source's status. Never shows its internal address.",
 })
 export class SourceStatusType {

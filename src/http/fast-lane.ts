@@ -1,0 +1,430 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApprovedOperation, ApprovedOperations } from '../access/approved-operations';
+import type { AuditRecord } from '../access/audit';
+import { hashVariables } from '../access/audit';
+import type { Caller, CallerResolver } from '../access/caller';
+import type { RateLimits } from '../access/rate-limit';
+import type { ErrorCode } from '../errors';
+import { httpStatusOf } from '../errors';
+import { cacheStatusOf } from '../graphql/cache-status.plugin';
+import type { OperationCompiler } from '../graphql/compiled-operations';
+import type { RequestContext } from '../graphql/context';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import type { Generation } from '../store/figure-service';
+import type { Tracer } from '../tracing';
+import { SpanKind } from '../tracing';
+import { admit } from './admission';
+import type { FeedsDeps } from './feeds';
+import { feedContentType, feedHeaders, findFeed, matchesEtag, parseVariables, renderFeed } from './feeds';
+import { RESTRICTED_ROLES } from './graphql-access';
+import { REQUEST_ID_HEADER, operationLabeller, requestIdOf } from './request-logging';
+import type { BuiltResponse, ResponseCache } from './response-cache';
+
+/** What the hot path needs from the app. */
+export interface FastLaneDeps {
+  readonly resolveCaller: CallerResolver;
+  readonly rateLimits: RateLimits;
+  readonly approved: ApprovedOperations;
+  readonly compiler: OperationCompiler;
+  readonly feeds: Pick<FeedsDeps, 'execute' | 'generation' | 'responses' | 'disclosureClassOf'>;
+  /** Built responses of approved operations run through /graphql (shared with nothing else). */
+  readonly responses: ResponseCache;
+  /** Runs an approved operation through Apollo, for the response cache (plugins, masking, limits). */
+  readonly executeApproved: FeedsDeps['execute'];
+  /** A request context, exactly as the full path builds it. */
+  readonly context: (caller: Caller, audit: AuditRecord) => RequestContext;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly tracer: Tracer;
+  /** Largest request body read (bytes); larger ones go the full way (and get its 413). */
+  readonly bodyLimitBytes: number;
+}
+
+/** Hands a request on to the full path (express, Apollo). */
+export type FullPath = (req: IncomingMessage, res: ServerResponse) => void;
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const GRAPHQL_RESPONSE_TYPE = 'application/graphql-response+json; charset=utf-8';
+
+/**
+ * The response media type Apollo would choose for these Accept values, for the common ones; undefined
+ * for anything else (the full path negotiates it properly).
+ */
+function graphqlMediaType(accept: string | undefined): string | undefined {
+  if (accept === undefined || accept === '' || accept === '*/*' || accept === 'application/json')
+    return JSON_TYPE;
+  if (
+    accept === 'application/graphql-response+json' ||
+    accept === 'application/graphql-response+json, application/json;q=0.9' ||
+    accept === 'application/graphql-response+json, application/json'
+  )
+    return GRAPHQL_RESPONSE_TYPE;
+  return undefined;
+}
+
+function jsonContentType(value: string | undefined): boolean {
+  return value === 'application/json' || value === 'application/json; charset=utf-8';
+}
+
+/** The persisted-query hash of an APQ `extensions` value, when it is exactly one (version 1). */
+function persistedHash(extensions: unknown): string | null {
+  const pq = (extensions as { persistedQuery?: { version?: unknown; sha256Hash?: unknown } } | null)
+    ?.persistedQuery;
+  return pq && pq.version === 1 && typeof pq.sha256Hash === 'string' ? pq.sha256Hash : null;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Reads a request body of at most `limit` bytes (by its declared length); null when it cannot. */
+function readBody(req: IncomingMessage, length: number): Promise<Buffer | null> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= length) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size === length ? Buffer.concat(chunks, size) : null));
+    req.on('error', () => resolve(null));
+    req.on('aborted', () => resolve(null));
+  });
+}
+
+/**
+ * The hot path, straight on node:http before express: the requests analysts, dashboards and newsroom
+ * pollers send all day, answered with the fewest steps that keep every rule of the full path.
+ *
+ * - `GET|POST /graphql` running an approved operation by document id (any role allowed to run it), and
+ *   `GET /feeds/<name>.json|.csv`: served from pre-serialized bytes built once per snapshot generation,
+ *   disclosure class and variables (`ResponseCache`);
+ * - `POST /graphql` with a query document from an analyst or operator: parsed, validated (armor's limits
+ *   included) and compiled once per document (`OperationCompiler`), run with graphql-jit.
+ *
+ * The caller is authenticated and rate-limited exactly as on the full path, and the request is logged,
+ * audited, measured and traced the same way. Whatever is not plainly one of these successes (no key, over
+ * the limit, a browser's cross-origin request, an unusual Accept, a refused or unknown operation, a
+ * document with errors, a mutation, introspection, a result with errors) is handed to the full path
+ * unchanged, with the caller and limit decision already made, so its answer, errors and status codes are
+ * the full path's own. Queries have no side effects, so running one again there is safe.
+ */
+export function createFastLane(
+  deps: FastLaneDeps,
+): (req: IncomingMessage, res: ServerResponse, full: FullPath) => void {
+  const operationLabel = operationLabeller(deps.approved.all.map((op) => op.name));
+  const feedOps = deps.approved.all.filter((op) => /^\s*query\b/.test(op.document));
+
+  /** Writes a response the hot path answers, and records it as the full path would. */
+  const answer = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    started: number,
+    route: string,
+    path: string,
+    audit: AuditRecord,
+    status: number,
+    headers: Record<string, string | number>,
+    body: Buffer | string | null,
+  ): void => {
+    const requestId = requestIdOf(req.headers[REQUEST_ID_HEADER]);
+    headers[REQUEST_ID_HEADER] = requestId;
+    if (body !== null) headers['content-length'] = Buffer.byteLength(body);
+    res.writeHead(status, headers);
+    res.end(body ?? undefined);
+    const seconds = (performance.now() - started) / 1000;
+    const operation = operationLabel(audit.operation);
+    const role = audit.caller?.role ?? 'anonymous';
+    deps.metrics.httpRequestDuration.observe({ route, operation, role, status: String(status) }, seconds);
+    const span = deps.tracer.startSpan(`${req.method} ${route}`, {
+      kind: SpanKind.SERVER,
+      startTime: Date.now() - seconds * 1000,
+      attributes: {
+        'http.request.method': req.method ?? 'GET',
+        'http.route': route,
+        'whereabouts.request_id': requestId,
+        'http.response.status_code': status,
+        'whereabouts.operation': operation,
+        'whereabouts.role': role,
+      },
+    });
+    span.end();
+    deps.logger.info(
+      {
+        event: 'audit',
+        requestId,
+        method: req.method,
+        path,
+        keyId: audit.caller?.keyId ?? null,
+        role,
+        operation: audit.operation,
+        variablesHash: audit.variablesHash,
+        status,
+        durationMs: Math.round(seconds * 10_000) / 10,
+      },
+      'request',
+    );
+  };
+
+  /** The error body the full path sends (`sendError`), for the few errors the hot path must answer. */
+  const errorBody = (code: ErrorCode, message: string) =>
+    JSON.stringify({ errors: [{ message, extensions: { code } }] });
+
+  /** Authenticates and counts the request; null when it must go the full way (which then answers it). */
+  const admitCaller = async (req: IncomingMessage): Promise<Caller | null> => {
+    const caller = await deps.resolveCaller(req.headers);
+    if (!caller) return null; // anonymous: counted per IP and answered 401 by the full path
+    const decision = await deps.rateLimits.consume(
+      caller.role,
+      caller.keyId ?? req.socket.remoteAddress ?? 'unknown',
+    );
+    admit(req, { caller, decision });
+    return decision.allowed ? caller : null;
+  };
+
+  const disclosureClass = (caller: Caller) => deps.feeds.disclosureClassOf(caller);
+
+  /** An approved operation's /graphql response body, built once per generation, class and variables. */
+  const persistedResponse = async (
+    op: ApprovedOperation,
+    variables: Record<string, unknown> | undefined,
+    caller: Caller,
+  ): Promise<BuiltResponse | null> => {
+    const generation: Generation = await deps.feeds.generation();
+    const key = `graphql|${op.id}|${disclosureClass(caller)}|${variables === undefined ? '' : JSON.stringify(variables)}`;
+    return deps.responses.get(key, generation, async () => {
+      const result = await deps.executeApproved(op, variables ?? {}, caller);
+      if (result.errors?.length) return null;
+      const body = Buffer.from(`${JSON.stringify({ data: result.data, extensions: result.extensions })}\n`);
+      return {
+        body,
+        etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
+        lastModifiedMs: 0,
+      };
+    });
+  };
+
+  /** Runs an approved operation by id for an admitted caller; false when the full path must answer. */
+  const servePersisted = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    started: number,
+    hash: string,
+    variables: Record<string, unknown> | undefined,
+    operationName: unknown,
+    caller: Caller,
+    mediaType: string,
+  ): Promise<boolean> => {
+    const op = deps.approved.bySha256(hash);
+    if (!op || !op.roles.includes(caller.role)) return false;
+    if (operationName !== undefined && operationName !== null && operationName !== op.operationName)
+      return false;
+    const built = await persistedResponse(op, variables, caller);
+    if (!built) return false;
+    const audit: AuditRecord = { caller, operation: op.name, variablesHash: hashVariables(variables) };
+    answer(
+      req,
+      res,
+      started,
+      '/graphql',
+      '/graphql',
+      audit,
+      200,
+      { 'cache-control': 'no-store', 'content-type': mediaType },
+      built.body,
+    );
+    return true;
+  };
+
+  const graphqlGet = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    started: number,
+    search: URLSearchParams,
+    mediaType: string,
+  ): Promise<boolean> => {
+    // Apollo's CSRF prevention: a GET must carry a header a browser cannot send cross-site unprompted.
+    if (!req.headers['apollo-require-preflight'] && !req.headers['x-apollo-operation-name']) return false;
+    if (search.has('query')) return false;
+    let extensions: unknown;
+    let variables: unknown;
+    try {
+      extensions = JSON.parse(search.get('extensions') ?? 'null');
+      const text = search.get('variables');
+      variables = text === null ? undefined : JSON.parse(text);
+    } catch {
+      return false;
+    }
+    const hash = persistedHash(extensions);
+    if (!hash || (variables !== undefined && !isPlainObject(variables))) return false;
+    const caller = await admitCaller(req);
+    if (!caller) return false;
+    return servePersisted(
+      req,
+      res,
+      started,
+      hash,
+      variables as Record<string, unknown> | undefined,
+      search.get('operationName') ?? undefined,
+      caller,
+      mediaType,
+    );
+  };
+
+  const graphqlPost = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    started: number,
+    mediaType: string,
+  ): Promise<'answered' | 'unread' | 'read'> => {
+    const length = Number(req.headers['content-length']);
+    if (
+      !jsonContentType(req.headers['content-type']) ||
+      !Number.isInteger(length) ||
+      length <= 0 ||
+      length > deps.bodyLimitBytes ||
+      req.headers['content-encoding']
+    )
+      return 'unread';
+    const caller = await admitCaller(req);
+    if (!caller) return 'unread';
+    const raw = await readBody(req, length);
+    let body: unknown;
+    try {
+      body = raw === null ? undefined : JSON.parse(raw.toString('utf8'));
+    } catch {
+      const audit: AuditRecord = { caller, operation: null, variablesHash: null };
+      answer(
+        req,
+        res,
+        started,
+        '/graphql',
+        '/graphql',
+        audit,
+        httpStatusOf('MALFORMED_JSON'),
+        { 'content-type': JSON_TYPE },
+        errorBody('MALFORMED_JSON', 'the request body is not valid JSON'),
+      );
+      return 'answered';
+    }
+    (req as IncomingMessage & { body?: unknown }).body = body;
+    if (!isPlainObject(body)) return 'read';
+    const { query, variables, operationName, extensions } = body;
+    if (variables !== undefined && variables !== null && !isPlainObject(variables)) return 'read';
+    if (operationName !== undefined && operationName !== null && typeof operationName !== 'string')
+      return 'read';
+    const vars = (variables ?? undefined) as Record<string, unknown> | undefined;
+    const hash = extensions === undefined ? null : persistedHash(extensions);
+    if (hash !== null) {
+      if (query !== undefined) return 'read';
+      return (await servePersisted(req, res, started, hash, vars, operationName, caller, mediaType))
+        ? 'answered'
+        : 'read';
+    }
+    if (extensions !== undefined || typeof query !== 'string' || RESTRICTED_ROLES.has(caller.role))
+      return 'read';
+    const prepared = deps.compiler.prepare(query, operationName ?? undefined);
+    if (!prepared) return 'read';
+    const audit: AuditRecord = {
+      caller,
+      operation: prepared.operationName ?? '(anonymous)',
+      variablesHash: hashVariables(vars),
+    };
+    const context = deps.context(caller, audit);
+    const result = await prepared.run(context, vars);
+    if (result.errors?.length) return 'read';
+    const cacheStatus = cacheStatusOf(context.loaders);
+    const text = `${JSON.stringify(cacheStatus ? { data: result.data, extensions: { cacheStatus } } : { data: result.data })}\n`;
+    answer(
+      req,
+      res,
+      started,
+      '/graphql',
+      '/graphql',
+      audit,
+      200,
+      { 'cache-control': 'no-store', 'content-type': mediaType },
+      text,
+    );
+    return 'answered';
+  };
+
+  const feedGet = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    started: number,
+    path: string,
+    search: URLSearchParams,
+  ): Promise<boolean> => {
+    const found = findFeed(feedOps, path.slice('/feeds/'.length));
+    if ('code' in found) return false;
+    const { op, format } = found;
+    const query: Record<string, unknown> = {};
+    for (const [name, value] of search) {
+      if (name in query) return false; // a repeated parameter: the full path explains
+      query[name] = value;
+    }
+    const parsed = parseVariables(op, query);
+    if ('error' in parsed) return false;
+    const caller = await admitCaller(req);
+    if (!caller || !op.roles.includes(caller.role)) return false;
+    const built = await renderFeed(deps.feeds, op, format, parsed.variables, caller);
+    if ('code' in built) return false;
+    const audit: AuditRecord = {
+      caller,
+      operation: `feed:${op.name}`,
+      variablesHash: hashVariables(parsed.variables),
+    };
+    const headers: Record<string, string | number> = feedHeaders(built, caller);
+    const inm = req.headers['if-none-match'];
+    if (matchesEtag(Array.isArray(inm) ? inm.join(',') : inm, built.etag)) {
+      answer(req, res, started, '/feeds', path, audit, 304, headers, null);
+    } else {
+      headers['content-type'] = feedContentType(format);
+      answer(req, res, started, '/feeds', path, audit, 200, headers, built.body);
+    }
+    return true;
+  };
+
+  return (req, res, full) => {
+    // Browsers' cross-origin requests need CORS handling: the full path's.
+    if (req.headers.origin !== undefined) return full(req, res);
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const started = performance.now();
+    const fail = (error: unknown) => {
+      deps.logger.error({ err: error }, 'hot path failed; handing the request on');
+      if (!res.headersSent) full(req, res);
+    };
+    if (path === '/graphql') {
+      const mediaType = graphqlMediaType(req.headers.accept);
+      if (mediaType === undefined) return full(req, res);
+      if (req.method === 'GET') {
+        graphqlGet(req, res, started, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), mediaType).then(
+          (done) => {
+            if (!done) full(req, res);
+          },
+          fail,
+        );
+        return;
+      }
+      if (req.method === 'POST' && q < 0) {
+        graphqlPost(req, res, started, mediaType).then((outcome) => {
+          if (outcome !== 'answered') full(req, res);
+        }, fail);
+        return;
+      }
+      return full(req, res);
+    }
+    if (req.method === 'GET' && path.startsWith('/feeds/')) {
+      feedGet(req, res, started, path, new URLSearchParams(q < 0 ? '' : url.slice(q + 1))).then((done) => {
+        if (!done) full(req, res);
+      }, fail);
+      return;
+    }
+    full(req, res);
+  };
+}

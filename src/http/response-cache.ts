@@ -1,0 +1,59 @@
+import { LRUCache } from 'lru-cache';
+import type { Generation } from '../store/figure-service';
+
+/** Longest a built response is served again (ms): `ageSeconds` in it may lag the clock by at most this. */
+export const RESPONSE_CACHE_MAX_AGE_MS = 1000;
+
+/** A response body built once and served as bytes. */
+export interface BuiltResponse {
+  readonly body: Buffer;
+  /** Strong validator of `body`. */
+  readonly etag: string;
+  /** Epoch ms of the newest report behind the figures in it. */
+  readonly lastModifiedMs: number;
+}
+
+interface Entry {
+  readonly generation: Generation;
+  readonly builtAt: number;
+  readonly response: Promise<BuiltResponse | null>;
+}
+
+/**
+ * Pre-serialized responses of approved operations (the feeds and documents newsroom pollers and
+ * dashboards hit all day), keyed by operation, variables and disclosure class. An entry belongs to the
+ * snapshot generation it was built from and lives at most `RESPONSE_CACHE_MAX_AGE_MS`, so a changed
+ * figure is never served from here, and ages are at most a second behind. Concurrent misses share one
+ * build; a build that gives no response (an error result) is not kept.
+ */
+export class ResponseCache {
+  private readonly entries: LRUCache<string, Entry>;
+
+  constructor(
+    private readonly now: () => number,
+    options: { maxEntries?: number; maxAgeMs?: number } = {},
+  ) {
+    this.maxAgeMs = options.maxAgeMs ?? RESPONSE_CACHE_MAX_AGE_MS;
+    this.entries = new LRUCache({ max: options.maxEntries ?? 500 });
+  }
+
+  private readonly maxAgeMs: number;
+
+  /** The response for `key` built from `generation`, building it with `build` when there is none. */
+  get(
+    key: string,
+    generation: Generation,
+    build: () => Promise<BuiltResponse | null>,
+  ): Promise<BuiltResponse | null> {
+    const now = this.now();
+    const entry = this.entries.get(key);
+    if (entry && entry.generation === generation && now - entry.builtAt < this.maxAgeMs) return entry.response;
+    const response = build().catch(() => null);
+    const fresh: Entry = { generation, builtAt: now, response };
+    this.entries.set(key, fresh);
+    void response.then((r) => {
+      if (r === null && this.entries.get(key) === fresh) this.entries.delete(key);
+    });
+    return response;
+  }
+}
