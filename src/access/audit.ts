@@ -25,7 +25,8 @@ export function auditOf(res: { locals: Record<string, unknown> }): AuditRecord {
 
 /**
  * One structured audit event per request, when the response finishes: request id, key id, role,
- * operation name or id, a hash of the variables, status and duration. No secrets (the Authorization
+ * operation name or id, a hash of the variables, status, duration and lane (`full` here; `fast` when
+ * the hot path in `src/http/fast-lane.ts` answered). No secrets (the Authorization
  * header is never read here) and no personal data (there is none to record).
  */
 export function auditLog(logger: Logger): RequestHandler {
@@ -46,6 +47,7 @@ export function auditLog(logger: Logger): RequestHandler {
           variablesHash: record.variablesHash,
           status: res.statusCode,
           durationMs: Math.round((performance.now() - started) * 10) / 10,
+          lane: 'full',
         },
         'request',
       );

@@ -163,6 +163,7 @@ export function createFastLane(
         variablesHash: audit.variablesHash,
         status,
         durationMs: Math.round(seconds * 10_000) / 10,
+        lane: 'fast',
       },
       'request',
     );
