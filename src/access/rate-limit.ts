@@ -38,6 +38,9 @@ interface Lease {
   resetAt: number;
   pending: number;
   flushScheduled: boolean;
+  /** An exact count in flight: requests arriving meanwhile wait for its answer instead of adding theirs. */
+  inflight: Promise<unknown> | null;
+  expiryScheduled: boolean;
 }
 
 /**
@@ -100,13 +103,21 @@ export class RateLimits {
     const shared = this.connection?.healthy ? this.redis.get(bucket) : undefined;
     if (!shared) return this.consumeIn(bucket, this.memory.get(bucket)!, key, 1);
     const leaseKey = `${bucket}\n${key}`;
-    const lease = this.leases.get(leaseKey);
+    let lease = this.leases.get(leaseKey);
+    if (!lease) {
+      lease = {
+        remaining: 0,
+        resetAt: 0,
+        pending: 0,
+        flushScheduled: false,
+        inflight: null,
+        expiryScheduled: false,
+      };
+      this.leases.set(leaseKey, lease);
+    }
+    while (lease.inflight) await lease.inflight;
     const now = Date.now();
-    if (
-      lease &&
-      now < lease.resetAt &&
-      lease.remaining - lease.pending > exactMargin(this.points.get(bucket)!)
-    ) {
+    if (now < lease.resetAt && lease.remaining - lease.pending > exactMargin(this.points.get(bucket)!)) {
       lease.pending += 1;
       if (!lease.flushScheduled) {
         lease.flushScheduled = true;
@@ -115,9 +126,14 @@ export class RateLimits {
       return ALLOWED;
     }
     // Exact: this request, plus any not yet flushed, counted in Redis now.
-    const points = 1 + (lease && now < lease.resetAt ? lease.pending : 0);
-    if (lease) lease.pending = 0;
-    return this.consumeIn(bucket, shared, key, points, leaseKey);
+    const points = 1 + (now < lease.resetAt ? lease.pending : 0);
+    lease.pending = 0;
+    const counting = this.consumeIn(bucket, shared, key, points, leaseKey);
+    const current = lease;
+    current.inflight = counting.finally(() => {
+      current.inflight = null;
+    });
+    return counting;
   }
 
   /** Adds the requests allowed locally for a key to its shared count. */
@@ -167,18 +183,12 @@ export class RateLimits {
 
   /** Keeps what Redis said of a key's window, for the requests that follow. */
   private remember(leaseKey: string, res: RateLimiterRes): void {
-    const resetAt = Date.now() + res.msBeforeNext;
     const lease = this.leases.get(leaseKey);
-    if (lease) {
-      lease.remaining = res.remainingPoints;
-      lease.resetAt = resetAt;
-    } else {
-      this.leases.set(leaseKey, {
-        remaining: res.remainingPoints,
-        resetAt,
-        pending: 0,
-        flushScheduled: false,
-      });
+    if (!lease) return;
+    lease.remaining = res.remainingPoints;
+    lease.resetAt = Date.now() + res.msBeforeNext;
+    if (!lease.expiryScheduled) {
+      lease.expiryScheduled = true;
       // Forget the key when its window ends (an idle key costs nothing).
       setTimeout(() => this.expire(leaseKey), res.msBeforeNext + 1000).unref();
     }
@@ -187,11 +197,10 @@ export class RateLimits {
   private expire(leaseKey: string): void {
     const lease = this.leases.get(leaseKey);
     if (!lease) return;
-    if (Date.now() < lease.resetAt || lease.pending > 0 || lease.flushScheduled) {
+    if (Date.now() < lease.resetAt || lease.pending > 0 || lease.flushScheduled || lease.inflight) {
       setTimeout(() => this.expire(leaseKey), Math.max(1000, lease.resetAt - Date.now() + 1000)).unref();
       return;
     }
     this.leases.delete(leaseKey);
   }
 }
-
