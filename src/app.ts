@@ -22,7 +22,7 @@ import { createFastLane } from './http/fast-lane';
 import type { FeedsDeps } from './http/feeds';
 import { ResponseCache } from './http/response-cache';
 import { createFormatError } from './graphql/format-error';
-import { buildGatewaySchema } from './graphql/schema';
+import { buildExecutableSchema, buildGatewaySchema } from './graphql/schema';
 import { createErrorHandler, notFound, sendError } from './http/errors';
 import { feedsRouter } from './http/feeds';
 import { healthRouter } from './http/health';
@@ -309,7 +309,7 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
         resolveCaller,
         rateLimits,
         approved,
-        compiler: new OperationCompiler(schema, {
+        compiler: new OperationCompiler(buildExecutableSchema(), {
           validationRules: armor.validationRules,
           maxTokens: HTTP_DEFAULTS.maxTokens,
         }),

@@ -142,7 +142,16 @@ interface VariableSpec {
   readonly required: boolean;
 }
 
+/** Variable specs per operation, read once from its document (feeds are polled all day). */
+const variableSpecs = new WeakMap<ApprovedOperation, VariableSpec[]>();
+
 function variablesOf(op: ApprovedOperation): VariableSpec[] {
+  let specs = variableSpecs.get(op);
+  if (!specs) variableSpecs.set(op, (specs = readVariables(op)));
+  return specs;
+}
+
+function readVariables(op: ApprovedOperation): VariableSpec[] {
   const def = parse(op.document).definitions.find(
     (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
   );
