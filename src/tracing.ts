@@ -1,11 +1,20 @@
 import type { Span, Tracer } from '@opentelemetry/api';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { BatchSpanProcessor, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+
+// Only @opentelemetry/api (small) is loaded at start. The SDK, the OTLP exporter and their dependencies
+// (some 300 modules: several MB of heap and RSS) are required in createTracing, when tracing is on.
+/* eslint-disable @typescript-eslint/no-require-imports -- lazy loading, on purpose */
+const otlpExporter = (): typeof import('@opentelemetry/exporter-trace-otlp-http') =>
+  require('@opentelemetry/exporter-trace-otlp-http');
+const otelResources = (): typeof import('@opentelemetry/resources') => require('@opentelemetry/resources');
+const traceBase = (): typeof import('@opentelemetry/sdk-trace-base') =>
+  require('@opentelemetry/sdk-trace-base');
+const traceNode = (): typeof import('@opentelemetry/sdk-trace-node') =>
+  require('@opentelemetry/sdk-trace-node');
+const semconv = (): typeof import('@opentelemetry/semantic-conventions') =>
+  require('@opentelemetry/semantic-conventions');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export { SpanKind, SpanStatusCode };
 export type { Span, Tracer };
@@ -49,9 +58,13 @@ const NOOP: Tracing = {
  */
 export function createTracing(env: NodeJS.ProcessEnv, options: { exporter?: SpanExporter } = {}): Tracing {
   if (!tracingEnabled(env)) return NOOP;
+  const { BatchSpanProcessor, SimpleSpanProcessor } = traceBase();
+  const { NodeTracerProvider } = traceNode();
+  const { resourceFromAttributes } = otelResources();
+  const { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } = semconv();
   const processor = options.exporter
     ? new SimpleSpanProcessor(options.exporter)
-    : new BatchSpanProcessor(new OTLPTraceExporter({ url: otlpTracesUrl(env) }));
+    : new BatchSpanProcessor(new (otlpExporter().OTLPTraceExporter)({ url: otlpTracesUrl(env) }));
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME ?? 'whereabouts',

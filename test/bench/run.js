@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS require hook has to use require */
-// Runs a benchmark written in TypeScript without extra installs: `node test/bench/run.js economy`.
+// Runs a benchmark written in TypeScript without extra installs: `node test/bench/run.js economy`
+// (or one folder down: `node test/bench/run.js references/r0-bare ...`; further arguments are the script's).
 // `.ts` files are transpiled on load with typescript's transpileModule (no type checking: `npm run
 // typecheck` covers test/), using tsconfig.json's compiler options, as ts-jest does in isolatedModules mode.
 'use strict';
@@ -30,7 +31,7 @@ require.extensions['.ts'] = (module, filename) => {
 process.setSourceMapsEnabled(true);
 
 const name = process.argv[2];
-if (!name || !/^[a-z0-9-]+$/.test(name)) {
+if (!name || !/^([a-z0-9-]+\/)?[a-z0-9-]+$/.test(name)) {
   process.stderr.write('usage: node test/bench/run.js <bench name, e.g. economy>\n');
   process.exit(64);
 }

@@ -1,5 +1,12 @@
+import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from '../helpers/redis';
+
+const execFileAsync = promisify(execFile);
 
 /** Shared by the benchmarks and the soak: child processes, loopback HTTP, percentiles. */
 
@@ -84,4 +91,143 @@ export function gatewayEnv(options: {
     NODE_ENV: 'production',
     ...options.extra,
   };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Processes a benchmark owns: tracked so that nothing outlives it (see `killOwnedChildren`)
+// ---------------------------------------------------------------------------------------------------
+
+/** Every child process started through `own` that has not exited yet. */
+export const ownedChildren = new Set<ChildProcess>();
+
+/** Tracks a child process until it exits, so that `killOwnedChildren` can reach it. */
+export function own<T extends ChildProcess>(child: T): T {
+  ownedChildren.add(child);
+  child.once('exit', () => ownedChildren.delete(child));
+  return child;
+}
+
+/** Last resort (on `exit`, or after a timeout): SIGKILL every owned child still running. */
+export function killOwnedChildren(): void {
+  for (const child of ownedChildren) if (!exited(child)) child.kill('SIGKILL');
+}
+
+/** Stops every owned child (SIGTERM, then SIGKILL after `graceMs`). */
+export async function stopOwnedChildren(graceMs = 3000): Promise<void> {
+  await Promise.all([...ownedChildren].map((c) => stopChild(c, graceMs)));
+}
+
+/**
+ * A Debian `redis-server` on a free loopback port, without persistence, its files in `dir`; owned (see
+ * `own`). Resolves once it answers PING.
+ */
+export async function startRedisServer(
+  dir: string,
+): Promise<{ port: number; url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = own(
+    spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      { stdio: 'ignore' },
+    ),
+  );
+  const failed = new Promise<never>((_, reject) => {
+    child.once('error', (e) => reject(new Error(`cannot start redis-server: ${e.message}`)));
+    child.once('exit', (code) => reject(new Error(`redis-server exited early (code ${code})`)));
+  });
+  failed.catch(() => undefined);
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const pong = await Promise.race([
+      execFileAsync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'PING'], { timeout: 5000 }).then(
+        (r) => r.stdout.trim(),
+        () => '',
+      ),
+      failed,
+    ]);
+    if (pong === 'PONG') return { port, url: `redis://127.0.0.1:${port}`, child };
+    await sleep(50);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`redis-server on port ${port} did not answer PING within 10 s`);
+}
+
+/** A gateway process started by `startGatewayProcess`. */
+export interface GatewayProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  readonly sources: number;
+  readonly forces: number;
+  /** Where its stdout and stderr go. */
+  readonly logFile: string;
+}
+
+/**
+ * Starts `node dist/index.js` (owned, see `own`) with `env` (see `gatewayEnv`), its stdout and stderr
+ * written straight to `logFile` (never through this process, so that logging costs the benchmark
+ * nothing), and resolves with its port once it prints its listening line.
+ */
+/**
+ * The Node flags production runs the gateway with: those of package.json's `start` script (the
+ * Dockerfile's CMD repeats them), so benchmarks measure the process as it is deployed.
+ */
+export function productionNodeFlags(): string[] {
+  const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const m = /^node\s+(.*?)\s*dist\/index\.js$/.exec(pkg.scripts.start ?? '');
+  if (!m) throw new Error('package.json start script is not "node [flags] dist/index.js"');
+  return m[1] ? m[1].split(/\s+/) : [];
+}
+
+export async function startGatewayProcess(options: {
+  env: NodeJS.ProcessEnv;
+  logFile: string;
+  /** Node arguments before the entry, e.g. ['-r', preload]; by default production's (`productionNodeFlags`). */
+  nodeArgs?: readonly string[];
+  timeoutMs?: number;
+}): Promise<GatewayProcess> {
+  const root = path.resolve(__dirname, '..', '..');
+  const entry = path.join(root, 'dist', 'index.js');
+  if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run npm run build`);
+  const fd = fs.openSync(options.logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = own(
+      spawn(process.execPath, [...(options.nodeArgs ?? productionNodeFlags()), entry], {
+        cwd: root,
+        env: options.env,
+        stdio: ['ignore', fd, fd],
+      }),
+    );
+  } finally {
+    fs.closeSync(fd);
+  }
+  const tail = () => fs.readFileSync(options.logFile, 'utf8').slice(-4000);
+  let spawnError: Error | null = null;
+  child.once('error', (e) => (spawnError = e));
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  while (Date.now() < deadline) {
+    if (spawnError) throw new Error(`cannot start the gateway: ${(spawnError as Error).message}`);
+    if (exited(child))
+      throw new Error(
+        `the gateway exited before listening (${child.signalCode ?? child.exitCode}):\n${tail()}`,
+      );
+    const m =
+      /Whereabouts gateway on http:\/\/[^:]+:(\d+)\/graphql \([^:]*: (\d+) sources, (\d+) forces\)/.exec(
+        fs.readFileSync(options.logFile, 'utf8'),
+      );
+    if (m)
+      return {
+        child,
+        port: Number(m[1]),
+        sources: Number(m[2]),
+        forces: Number(m[3]),
+        logFile: options.logFile,
+      };
+    await sleep(50);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`the gateway did not listen within ${options.timeoutMs ?? 30_000} ms:\n${tail()}`);
 }
