@@ -16,6 +16,9 @@ export type LimitDecision =
 /** Longest a request waits on Redis for its rate-limit count before the in-memory count is used. */
 const REDIS_LIMIT_DEADLINE_MS = 200;
 
+/** How long a key counts in memory after Redis missed the deadline for it (ms). */
+const SLOW_REDIS_BACKOFF_MS = 1000;
+
 /** How often requests counted locally are added to the shared count in Redis (ms). */
 export const LIMIT_FLUSH_INTERVAL_MS = 20;
 
@@ -40,6 +43,8 @@ interface Lease {
   flushScheduled: boolean;
   /** An exact count in flight: requests arriving meanwhile wait for its answer instead of adding theirs. */
   inflight: Promise<unknown> | null;
+  /** Until when Redis counts for this key go to memory: Redis missed the deadline (hung or overloaded). */
+  slowUntil: number;
   expiryScheduled: boolean;
 }
 
@@ -52,6 +57,8 @@ interface Lease {
 export class RateLimits {
   private readonly memory = new Map<LimitBucket, RateLimiterMemory>();
   private readonly redis = new Map<LimitBucket, RateLimiterAbstract>();
+  /** The same shared counts without the in-memory insurance: batches go to Redis or nowhere. */
+  private readonly redisOnly = new Map<LimitBucket, RateLimiterAbstract>();
   private readonly points = new Map<LimitBucket, number>();
   /** Per bucket and key; a key's lease ends with its window, so the map holds active keys only. */
   private readonly leases = new Map<string, Lease>();
@@ -83,6 +90,15 @@ export class RateLimits {
             insuranceLimiter: memory,
           }),
         );
+        this.redisOnly.set(
+          bucket,
+          new RateLimiterRedis({
+            storeClient: connection.client,
+            points: limit.points,
+            duration: limit.durationSeconds,
+            keyPrefix: keys.rateLimitPrefix(bucket),
+          }),
+        );
       }
     }
   }
@@ -111,12 +127,16 @@ export class RateLimits {
         pending: 0,
         flushScheduled: false,
         inflight: null,
+        slowUntil: 0,
         expiryScheduled: false,
       };
       this.leases.set(leaseKey, lease);
     }
     while (lease.inflight) await lease.inflight;
     const now = Date.now();
+    // Redis just missed a deadline for this key: count in memory for a while rather than queue every
+    // request behind another 200 ms wait.
+    if (now < lease.slowUntil) return this.consumeIn(bucket, this.memory.get(bucket)!, key, 1);
     if (now < lease.resetAt && lease.remaining - lease.pending > exactMargin(this.points.get(bucket)!)) {
       lease.pending += 1;
       if (!lease.flushScheduled) {
@@ -143,9 +163,15 @@ export class RateLimits {
     lease.flushScheduled = false;
     const points = lease.pending;
     lease.pending = 0;
-    const shared = this.connection?.healthy ? this.redis.get(bucket) : undefined;
+    const shared = this.connection?.healthy ? this.redisOnly.get(bucket) : undefined;
     if (points === 0 || !shared) return;
-    await this.consumeIn(bucket, shared, key, points, leaseKey, false);
+    // Requests already allowed: a batch goes to Redis or is dropped, never into the in-memory insurance
+    // (which counts only requests made while Redis is away; a batch there would lock keys out later).
+    try {
+      this.remember(leaseKey, await shared.consume(key, points));
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) this.remember(leaseKey, rejection);
+    }
   }
 
   private async consumeIn(
@@ -154,7 +180,6 @@ export class RateLimits {
     key: string,
     points: number,
     leaseKey?: string,
-    countRefusal = true,
   ): Promise<LimitDecision> {
     const memory = this.memory.get(bucket)!;
     try {
@@ -167,13 +192,16 @@ export class RateLimits {
                 setTimeout(() => resolve('late'), REDIS_LIMIT_DEADLINE_MS).unref(),
               ),
             ]);
-      if (counted === 'late') await memory.consume(key, points);
-      else if (leaseKey) this.remember(leaseKey, counted);
+      if (counted === 'late') {
+        const lease = leaseKey ? this.leases.get(leaseKey) : undefined;
+        if (lease) lease.slowUntil = Date.now() + SLOW_REDIS_BACKOFF_MS;
+        await memory.consume(key, points);
+      } else if (leaseKey) this.remember(leaseKey, counted);
       return ALLOWED;
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
         if (leaseKey) this.remember(leaseKey, rejection);
-        if (countRefusal) this.metrics?.rateLimited.inc({ bucket });
+        this.metrics?.rateLimited.inc({ bucket });
         return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
       }
       // Not a limit but a store failure that even the insurance could not absorb: let the request through.

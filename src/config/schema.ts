@@ -221,6 +221,31 @@ export const NATIONAL_DEFAULTS = {
   registeredWindowDays: 400,
 } as const;
 
+/** Defaults of upstream fetching; each is documented in the README's configuration table. */
+export const UPSTREAM_DEFAULTS = {
+  /**
+   * @default 128: most upstream fetches (lock, fetch with its retries, store) one instance runs at once;
+   * the rest queue in order. A source's time budget (`timeoutMs`) starts when its fetch leaves the queue.
+   * Cold fan-out over N sources takes about max(slowest source, ceil(N / cap) x typical latency).
+   */
+  concurrency: 128,
+} as const;
+
+/** How the gateway fetches from its sources, across all of them. */
+export const upstreamConfigSchema = z
+  .object({
+    concurrency: z
+      .number()
+      .int()
+      .min(1, 'must be at least 1')
+      .max(10_000, 'must be at most 10000')
+      .default(UPSTREAM_DEFAULTS.concurrency),
+  })
+  .strict()
+  .prefault({});
+
+export type UpstreamConfig = z.output<typeof upstreamConfigSchema>;
+
 /** A rate limit: `points` requests per `durationSeconds`. */
 const rateLimitSchema = (points: number, durationSeconds = 60) =>
   z
@@ -306,6 +331,7 @@ export const configFileSchema = z
       .strict()
       .prefault({}),
     access: accessConfigSchema,
+    upstream: upstreamConfigSchema,
     /** Whether the bundled published sources are served too (they are by default only without a file). */
     includeBundled: z.boolean().default(false),
     sources: z.array(sourceConfigSchema).default([]),

@@ -84,7 +84,8 @@ export function authenticateAndLimit(
       auditOf(res).caller = caller;
       res.locals.caller = caller;
       const decision =
-        admitted?.decision ?? (await deps.rateLimits.consume(caller.role, caller.keyId ?? req.ip ?? 'unknown'));
+        admitted?.decision ??
+        (await deps.rateLimits.consume(caller.role, caller.keyId ?? req.ip ?? 'unknown'));
       if (!decision.allowed) {
         return sendError(
           res,

@@ -47,7 +47,8 @@ export class ResponseCache {
   ): Promise<BuiltResponse | null> {
     const now = this.now();
     const entry = this.entries.get(key);
-    if (entry && entry.generation === generation && now - entry.builtAt < this.maxAgeMs) return entry.response;
+    if (entry && entry.generation === generation && now - entry.builtAt < this.maxAgeMs)
+      return entry.response;
     const response = build().catch(() => null);
     const fresh: Entry = { generation, builtAt: now, response };
     this.entries.set(key, fresh);

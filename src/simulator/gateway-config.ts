@@ -27,6 +27,8 @@ export interface GatewayConfigOptions {
   readonly breaker?: { readonly consecutiveFailures?: number; readonly halfOpenAfterMs?: number };
   /** Only these feeds (by id); all of them by default. */
   readonly feeds?: readonly string[];
+  /** The gateway's cap on concurrent upstream fetches (`upstream.concurrency`); its default when absent. */
+  readonly concurrency?: number;
 }
 
 /** Defaults of `GatewayConfigOptions`: tighter than the gateway's own, because the simulator is local. */
@@ -78,6 +80,7 @@ export function gatewayConfigFor(
   const unknown = options.feeds?.filter((id) => !feeds.some((f) => f.id === id)) ?? [];
   if (unknown.length) throw new Error(`unknown simulated feed id(s): ${unknown.join(', ')}`);
   return {
+    ...(options.concurrency !== undefined ? { upstream: { concurrency: options.concurrency } } : {}),
     sources: feeds.filter((f) => !wanted || wanted.has(f.id)).map((f) => sourceFor(f, baseUrl, options)),
   };
 }
@@ -89,10 +92,24 @@ export const SIMULATED_CONFIG_HEADER = [
   ' Use it for demos, tests and benchmarks only.',
 ].join('\n');
 
-/** The config as YAML, with the simulated-data header. */
+/**
+ * Configs of more sources than this are written in YAML's JSON subset (one line after the header), which
+ * the gateway reads with JSON.parse: the yaml library takes seconds and over 100 MB for thousands.
+ */
+export const COMPACT_CONFIG_SOURCES = 200;
+
+/** The config as YAML, with the simulated-data header (compact JSON-subset YAML for many sources). */
 export function gatewayConfigYaml(document: GatewayConfigDocument, baseUrl: string): string {
+  const header = `${SIMULATED_CONFIG_HEADER}\n Simulator: ${baseUrl}`;
+  if ((document.sources?.length ?? 0) > COMPACT_CONFIG_SOURCES) {
+    const comment = header
+      .split('\n')
+      .map((line) => `#${line}`)
+      .join('\n');
+    return `${comment}\n${JSON.stringify(document)}\n`;
+  }
   const doc = new YAML.Document(document);
-  doc.commentBefore = `${SIMULATED_CONFIG_HEADER}\n Simulator: ${baseUrl}`;
+  doc.commentBefore = header;
   return doc.toString({ lineWidth: 0 });
 }
 

@@ -141,3 +141,35 @@ export function layoutFeeds(forces: readonly Force[]): FeedDefinition[] {
   );
   return feeds;
 }
+
+/** Most feeds `layoutCountFeeds` lays out: enough for any benchmark, few enough to stay one process. */
+export const MAX_COUNT_FEEDS = 100_000;
+
+/**
+ * Lays out `n` simple single-force `counts` feeds for scale benchmarks, instead of `layoutFeeds`' mixed
+ * layout: feed `i` (from 0) speaks for force `i mod forces` (forces sorted by id as given), kinds rotating
+ * csv, json, graphql, so every force has about `n / forces` sources and every adapter is exercised. Every
+ * feed serves its force's simulated headline (the same figures as the default layout: they come from the
+ * seed, the force and the time). Ids are `sim-n<index, 1-based, zero-padded>-<force id>`, stable for a
+ * given `n` and force list.
+ */
+export function layoutCountFeeds(forces: readonly Force[], n: number): FeedDefinition[] {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_COUNT_FEEDS) {
+    throw new Error(`sources must be a whole number from 1 to ${MAX_COUNT_FEEDS}; got ${n}`);
+  }
+  if (forces.length === 0) throw new Error('sources needs at least one force');
+  const width = String(n).length;
+  return Array.from({ length: n }, (_, i) => {
+    const force = forces[i % forces.length]!;
+    const kind = KINDS[i % KINDS.length]!;
+    const ordinal = String(i + 1).padStart(width, '0');
+    return feed(
+      `sim-n${ordinal}-${force.id}`,
+      kind,
+      'counts',
+      [force.id],
+      `${force.name} unaccounted-for count, simulated source ${i + 1} of ${n} (${kind})`,
+      true,
+    );
+  });
+}

@@ -12,7 +12,7 @@ import type { GatewayConfigDocument, GatewayConfigOptions } from './gateway-conf
 import { gatewayConfigFor, writeGatewayConfigFile } from './gateway-config';
 import { BadRequestError, readJson, send, sendError, sendJson } from './http-io';
 import type { FeedDefinition } from './layout';
-import { layoutFeeds } from './layout';
+import { layoutCountFeeds, layoutFeeds } from './layout';
 import { publishedValues } from './published-values';
 import type { RenderedBody } from './render';
 import { renderFeed } from './render';
@@ -29,6 +29,23 @@ export interface SimulatorOptions {
   readonly now?: () => number;
   /** Forces to simulate. @default the 45 UK forces of the default registry */
   readonly registry?: ForceRegistry;
+  /**
+   * Scale mode: serve this many simple single-force `counts` feeds, spread round-robin over the forces
+   * (see `layoutCountFeeds`), instead of the default mixed layout of 41 feeds for 45 forces. All feeds
+   * share one HTTP server, routed by path, so thousands are practical. @default the mixed layout
+   */
+  readonly sources?: number;
+}
+
+/** One feed request as the simulator served it (for benchmarks comparing the gateway with its sources). */
+export interface FeedRequest {
+  readonly feedId: string;
+  /** `performance.now()` when the request arrived. */
+  readonly receivedAt: number;
+  /** The latency drawn from `latencyMs` for this request. */
+  readonly delayMs: number;
+  /** From arrival to the end of the response, or null while unanswered (a hang, or still in flight). */
+  durationMs: number | null;
 }
 
 /** What one force's headline feed is serving now (for tests to compare the gateway's answers with). */
@@ -76,6 +93,11 @@ export interface Simulator {
   requestCount(feedId?: string): number;
   /** Requests received per feed id. */
   requestCounts(): Record<string, number>;
+  /** Every feed request since the last `resetCounts`, in arrival order (benchmarks: actual latencies). */
+  requestLog(): readonly FeedRequest[];
+  /** Most feed requests in flight at once since the last `resetCounts` (the gateway's fan-out width). */
+  maxInFlight(): number;
+  /** Clears the request counts, the request log and the in-flight maximum. */
   resetCounts(): void;
   /** The simulator's time in epoch ms: the injected clock plus everything `advance` added. */
   now(): number;
@@ -129,13 +151,20 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     publishedValues(),
     populations,
   );
-  const feeds = Object.freeze(layoutFeeds(registry.all));
+  const feeds = Object.freeze(
+    options.sources === undefined
+      ? layoutFeeds(registry.all)
+      : layoutCountFeeds(registry.all, options.sources),
+  );
   const byId = new Map(feeds.map((f) => [f.id, f]));
   const byPath = new Map(feeds.map((f) => [f.path, f]));
   const clock = options.now ?? Date.now;
   let offsetMs = 0;
   const faults = new Map<string, ActiveFault>();
   const counts = new Map<string, number>();
+  let log: FeedRequest[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
 
   let server: http.Server | null = null;
   let baseUrl: string | null = null;
@@ -179,6 +208,25 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     res: http.ServerResponse,
   ): Promise<void> {
     counts.set(feed.id, (counts.get(feed.id) ?? 0) + 1);
+    const [min, max] = latency;
+    const entry: FeedRequest = {
+      feedId: feed.id,
+      receivedAt: performance.now(),
+      delayMs: min + Math.random() * (max - min),
+      durationMs: null,
+    };
+    log.push(entry);
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      inFlight -= 1;
+      if (res.writableFinished) entry.durationMs = performance.now() - entry.receivedAt;
+    };
+    res.once('finish', end);
+    res.once('close', end);
     const method = req.method ?? 'GET';
     if (feed.kind === 'graphql') {
       if (method !== 'POST')
@@ -200,8 +248,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       });
     }
 
-    const [min, max] = latency;
-    await delay(min + Math.random() * (max - min));
+    await delay(entry.delayMs);
     const active = faults.get(feed.id);
     const fault = active?.fault ?? null;
     if (active) active.served += 1;
@@ -323,7 +370,13 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       return total;
     },
     requestCounts: () => Object.fromEntries(feeds.map((f) => [f.id, counts.get(f.id) ?? 0])),
-    resetCounts: () => counts.clear(),
+    requestLog: () => log,
+    maxInFlight: () => maxInFlight,
+    resetCounts: () => {
+      counts.clear();
+      log = [];
+      maxInFlight = inFlight;
+    },
 
     now,
     advance(ms) {
@@ -334,6 +387,8 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
 
     expected() {
       const b = bucket();
+      // In scale mode several feeds serve one force's (identical) headline: count each force once.
+      const seen = new Set<string>();
       const forces: ExpectedFigure[] = feeds
         .filter((f) => f.headline)
         .flatMap((f) =>
@@ -345,6 +400,11 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
             registered: f.shape === 'counts' ? model.registered(id) : null,
           })),
         )
+        .filter((e) => {
+          if (seen.has(e.forceId)) return false;
+          seen.add(e.forceId);
+          return true;
+        })
         .sort((a, c) => a.forceId.localeCompare(c.forceId));
       return { asAt: today(), unaccounted: forces.reduce((sum, f) => sum + f.unaccounted, 0), forces };
     },

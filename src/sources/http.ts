@@ -1,3 +1,6 @@
+import http from 'node:http';
+import https from 'node:https';
+import zlib from 'node:zlib';
 import { SourceError } from '../errors';
 import type { FetchContext } from './fetch-context';
 
@@ -45,27 +48,74 @@ export function parseRetryAfter(header: string | null, now = Date.now()): number
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-async function readBounded(res: Response, signal: AbortSignal): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
+/** Most redirects followed for one request (fetch's limit is 20; feeds that need more are broken). */
+export const MAX_REDIRECTS = 5;
+
+/**
+ * Keep-alive agents shared by every source: a cold fan-out reuses sockets between refreshes, and the
+ * number of sockets open at once is bounded by the gateway's fetch concurrency cap (`upstream.concurrency`).
+ */
+const AGENTS = {
+  'http:': new http.Agent({ keepAlive: true, scheduling: 'lifo' }),
+  'https:': new https.Agent({ keepAlive: true, scheduling: 'lifo' }),
+} as const;
+
+function timedOut(): SourceError {
+  return new SourceError('UPSTREAM_TIMEOUT', 'the source did not answer in time');
+}
+
+/** Sends one request and resolves with the response head (the body is left to read or discard). */
+function send(url: URL, req: HttpRequest, headers: Record<string, string>, signal: AbortSignal) {
+  return new Promise<http.IncomingMessage>((resolve, reject) => {
+    const body = req.body !== undefined ? Buffer.from(req.body, 'utf8') : undefined;
+    const client = url.protocol === 'https:' ? https : http;
+    const request = client.request(
+      url,
+      {
+        method: req.method,
+        agent: AGENTS[url.protocol as 'http:' | 'https:'],
+        headers: { ...headers, ...(body ? { 'content-length': String(body.byteLength) } : {}) },
+        signal,
+      },
+      resolve,
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/** Reads a response body, decompressed, up to `MAX_UPSTREAM_BYTES`; aborting the signal ends it. */
+async function readBounded(res: http.IncomingMessage, signal: AbortSignal): Promise<string> {
+  const encoding = String(res.headers['content-encoding'] ?? '')
+    .trim()
+    .toLowerCase();
+  let stream: NodeJS.ReadableStream = res;
+  if (encoding === 'gzip' || encoding === 'x-gzip') stream = res.pipe(zlib.createGunzip());
+  else if (encoding === 'deflate') stream = res.pipe(zlib.createInflate());
+  else if (encoding === 'br') stream = res.pipe(zlib.createBrotliDecompress());
+  const chunks: Buffer[] = [];
   let size = 0;
-  for (;;) {
-    if (signal.aborted) {
-      await reader.cancel().catch(() => undefined);
-      throw new SourceError('UPSTREAM_TIMEOUT', 'the source did not answer in time');
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      if (signal.aborted) throw timedOut();
+      size += chunk.byteLength;
+      if (size > MAX_UPSTREAM_BYTES) {
+        throw new SourceError(
+          'UPSTREAM_INVALID_PAYLOAD',
+          `the payload is larger than ${MAX_UPSTREAM_BYTES} bytes`,
+        );
+      }
+      chunks.push(chunk);
     }
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_UPSTREAM_BYTES) {
-      await reader.cancel().catch(() => undefined);
-      throw new SourceError(
-        'UPSTREAM_INVALID_PAYLOAD',
-        `the payload is larger than ${MAX_UPSTREAM_BYTES} bytes`,
-      );
-    }
-    chunks.push(value);
+  } catch (error) {
+    res.destroy();
+    if (error instanceof SourceError) throw error;
+    if (signal.aborted) throw timedOut();
+    throw new SourceError(
+      'UPSTREAM_INVALID_PAYLOAD',
+      'the payload could not be read',
+      (error as Error)?.message,
+    );
   }
   return Buffer.concat(chunks).toString('utf8');
 }
@@ -73,46 +123,91 @@ async function readBounded(res: Response, signal: AbortSignal): Promise<string> 
 /**
  * Sends one request to a source and returns its body, or throws a `SourceError` whose public message
  * carries no URL and no body. 5xx, 429 and network failures are marked retryable by their codes.
+ *
+ * Uses node:http(s) with keep-alive agents rather than fetch: on Node 20 each fetch costs several times
+ * the CPU of a plain request, which a cold fan-out over many sources pays once per source (45 concurrent
+ * fetches of a 100 ms upstream took 215 ms against 129 ms). Like fetch, it follows redirects (at most
+ * `MAX_REDIRECTS`, http(s) only; a 303, or a 301/302 answering a POST, continues as GET) and decodes
+ * gzip, deflate and br bodies.
  */
 export async function httpRequest(ctx: FetchContext, req: HttpRequest): Promise<HttpResponse> {
-  let res: Response;
+  const headers: Record<string, string> = {
+    accept: req.accept,
+    'accept-encoding': 'gzip, deflate, br',
+    ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}),
+    ...buildHeaders(ctx),
+  };
+  let url: URL;
   try {
-    res = await fetch(req.url, {
-      method: req.method,
-      headers: {
-        accept: req.accept,
-        ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...buildHeaders(ctx),
-      },
-      body: req.body,
-      signal: ctx.signal,
-      redirect: 'follow',
-    });
-  } catch (error) {
-    if (ctx.signal.aborted) throw new SourceError('UPSTREAM_TIMEOUT', 'the source did not answer in time');
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    throw new SourceError('UPSTREAM_UNREACHABLE', 'the source could not be reached', `${req.url}: ${cause}`);
+    url = new URL(req.url);
+  } catch {
+    throw new SourceError(
+      'UPSTREAM_UNREACHABLE',
+      'the source could not be reached',
+      `${req.url}: invalid URL`,
+    );
   }
-  if (res.status === 429) {
-    await res.body?.cancel().catch(() => undefined);
-    const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+  let current: HttpRequest = req;
+  let res: http.IncomingMessage;
+  for (let hops = 0; ; hops++) {
+    if (ctx.signal.aborted) throw timedOut();
+    try {
+      res = await send(url, current, headers, ctx.signal);
+    } catch (error) {
+      if (ctx.signal.aborted) throw timedOut();
+      const cause = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new SourceError(
+        'UPSTREAM_UNREACHABLE',
+        'the source could not be reached',
+        `${url.href}: ${cause}`,
+      );
+    }
+    const status = res.statusCode ?? 0;
+    const location = res.headers.location;
+    if (![301, 302, 303, 307, 308].includes(status) || !location) break;
+    res.resume();
+    const next = URL.canParse(location, url.href) ? new URL(location, url) : null;
+    if (!next || !/^https?:$/.test(next.protocol) || hops >= MAX_REDIRECTS) {
+      throw new SourceError(
+        'UPSTREAM_HTTP_ERROR',
+        `the source answered HTTP ${status} with a redirect that cannot be followed`,
+        `${url.href} -> ${location}`,
+        undefined,
+        status,
+      );
+    }
+    if (status === 303 || ((status === 301 || status === 302) && current.method === 'POST')) {
+      current = { ...current, method: 'GET', body: undefined };
+      delete headers['content-type'];
+    }
+    url = next;
+  }
+  const status = res.statusCode ?? 0;
+  if (status === 429) {
+    res.resume();
+    const retryAfterMs = parseRetryAfter(headerText(res.headers['retry-after']));
     throw new SourceError(
       'UPSTREAM_RATE_LIMITED',
       'the source asked us to slow down (HTTP 429)',
-      req.url,
+      url.href,
       retryAfterMs,
     );
   }
-  if (res.status < 200 || res.status >= 300) {
-    await res.body?.cancel().catch(() => undefined);
+  if (status < 200 || status >= 300) {
+    res.resume();
     throw new SourceError(
       'UPSTREAM_HTTP_ERROR',
-      `the source answered HTTP ${res.status}`,
-      `${req.url}`,
+      `the source answered HTTP ${status}`,
+      `${url.href}`,
       undefined,
-      res.status,
+      status,
     );
   }
   const body = await readBounded(res, ctx.signal);
-  return { status: res.status, contentType: res.headers.get('content-type') ?? '', body };
+  return { status, contentType: headerText(res.headers['content-type']) ?? '', body };
+}
+
+function headerText(value: string | string[] | undefined): string | null {
+  if (value === undefined) return null;
+  return Array.isArray(value) ? (value[0] ?? null) : value;
 }

@@ -82,6 +82,8 @@ export class FigureService {
       now: this.now,
       metrics: options.metrics,
       tracer: options.tracer,
+      // Optional: configs built by hand (tests) may leave it out.
+      concurrency: config.upstream?.concurrency,
       onBackgroundError: (sourceId, error) =>
         options.logger?.debug({ sourceId, err: (error as Error)?.message }, 'background refresh failed'),
     });

@@ -1,4 +1,7 @@
 import { EventEmitter } from 'node:events';
+import type { BulkheadPolicy } from 'cockatiel';
+import { bulkhead } from 'cockatiel';
+import { UPSTREAM_DEFAULTS } from '../config/schema';
 import type { SourceReport } from '../domain/figure';
 import type { SourceErrorCode } from '../errors';
 import { SourceError } from '../errors';
@@ -43,6 +46,11 @@ export interface SourceReaderOptions {
   readonly tracer?: Tracer;
   /** Called with background refresh failures (already recorded in source health). */
   readonly onBackgroundError?: (sourceId: string, error: unknown) => void;
+  /**
+   * Most upstream fetches (lock, fetch, store) running at once in this process; the rest wait in order.
+   * @default UPSTREAM_DEFAULTS.concurrency (128)
+   */
+  readonly concurrency?: number;
 }
 
 /** The `result` label of a fetch: ok, or the source error's code (a small fixed set). */
@@ -69,6 +77,9 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
   private readonly inFlight = new Map<string, Promise<StoredReport>>();
   private readonly lastFailure = new Map<string, SourceError>();
   private readonly now: () => number;
+  /** The cap on concurrent upstream fetches (cockatiel bulkhead, unbounded FIFO queue). */
+  private readonly slots: BulkheadPolicy;
+  private running = 0;
 
   constructor(
     private readonly sources: ReadonlyMap<string, Source>,
@@ -76,6 +87,15 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
   ) {
     super();
     this.now = options.now ?? Date.now;
+    const concurrency = options.concurrency ?? UPSTREAM_DEFAULTS.concurrency;
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new Error(`concurrency must be a whole number, 1 or more; got ${concurrency}`);
+    this.slots = bulkhead(concurrency, Number.POSITIVE_INFINITY);
+  }
+
+  /** Upstream fetches running now, and waiting for a slot (for tests and diagnostics). */
+  fetchLoad(): { running: number; queued: number } {
+    return { running: this.running, queued: this.inFlight.size - this.running };
   }
 
   private timing = (sourceId: string): SourceTiming => {
@@ -189,7 +209,9 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
     const source = this.sources.get(sourceId)!;
     const timing = this.timing(sourceId);
     const { store, metrics } = this.options;
-    const task = (async () => {
+    // The whole refresh runs in a slot: its lock is taken, and its time budget starts, only once it has one.
+    const task = this.slots.execute(async () => {
+      this.running += 1;
       try {
         const budgetMs = source.config.timeoutMs;
         const lock = await store.tryLock(sourceId, budgetMs + LOCK_MARGIN_MS);
@@ -205,18 +227,24 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
         let handedOver = false;
         try {
           if (lock.state === 'acquired' && !force) {
-            // Another instance may have written a report between our read and our lock: use it.
-            const [latest] = await store.lookupMany(
-              [sourceId],
-              () => ({ freshMs: 0, keepMs: timing.keepMs }),
-              this.now(),
-            );
+            // Another instance may have written a report between our read and our lock: use it. The
+            // store read it with the lock, in the same round trip, when it can.
+            const latest = lock.peeked
+              ? lock.latest
+              : (
+                  await store.lookupMany(
+                    [sourceId],
+                    () => ({ freshMs: 0, keepMs: timing.keepMs }),
+                    this.now(),
+                  )
+                )[0]?.entry;
             if (
-              latest?.entry &&
-              latest.entry.retrievedAt > (known ?? 0) &&
-              this.now() - latest.entry.retrievedAt < timing.freshMs
+              latest &&
+              latest.retrievedAt > (known ?? 0) &&
+              this.now() - latest.retrievedAt < timing.freshMs
             ) {
-              return latest.entry;
+              store.adopt(sourceId, latest, timing.keepMs, this.now());
+              return latest;
             }
           }
           const report = await this.fetchUpstream(source);
@@ -242,9 +270,10 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
         }
         throw error;
       } finally {
+        this.running -= 1;
         this.inFlight.delete(sourceId);
       }
-    })();
+    });
     this.inFlight.set(sourceId, task);
     return task;
   }

@@ -9,6 +9,7 @@ import {
   countSchema,
   enumText,
   forceIdSchema,
+  memoSchema,
   precisionSchema,
   provenanceOf,
   rejectDuplicates,
@@ -49,10 +50,16 @@ const CATEGORY_RULES: Record<Dimension, { test: (c: string) => boolean; accepted
   RETURNED_TO_CUSTODY_BY_MAPPA_LEVEL: { test: (c) => /^[123]$/.test(c), accepted: 'a MAPPA level 1, 2 or 3' },
 };
 
+const schemas = new Map<string, ReturnType<typeof buildRowSchema>>();
+
 function rowSchema(ctx: ShapeContext) {
+  return memoSchema(schemas, ctx.numbers, () => buildRowSchema(ctx.numbers));
+}
+
+function buildRowSchema(numbers: ShapeContext['numbers']) {
   return z
     .object({
-      forceId: forceIdSchema(ctx),
+      forceId: forceIdSchema(),
       asAt: asAtTextSchema,
       precision: precisionSchema.optional(),
       dimension: z
@@ -72,7 +79,7 @@ function rowSchema(ctx: ShapeContext) {
         // "mappa_level_2" -> "2": the level is the category of a by-level dimension.
         .transform((c) => c.replace(/^mappa_level_/i, ''))
         .transform((c) => (c.toUpperCase() === ALL ? ALL : c.toUpperCase().replace(/[\s-]+/g, '_'))),
-      value: countSchema(ctx.numbers).optional(),
+      value: countSchema(numbers).optional(),
       status: enumText(['REPORTED', 'WITHHELD', 'NOT_HELD'] as const).optional(),
       complete: z
         .union([z.boolean(), z.enum(['true', 'false', 'TRUE', 'FALSE', 'True', 'False'])])

@@ -37,11 +37,38 @@ export function countSchema(numbers: 'text' | 'native') {
   );
 }
 
-/** A force id that must be one this source may speak for. */
-export function forceIdSchema(ctx: ShapeContext) {
+/**
+ * The source whose rows `validateRows` is checking now. Row schemas are shared by every source of a shape
+ * (see `memoSchema`), so what differs per source (the forces it may speak for) is read from here; zod
+ * parses synchronously, so only one source is ever being validated at a time.
+ */
+let validating: ShapeContext | null = null;
+
+function validatingContext(): ShapeContext {
+  if (!validating) throw new Error('row schemas are used only inside validateRows');
+  return validating;
+}
+
+/**
+ * Builds a shape's row schema once per key (what it depends on: number style, mapping flags) and shares
+ * it between sources. zod compiles each new object schema on first use, which costs about a millisecond
+ * and keeps memory for as long as the schema lives: a schema per fetch made every refresh pay that, and
+ * a schema per source would grow with the number of sources.
+ */
+export function memoSchema<T>(cache: Map<string, T>, key: string, build: () => T): T {
+  let schema = cache.get(key);
+  if (schema === undefined) {
+    schema = build();
+    cache.set(key, schema);
+  }
+  return schema;
+}
+
+/** A force id that must be one the source being validated may speak for. */
+export function forceIdSchema() {
   return z
     .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a force id (text)') })
-    .refine((id) => ctx.allowedForces.has(id), {
+    .refine((id) => validatingContext().allowedForces.has(id), {
       message: 'is not a force this source covers (or not in the registry)',
     });
 }
@@ -114,22 +141,28 @@ export function validateRows<S extends z.ZodType>(
 ): Array<z.output<S>> {
   const out: Array<z.output<S>> = [];
   const problems: string[] = [];
-  rows.forEach((row, index) => {
-    if (row === null || typeof row !== 'object' || Array.isArray(row)) {
-      problems.push(`row ${index + 1} is not an object`);
-      return;
-    }
-    const mapped = mapRow(row, ctx.config, fields);
-    if (skipRowsMissing.some((f) => mapped[f] === undefined)) return;
-    const parsed = schema.safeParse(mapped);
-    if (parsed.success) out.push(parsed.data);
-    else {
-      for (const issue of parsed.error.issues) {
-        const field = String(issue.path[0] ?? '');
-        problems.push(`row ${index + 1}: field ${describeField(ctx.config, field)} ${issue.message}`);
+  const previous = validating;
+  validating = ctx;
+  try {
+    rows.forEach((row, index) => {
+      if (row === null || typeof row !== 'object' || Array.isArray(row)) {
+        problems.push(`row ${index + 1} is not an object`);
+        return;
       }
-    }
-  });
+      const mapped = mapRow(row, ctx.config, fields);
+      if (skipRowsMissing.some((f) => mapped[f] === undefined)) return;
+      const parsed = schema.safeParse(mapped);
+      if (parsed.success) out.push(parsed.data);
+      else {
+        for (const issue of parsed.error.issues) {
+          const field = String(issue.path[0] ?? '');
+          problems.push(`row ${index + 1}: field ${describeField(ctx.config, field)} ${issue.message}`);
+        }
+      }
+    });
+  } finally {
+    validating = previous;
+  }
   if (problems.length > 0) {
     const more = problems.length > MAX_ISSUES ? `; and ${problems.length - MAX_ISSUES} more` : '';
     throw new SourceError(

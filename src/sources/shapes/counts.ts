@@ -9,6 +9,7 @@ import {
   countSchema,
   enumText,
   forceIdSchema,
+  memoSchema,
   precisionSchema,
   provenanceOf,
   rejectDuplicates,
@@ -17,15 +18,23 @@ import {
 
 const REPORTABLE_STATUSES = ['REPORTED', 'WITHHELD', 'NOT_HELD'] as const;
 
+const schemas = new Map<string, ReturnType<typeof buildRowSchema>>();
+
 function rowSchema(ctx: ShapeContext) {
-  const count = countSchema(ctx.numbers).optional();
   // A source that maps the headline must give it (or a status) on every row: a row without it is a
   // renamed or dropped field, not a force with nothing to say.
   const { mapping, constants } = ctx.config;
   const requireHeadline = ['unaccounted', 'unaccountedStatus'].some((f) => f in mapping || f in constants);
+  return memoSchema(schemas, `${ctx.numbers}|${requireHeadline}`, () =>
+    buildRowSchema(ctx.numbers, requireHeadline),
+  );
+}
+
+function buildRowSchema(numbers: ShapeContext['numbers'], requireHeadline: boolean) {
+  const count = countSchema(numbers).optional();
   return z
     .object({
-      forceId: forceIdSchema(ctx),
+      forceId: forceIdSchema(),
       asAt: asAtTextSchema,
       precision: precisionSchema.optional(),
       basis: enumText(BASES).optional(),

@@ -8,24 +8,31 @@ import {
   asAtTextSchema,
   enumText,
   forceIdSchema,
+  memoSchema,
   precisionSchema,
   provenanceOf,
   validateRows,
 } from './common';
 
+const schemas = new Map<string, ReturnType<typeof buildRowSchema>>();
+
 function rowSchema(ctx: ShapeContext) {
   const maxYear = Number(ctx.retrievedAt.slice(0, 4));
+  return memoSchema(schemas, `${ctx.numbers}|${maxYear}`, () => buildRowSchema(ctx.numbers, maxYear));
+}
+
+function buildRowSchema(numbers: ShapeContext['numbers'], maxYear: number) {
   const year = z
     .number()
     .int()
     .min(1950, 'must be a year from 1950')
     .max(maxYear, 'must not be in the future');
   return z.object({
-    forceId: forceIdSchema(ctx),
+    forceId: forceIdSchema(),
     asAt: asAtTextSchema.optional(),
     precision: precisionSchema.optional(),
     basis: enumText(BASES).optional(),
-    yearWentMissing: (ctx.numbers === 'native'
+    yearWentMissing: (numbers === 'native'
       ? year
       : z
           .string()

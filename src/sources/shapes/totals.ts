@@ -2,10 +2,24 @@ import { z } from 'zod';
 import { SHAPE_FIELDS } from '../../config/schema';
 import type { PublishedTotal, SourceReport } from '../../domain/figure';
 import type { ShapeContext } from './common';
-import { asAtOf, asAtTextSchema, countSchema, precisionSchema, provenanceOf, validateRows } from './common';
+import {
+  asAtOf,
+  asAtTextSchema,
+  countSchema,
+  memoSchema,
+  precisionSchema,
+  provenanceOf,
+  validateRows,
+} from './common';
+
+const schemas = new Map<string, ReturnType<typeof buildRowSchema>>();
 
 function rowSchema(ctx: ShapeContext) {
-  const count = countSchema(ctx.numbers);
+  return memoSchema(schemas, ctx.numbers, () => buildRowSchema(ctx.numbers));
+}
+
+function buildRowSchema(numbers: ShapeContext['numbers']) {
+  const count = countSchema(numbers);
   return z.object({
     scope: z.string().min(1),
     asAt: asAtTextSchema.optional(),

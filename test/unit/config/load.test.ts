@@ -7,6 +7,7 @@ import {
   bundledSources,
   embeddedDefault,
   loadConfig,
+  parseConfigText,
 } from '../../../src/config/load';
 import { NATIONAL_DEFAULTS, SOURCE_DEFAULTS } from '../../../src/config/schema';
 
@@ -286,5 +287,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ WHEREABOUTS_CONFIG: file })).toThrow(
       /^invalid YAML in .*broken\.yaml at line \d+, column \d+: /,
     );
+  });
+});
+
+describe('parseConfigText', () => {
+  it('reads a JSON-subset document after comment lines as JSON.parse does, and anything else as YAML', () => {
+    const json = '# SIMULATED DATA\n#  more\n\n{"sources":[],"upstream":{"concurrency":7}}\n';
+    expect(parseConfigText(json)).toEqual({ sources: [], upstream: { concurrency: 7 } });
+    expect(parseConfigText('upstream:\n  concurrency: 7\n')).toEqual({ upstream: { concurrency: 7 } });
+    // Flow YAML that is not JSON still reads as YAML.
+    expect(parseConfigText('{upstream: {concurrency: 7}}')).toEqual({ upstream: { concurrency: 7 } });
+    expect(() => parseConfigText('{"sources": [')).toThrow();
   });
 });

@@ -589,3 +589,70 @@ describe('the simulate command', () => {
     expect(DEFAULT_SIM_PORT).toBe(4100);
   });
 });
+
+describe('scale mode (`sources: n`)', () => {
+  test('lays out n single-force counts feeds round-robin over the forces, each SIMULATED, kinds rotating', () => {
+    const sim = createSimulator({ sources: 100 });
+    expect(sim.feeds).toHaveLength(100);
+    expect(new Set(sim.feeds.map((f) => f.id)).size).toBe(100);
+    expect(new Set(sim.feeds.map((f) => f.path)).size).toBe(100);
+    sim.feeds.forEach((f, i) => {
+      expect(f).toMatchObject({ shape: 'counts', headline: true, kind: ['csv', 'json', 'graphql'][i % 3] });
+      expect(f.forces).toEqual([registry.all[i % 45]!.id]);
+      expect(f.title).toMatch(/^SIMULATED/);
+      expect(f.id).toMatch(/^sim-n\d{3}-[a-z0-9-]+$/);
+    });
+    // Same layout every time (stable ids), and each force counted once in what the feeds serve.
+    expect(createSimulator({ sources: 100 }).feeds.map((f) => f.id)).toEqual(sim.feeds.map((f) => f.id));
+    expect(sim.expected().forces).toHaveLength(45);
+    expect(() => createSimulator({ sources: 0 })).toThrow(/sources must be a whole number/);
+  });
+
+  test('serves 4,500 feeds from one server, routed by path, and its gateway config loads', async () => {
+    const { sim, baseUrl } = await listening({ sources: 4500 });
+    const last = sim.feeds[4499]!;
+    const res = await fetch(`${baseUrl}${last.path}`, {
+      method: last.kind === 'graphql' ? 'POST' : 'GET',
+      headers: { 'content-type': 'application/json' },
+      ...(last.kind === 'graphql' ? { body: JSON.stringify({ query: '{ figures { count } }' }) } : {}),
+    });
+    expect(res.status).toBe(200);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'whereabouts-sim-')), 'gateway.yaml');
+    sim.writeGatewayConfig(file, baseUrl, { concurrency: 64 });
+    const text = fs.readFileSync(file, 'utf8');
+    // Many sources: the simulated-data header, then YAML's JSON subset, which the gateway reads fast.
+    expect(text).toMatch(/^# SIMULATED DATA/);
+    const config = loadConfig({ WHEREABOUTS_CONFIG: file });
+    expect(config.sources).toHaveLength(4500);
+    expect(config.sources.every((s) => s.simulated && s.title.startsWith('SIMULATED'))).toBe(true);
+    expect(config.upstream.concurrency).toBe(64);
+  });
+
+  test('records each request with its drawn delay and real duration, and the most in flight at once', async () => {
+    const { sim, baseUrl } = await listening({ sources: 6, latencyMs: [20, 40] });
+    const feeds = sim.feeds.filter((f) => f.kind !== 'graphql');
+    await Promise.all(feeds.map((f) => fetch(`${baseUrl}${f.path}`).then((r) => r.text())));
+    const log = sim.requestLog();
+    expect(log.map((r) => r.feedId).sort()).toEqual(feeds.map((f) => f.id).sort());
+    for (const r of log) {
+      expect(r.delayMs).toBeGreaterThanOrEqual(20);
+      expect(r.delayMs).toBeLessThanOrEqual(40);
+      expect(r.durationMs).toBeGreaterThanOrEqual(r.delayMs - 2);
+    }
+    expect(sim.maxInFlight()).toBe(feeds.length);
+    sim.resetCounts();
+    expect(sim.requestLog()).toEqual([]);
+    expect(sim.maxInFlight()).toBe(0);
+  });
+
+  test('a hung feed is logged without a duration', async () => {
+    const { sim, baseUrl } = await listening({ sources: 3 });
+    const feed = sim.feeds.find((f) => f.kind === 'csv')!;
+    sim.setFault(feed.id, { mode: 'hang' });
+    const res = fetch(`${baseUrl}${feed.path}`).catch(() => null);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sim.requestLog()).toEqual([expect.objectContaining({ feedId: feed.id, durationMs: null })]);
+    await sim.close();
+    await res;
+  });
+});

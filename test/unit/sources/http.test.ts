@@ -1,8 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import zlib from 'node:zlib';
 import { SourceError } from '../../../src/errors';
 import type { FetchContext } from '../../../src/sources/fetch-context';
-import { buildHeaders, httpRequest, parseRetryAfter } from '../../../src/sources/http';
+import { MAX_REDIRECTS, buildHeaders, httpRequest, parseRetryAfter } from '../../../src/sources/http';
 import { createSourcePolicy } from '../../../src/sources/resilience';
 import { sourceConfig } from './shapes/context';
 
@@ -128,6 +129,35 @@ describe('httpRequest against a local upstream', () => {
     });
     expect(res.body).toBe('{"query":"{a}"}');
     expect(requests[0]).toMatchObject({ method: 'POST', headers: { 'content-type': 'application/json' } });
+  });
+
+  it('follows redirects like fetch did (a 303 continues as GET), at most MAX_REDIRECTS of them', async () => {
+    handler = (req, res) => {
+      if (req.url === '/graphql') return res.writeHead(303, { location: '/moved' }).end();
+      if (req.url === '/loop') return res.writeHead(302, { location: '/loop' }).end();
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(`${req.method} ${req.url}`);
+    };
+    const res = await httpRequest(ctx(), {
+      method: 'POST',
+      url: `${base}/graphql`,
+      accept: 'application/json',
+      body: '{"query":"{ x }"}',
+    });
+    expect(res.body).toBe('GET /moved');
+    const loop = await failure(httpRequest(ctx(), { method: 'GET', url: `${base}/loop`, accept: '*/*' }));
+    expect(loop.code).toBe('UPSTREAM_HTTP_ERROR');
+    expect(loop.publicMessage).not.toContain('127.0.0.1');
+    expect(requests.filter((r) => r.method === 'GET').length).toBe(1 + 1 + MAX_REDIRECTS);
+  });
+
+  it('decodes a gzip body, and counts the size limit on the decoded bytes', async () => {
+    handler = (_req, res) =>
+      res
+        .writeHead(200, { 'content-type': 'text/csv', 'content-encoding': 'gzip' })
+        .end(zlib.gzipSync('force,value\ndorset,7\n'));
+    const res = await httpRequest(ctx(), { method: 'GET', url: `${base}/feed.csv`, accept: 'text/csv' });
+    expect(res.body).toBe('force,value\ndorset,7\n');
+    expect(requests[0]?.headers['accept-encoding']).toMatch(/gzip/);
   });
 
   it('turns a 429 into UPSTREAM_RATE_LIMITED carrying Retry-After', async () => {

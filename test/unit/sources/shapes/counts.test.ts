@@ -279,3 +279,17 @@ describe('counts shape: a payload with any invalid row is rejected whole', () =>
     expect(report.figures.map((f) => f.forceId)).toEqual(['dorset']);
   });
 });
+
+describe('row schemas shared between sources', () => {
+  it("checks each source's rows against that source's own forces", () => {
+    const rows = [{ force: 'dorset', date: '2018-01-17', value: 3 }];
+    const dorset = context({ id: 'dorset-feed' }, { forces: ['dorset'] });
+    const kent = context({ id: 'kent-feed' }, { forces: ['kent'] });
+    expect(countsToReport(rows, dorset).figures.map((f) => f.forceId)).toEqual(['dorset']);
+    const error = thrown(() => countsToReport(rows, kent)) as SourceError;
+    expect(error.code).toBe('UPSTREAM_INVALID_PAYLOAD');
+    expect(error.publicMessage).toMatch(/not a force this source covers/);
+    // And the first source still passes after the second failed.
+    expect(countsToReport(rows, dorset).figures).toHaveLength(1);
+  });
+});
