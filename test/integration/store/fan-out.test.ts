@@ -91,7 +91,14 @@ describe('the cap on concurrent upstream fetches', () => {
       const failed = generation.snapshot.reads.filter((r) => !r.ok);
       expect(failed.map((r) => r.sourceId)).toEqual([hung.id]);
       expect(failed[0]).toMatchObject({ error: { code: 'UPSTREAM_TIMEOUT' } });
-      expect(ms).toBeLessThan(300 + 250);
+      // Every other source was asked, and answered, while the hung one still held its slot (before its
+      // 300 ms timeout), not after it: the hung source held one slot, not the queue.
+      const log = sim.requestLog();
+      const hungAt = log.find((r) => r.feedId === hung.id)!.receivedAt;
+      const others = log.filter((r) => r.feedId !== hung.id);
+      expect(others).toHaveLength(8);
+      for (const r of others) expect(r.receivedAt + (r.durationMs ?? Infinity)).toBeLessThan(hungAt + 300);
+      expect(ms).toBeGreaterThanOrEqual(300); // the answer waited for the hung source's timeout
       const figures = generation.snapshot.figuresByForce.get(hung.forces[0]!) ?? [];
       expect(figures.some((f) => f.status === 'UNAVAILABLE')).toBe(true);
     } finally {
