@@ -320,7 +320,7 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
           createRequestContext(service, caller, { disclosureK: config.access.disclosureK, audit }),
         logger,
         metrics,
-        tracer: tracing.tracer,
+        tracer: tracing.enabled ? tracing.tracer : null,
         bodyLimitBytes: HTTP_DEFAULTS.bodyLimitBytes,
       })
     : null;

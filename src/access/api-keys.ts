@@ -298,8 +298,17 @@ export interface ApiKeyStoreOptions {
 }
 
 /** The API keys of one keys file. */
+/** Most verified headers remembered (see `ApiKeyStore.verified`). */
+const MAX_VERIFIED = 10_000;
+
 export class ApiKeyStore {
   private byId = new Map<string, ApiKeyRecord>();
+  /**
+   * Headers already verified against the current keys, so a busy key is hashed once, not per request.
+   * Emptied whenever the keys change (a revocation takes effect at the same reload as before); only
+   * successes are kept, and at most `MAX_VERIFIED` of them, so unknown tokens cannot grow it.
+   */
+  private verified = new Map<string, Caller>();
   private signature = MISSING;
   private lastCheck: number;
   private readonly clock: () => number;
@@ -379,6 +388,8 @@ export class ApiKeyStore {
     let header = authorizationHeader;
     if (Array.isArray(header)) header = header.length === 1 ? header[0] : undefined;
     if (typeof header !== 'string' || header.length > MAX_HEADER_LENGTH) return null;
+    const known = this.verified.get(header);
+    if (known) return known;
     const token = BEARER_PATTERN.exec(header)?.[1];
     if (token === undefined) return null;
     const id = TOKEN_PATTERN.exec(token)?.[1];
@@ -388,7 +399,10 @@ export class ApiKeyStore {
     const expected = record ? Buffer.from(record.hash, 'hex') : DUMMY_HASH;
     const matches = crypto.timingSafeEqual(presented, expected);
     if (!record || !matches || record.revokedAt !== null) return null;
-    return Object.freeze({ keyId: record.id, role: record.role, via: 'api-key' as const });
+    const caller = Object.freeze({ keyId: record.id, role: record.role, via: 'api-key' as const });
+    if (this.verified.size >= MAX_VERIFIED) this.verified.clear();
+    this.verified.set(header, caller);
+    return caller;
   }
 
   /** Re-reads the file now; throws `ApiKeyFileError` when it is invalid (the store then rejects every key). */
@@ -427,11 +441,13 @@ export class ApiKeyStore {
 
   private failClosed(signature = this.signature): void {
     this.byId = new Map();
+    this.verified = new Map();
     this.signature = signature;
   }
 
   private apply(snapshot: Snapshot): void {
     this.byId = new Map(snapshot.keys.map((k) => [k.id, k]));
+    this.verified = new Map();
     this.signature = snapshot.signature;
   }
 

@@ -21,6 +21,7 @@ import { feedContentType, feedHeaders, findFeed, matchesEtag, parseVariables, re
 import { RESTRICTED_ROLES } from './graphql-access';
 import { REQUEST_ID_HEADER, operationLabeller, requestIdOf } from './request-logging';
 import type { BuiltResponse, ResponseCache } from './response-cache';
+import { LRUCache } from 'lru-cache';
 
 /** What the hot path needs from the app. */
 export interface FastLaneDeps {
@@ -37,7 +38,8 @@ export interface FastLaneDeps {
   readonly context: (caller: Caller, audit: AuditRecord) => RequestContext;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly tracer: Tracer;
+  /** The tracer when tracing is on; null when off (no span objects are made per request). */
+  readonly tracer: Tracer | null;
   /** Largest request body read (bytes); larger ones go the full way (and get its 413). */
   readonly bodyLimitBytes: number;
 }
@@ -77,6 +79,37 @@ function persistedHash(extensions: unknown): string | null {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A GET naming a persisted document: its id, variables and operation name. */
+interface ParsedGet {
+  readonly hash: string;
+  readonly variables: Record<string, unknown> | undefined;
+  readonly operationName: string | undefined;
+}
+
+const NOT_PERSISTED = Symbol('not a persisted-document GET');
+
+/** The persisted document a GET's parameters name, or null when they are anything else. */
+function readPersistedGet(search: URLSearchParams): ParsedGet | null {
+  if (search.has('query')) return null;
+  let extensions: unknown;
+  let variables: unknown;
+  try {
+    extensions = JSON.parse(search.get('extensions') ?? 'null');
+    const text = search.get('variables');
+    variables = text === null ? undefined : JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const hash = persistedHash(extensions);
+  if (!hash || (variables !== undefined && !isPlainObject(variables))) return null;
+  return {
+    hash,
+    // Frozen: one parse is shared by every request that sends the same query string.
+    variables: variables === undefined ? undefined : Object.freeze(variables as Record<string, unknown>),
+    operationName: search.get('operationName') ?? undefined,
+  };
 }
 
 /** Reads a request body of at most `limit` bytes (by its declared length); null when it cannot. */
@@ -138,19 +171,20 @@ export function createFastLane(
     const operation = operationLabel(audit.operation);
     const role = audit.caller?.role ?? 'anonymous';
     deps.metrics.httpRequestDuration.observe({ route, operation, role, status: String(status) }, seconds);
-    const span = deps.tracer.startSpan(`${req.method} ${route}`, {
-      kind: SpanKind.SERVER,
-      startTime: Date.now() - seconds * 1000,
-      attributes: {
-        'http.request.method': req.method ?? 'GET',
-        'http.route': route,
-        'whereabouts.request_id': requestId,
-        'http.response.status_code': status,
-        'whereabouts.operation': operation,
-        'whereabouts.role': role,
-      },
-    });
-    span.end();
+    deps.tracer
+      ?.startSpan(`${req.method} ${route}`, {
+        kind: SpanKind.SERVER,
+        startTime: Date.now() - seconds * 1000,
+        attributes: {
+          'http.request.method': req.method ?? 'GET',
+          'http.route': route,
+          'whereabouts.request_id': requestId,
+          'http.response.status_code': status,
+          'whereabouts.operation': operation,
+          'whereabouts.role': role,
+        },
+      })
+      .end();
     deps.logger.info(
       {
         event: 'audit',
@@ -239,36 +273,40 @@ export function createFastLane(
     return true;
   };
 
+  /**
+   * What a GET's query string asks for, read once per distinct string: pollers send the same one all day.
+   * `null` when it is not a plain persisted-document request (the full path then answers it).
+   */
+  const persistedGets = new LRUCache<string, ParsedGet | typeof NOT_PERSISTED>({ max: 1000 });
+  const parseGet = (search: string): ParsedGet | null => {
+    let parsed = persistedGets.get(search);
+    if (parsed === undefined) {
+      parsed = readPersistedGet(new URLSearchParams(search)) ?? NOT_PERSISTED;
+      if (search.length <= 4096) persistedGets.set(search, parsed);
+    }
+    return parsed === NOT_PERSISTED ? null : parsed;
+  };
+
   const graphqlGet = async (
     req: IncomingMessage,
     res: ServerResponse,
     started: number,
-    search: URLSearchParams,
+    search: string,
     mediaType: string,
   ): Promise<boolean> => {
     // Apollo's CSRF prevention: a GET must carry a header a browser cannot send cross-site unprompted.
     if (!req.headers['apollo-require-preflight'] && !req.headers['x-apollo-operation-name']) return false;
-    if (search.has('query')) return false;
-    let extensions: unknown;
-    let variables: unknown;
-    try {
-      extensions = JSON.parse(search.get('extensions') ?? 'null');
-      const text = search.get('variables');
-      variables = text === null ? undefined : JSON.parse(text);
-    } catch {
-      return false;
-    }
-    const hash = persistedHash(extensions);
-    if (!hash || (variables !== undefined && !isPlainObject(variables))) return false;
+    const parsed = parseGet(search);
+    if (!parsed) return false;
     const caller = await admitCaller(req);
     if (!caller) return false;
     return servePersisted(
       req,
       res,
       started,
-      hash,
-      variables as Record<string, unknown> | undefined,
-      search.get('operationName') ?? undefined,
+      parsed.hash,
+      parsed.variables,
+      parsed.operationName,
       caller,
       mediaType,
     );
@@ -404,12 +442,9 @@ export function createFastLane(
       const mediaType = graphqlMediaType(req.headers.accept);
       if (mediaType === undefined) return full(req, res);
       if (req.method === 'GET') {
-        graphqlGet(req, res, started, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), mediaType).then(
-          (done) => {
-            if (!done) full(req, res);
-          },
-          fail,
-        );
+        graphqlGet(req, res, started, q < 0 ? '' : url.slice(q + 1), mediaType).then((done) => {
+          if (!done) full(req, res);
+        }, fail);
         return;
       }
       if (req.method === 'POST' && q < 0) {
