@@ -163,12 +163,18 @@ export class RateLimits {
     lease.flushScheduled = false;
     const points = lease.pending;
     lease.pending = 0;
-    const shared = this.connection?.healthy ? this.redisOnly.get(bucket) : undefined;
+    const shared =
+      this.connection?.healthy && Date.now() >= lease.slowUntil ? this.redisOnly.get(bucket) : undefined;
     if (points === 0 || !shared) return;
     // Requests already allowed: a batch goes to Redis or is dropped, never into the in-memory insurance
     // (which counts only requests made while Redis is away; a batch there would lock keys out later).
     try {
-      this.remember(leaseKey, await shared.consume(key, points));
+      const counted = await Promise.race([
+        shared.consume(key, points),
+        new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), REDIS_LIMIT_DEADLINE_MS).unref()),
+      ]);
+      if (counted === 'late') lease.slowUntil = Date.now() + SLOW_REDIS_BACKOFF_MS;
+      else this.remember(leaseKey, counted);
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) this.remember(leaseKey, rejection);
     }

@@ -107,6 +107,8 @@ export interface WorldOptions {
   readonly gateway?: GatewayConfigOptions;
   readonly simulator?: Omit<SimulatorOptions, 'now'>;
   readonly env?: NodeJS.ProcessEnv;
+  /** Rate limits per role (`access.rateLimits`), e.g. lifted for a drill that queries as fast as it can. */
+  readonly rateLimits?: Record<string, { points: number; durationSeconds: number }>;
   /** Per-source timeouts (ms), e.g. a short one for the source a test makes hang. */
   readonly timeouts?: Readonly<Record<string, number>>;
 }
@@ -129,11 +131,10 @@ export async function world(options: WorldOptions): Promise<World> {
     const timeoutMs = options.timeouts?.[source.id];
     if (timeoutMs !== undefined) source.timeoutMs = timeoutMs;
   }
-  // These worlds test the store under load and faults, not rate limits (tests of limits set their own):
-  // the hot path serves far more than the default analyst limit in a drill's few seconds.
-  const unlimited = { points: 10_000_000, durationSeconds: 60 };
   const config = buildConfig(
-    { ...document, access: { ...document.access, rateLimits: { analyst: unlimited, operator: unlimited } } },
+    options.rateLimits
+      ? { ...document, access: { ...document.access, rateLimits: options.rateLimits } }
+      : document,
     { baseDir: process.cwd(), origin: 'simulator' },
   );
   const instances: RunningGateway[] = [];
