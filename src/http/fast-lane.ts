@@ -86,6 +86,14 @@ interface ParsedGet {
   readonly hash: string;
   readonly variables: Record<string, unknown> | undefined;
   readonly operationName: string | undefined;
+  /** The variables as part of a response-cache key, and their audit hash: computed once, too. */
+  readonly variablesKey: string;
+  readonly variablesHash: string | null;
+}
+
+/** The variables of a request as part of a response-cache key. */
+function variablesKeyOf(variables: Record<string, unknown> | undefined): string {
+  return variables === undefined ? '' : JSON.stringify(variables);
 }
 
 const NOT_PERSISTED = Symbol('not a persisted-document GET');
@@ -104,11 +112,14 @@ function readPersistedGet(search: URLSearchParams): ParsedGet | null {
   }
   const hash = persistedHash(extensions);
   if (!hash || (variables !== undefined && !isPlainObject(variables))) return null;
+  // Frozen: one parse is shared by every request that sends the same query string.
+  const frozen = variables === undefined ? undefined : Object.freeze(variables as Record<string, unknown>);
   return {
     hash,
-    // Frozen: one parse is shared by every request that sends the same query string.
-    variables: variables === undefined ? undefined : Object.freeze(variables as Record<string, unknown>),
+    variables: frozen,
     operationName: search.get('operationName') ?? undefined,
+    variablesKey: variablesKeyOf(frozen),
+    variablesHash: hashVariables(frozen),
   };
 }
 
@@ -225,10 +236,11 @@ export function createFastLane(
   const persistedResponse = async (
     op: ApprovedOperation,
     variables: Record<string, unknown> | undefined,
+    variablesKey: string,
     caller: Caller,
   ): Promise<BuiltResponse | null> => {
     const generation: Generation = await deps.feeds.generation();
-    const key = `graphql|${op.id}|${disclosureClass(caller)}|${variables === undefined ? '' : JSON.stringify(variables)}`;
+    const key = `graphql|${op.id}|${disclosureClass(caller)}|${variablesKey}`;
     return deps.responses.get(key, generation, async () => {
       const result = await deps.executeApproved(op, variables ?? {}, caller);
       if (result.errors?.length) return null;
@@ -251,14 +263,24 @@ export function createFastLane(
     operationName: unknown,
     caller: Caller,
     mediaType: string,
+    known?: Pick<ParsedGet, 'variablesKey' | 'variablesHash'>,
   ): Promise<boolean> => {
     const op = deps.approved.bySha256(hash);
     if (!op || !op.roles.includes(caller.role)) return false;
     if (operationName !== undefined && operationName !== null && operationName !== op.operationName)
       return false;
-    const built = await persistedResponse(op, variables, caller);
+    const built = await persistedResponse(
+      op,
+      variables,
+      known?.variablesKey ?? variablesKeyOf(variables),
+      caller,
+    );
     if (!built) return false;
-    const audit: AuditRecord = { caller, operation: op.name, variablesHash: hashVariables(variables) };
+    const audit: AuditRecord = {
+      caller,
+      operation: op.name,
+      variablesHash: known ? known.variablesHash : hashVariables(variables),
+    };
     answer(
       req,
       res,
@@ -309,6 +331,7 @@ export function createFastLane(
       parsed.operationName,
       caller,
       mediaType,
+      parsed,
     );
   };
 
