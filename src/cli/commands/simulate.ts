@@ -15,6 +15,8 @@ export interface SimulationOptions {
   readonly seed?: string;
   readonly latencyMs?: readonly [number, number];
   readonly driftIntervalMs?: number;
+  /** N single-force feeds spread over the forces instead of the 41-feed layout (scale tests). */
+  readonly sources?: number;
 }
 
 /** A running simulation: the simulator, where it listens, and the config file written for it. */
@@ -59,6 +61,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     seed: options.seed,
     latencyMs: options.latencyMs,
     driftIntervalMs: options.driftIntervalMs,
+    ...(options.sources === undefined ? {} : { sources: options.sources }),
   });
   const address = await sim.listen(options.port);
   const configFile = path.resolve(options.configOut);
@@ -101,6 +104,11 @@ export function registerSimulateCommand(program: Command): void {
       'figures drift once per this many ms (default 60000)',
       parsePositiveInt,
     )
+    .option(
+      '--sources <n>',
+      'serve N single-force count feeds spread over the forces instead of the usual 41 feeds (scale tests)',
+      parsePositiveInt,
+    )
     .action(
       async (options: {
         port: number;
@@ -108,6 +116,7 @@ export function registerSimulateCommand(program: Command): void {
         seed?: string;
         latencyMs?: [number, number];
         driftIntervalMs?: number;
+        sources?: number;
       }) => {
         const simulation = await startSimulation(options);
         process.stdout.write(`${describeSimulation(simulation)}\n`);

@@ -581,6 +581,25 @@ describe('the simulate command', () => {
     }
   });
 
+  test('--sources N serves N simulated single-force feeds, and the config written for them loads', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'whereabouts-sim-cli-'));
+    try {
+      const { sim, configFile } = await startSimulation({
+        port: 0,
+        configOut: path.join(dir, 'sources.yaml'),
+        seed: 'cli',
+        sources: 90,
+      });
+      running.push(sim);
+      expect(sim.feeds).toHaveLength(90);
+      const config = loadConfig({ WHEREABOUTS_CONFIG: configFile });
+      expect(config.sources).toHaveLength(90);
+      expect(config.sources.every((s) => s.title.startsWith('SIMULATED'))).toBe(true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('reads --latency-ms as MIN,MAX (or one number) and refuses MAX below MIN', () => {
     expect(parseLatency('5,40')).toEqual([5, 40]);
     expect(parseLatency('7')).toEqual([7, 7]);
