@@ -135,7 +135,7 @@ describe('Redis traffic of a fan-out (a single redis-server)', () => {
     }
   });
 
-  test('a lookup of 1,200 sources reads every one from L2 (in batches on one server)', async () => {
+  test('a lookup of 1,200 sources reads every one from L2', async () => {
     const writer = new TieredFigureStore({ redis: new RedisConnection(backend.target) });
     const reader = new TieredFigureStore({ redis: new RedisConnection(backend.target) });
     try {
