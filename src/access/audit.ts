@@ -23,6 +23,33 @@ export function auditOf(res: { locals: Record<string, unknown> }): AuditRecord {
   return res.locals.audit as AuditRecord;
 }
 
+/** Writes the audit line of one finished request (the full path's `auditLog` and the hot path share it). */
+export function logAudit(
+  logger: Logger,
+  request: { requestId: string | null; method: string | undefined; path: string },
+  record: AuditRecord,
+  status: number,
+  durationMs: number,
+  lane: 'full' | 'fast',
+): void {
+  logger.info(
+    {
+      event: 'audit',
+      requestId: request.requestId,
+      method: request.method,
+      path: request.path,
+      keyId: record.caller?.keyId ?? null,
+      role: record.caller?.role ?? 'anonymous',
+      operation: record.operation,
+      variablesHash: record.variablesHash,
+      status,
+      durationMs: Math.round(durationMs * 10) / 10,
+      lane,
+    },
+    'request',
+  );
+}
+
 /**
  * One structured audit event per request, when the response finishes: request id, key id, role,
  * operation name or id, a hash of the variables, status, duration and lane (`full` here; `fast` when
@@ -35,21 +62,17 @@ export function auditLog(logger: Logger): RequestHandler {
     const record: AuditRecord = { caller: null, operation: null, variablesHash: null };
     res.locals.audit = record;
     res.on('finish', () => {
-      logger.info(
+      logAudit(
+        logger,
         {
-          event: 'audit',
           requestId: (res.locals.requestId as string | undefined) ?? null,
           method: req.method,
           path: req.path,
-          keyId: record.caller?.keyId ?? null,
-          role: record.caller?.role ?? 'anonymous',
-          operation: record.operation,
-          variablesHash: record.variablesHash,
-          status: res.statusCode,
-          durationMs: Math.round((performance.now() - started) * 10) / 10,
-          lane: 'full',
         },
-        'request',
+        record,
+        res.statusCode,
+        performance.now() - started,
+        'full',
       );
     });
     next();

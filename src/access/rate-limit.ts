@@ -80,25 +80,14 @@ export class RateLimits {
       this.memory.set(bucket, memory);
       this.points.set(bucket, limit.points);
       if (connection) {
-        this.redis.set(
-          bucket,
-          new RateLimiterRedis({
-            storeClient: connection.client,
-            points: limit.points,
-            duration: limit.durationSeconds,
-            keyPrefix: keys.rateLimitPrefix(bucket),
-            insuranceLimiter: memory,
-          }),
-        );
-        this.redisOnly.set(
-          bucket,
-          new RateLimiterRedis({
-            storeClient: connection.client,
-            points: limit.points,
-            duration: limit.durationSeconds,
-            keyPrefix: keys.rateLimitPrefix(bucket),
-          }),
-        );
+        const shared = {
+          storeClient: connection.client,
+          points: limit.points,
+          duration: limit.durationSeconds,
+          keyPrefix: keys.rateLimitPrefix(bucket),
+        };
+        this.redis.set(bucket, new RateLimiterRedis({ ...shared, insuranceLimiter: memory }));
+        this.redisOnly.set(bucket, new RateLimiterRedis(shared));
       }
     }
   }

@@ -8,7 +8,8 @@ import type { RequestContext } from './context';
 /** Roles that may introspect the schema (and see field suggestions). */
 export const INTROSPECTION_ROLES: ReadonlySet<Role> = new Set(['analyst', 'operator']);
 
-function introspects(document: DocumentNode): boolean {
+/** Whether a document asks for `__schema` or `__type` (introspection). */
+export function introspects(document: DocumentNode): boolean {
   let found = false;
   visit(document, {
     Field(node) {

@@ -1,8 +1,9 @@
 import type { DocumentNode, ExecutionResult, GraphQLSchema, ValidationRule } from 'graphql';
-import { BREAK, execute, getOperationAST, parse, specifiedRules, validate, visit } from 'graphql';
+import { execute, getOperationAST, parse, specifiedRules, validate } from 'graphql';
 import type { CompiledQuery } from 'graphql-jit';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
+import { introspects } from './access.plugin';
 
 /**
  * A document the hot path may run itself: parsed, validated (the spec's rules plus the gateway's limits)
@@ -34,20 +35,6 @@ export interface OperationCompilerOptions {
 
 /** A cached outcome: a prepared operation, or `null` when the hot path must not run this document. */
 type Entry = { prepared: PreparedOperation | null };
-
-function introspects(document: DocumentNode): boolean {
-  let found = false;
-  visit(document, {
-    Field(node) {
-      if (node.name.value.startsWith('__') && node.name.value !== '__typename') {
-        found = true;
-        return BREAK;
-      }
-      return undefined;
-    },
-  });
-  return found;
-}
 
 /**
  * Cached parse, validation and compilation of GraphQL documents, keyed by document text and operation

@@ -2,18 +2,19 @@ import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { ErrorCode } from '../errors';
 import { httpStatusOf } from '../errors';
 
-/** Sends a plain-HTTP error in the GraphQL response shape, so every client parses one format. */
+/** The body of a plain-HTTP error: the GraphQL response shape, so every client parses one format. */
+export function errorBody(code: ErrorCode, message: string): string {
+  return JSON.stringify({ errors: [{ message, extensions: { code } }] });
+}
+
+/** Sends a plain-HTTP error in the GraphQL response shape (`errorBody`). */
 export function sendError(
   res: Response,
   code: ErrorCode,
   message: string,
   headers: Record<string, string> = {},
 ): void {
-  res
-    .status(httpStatusOf(code))
-    .set(headers)
-    .type('application/json')
-    .send(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
+  res.status(httpStatusOf(code)).set(headers).type('application/json').send(errorBody(code, message));
 }
 
 /** 404 for anything no route claims. */

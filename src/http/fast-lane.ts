@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApprovedOperation, ApprovedOperations } from '../access/approved-operations';
 import type { AuditRecord } from '../access/audit';
-import { hashVariables } from '../access/audit';
+import { hashVariables, logAudit } from '../access/audit';
 import type { Caller, CallerResolver } from '../access/caller';
 import type { RateLimits } from '../access/rate-limit';
-import type { ErrorCode } from '../errors';
 import { httpStatusOf } from '../errors';
 import { cacheStatusOf } from '../graphql/cache-status.plugin';
 import type { OperationCompiler } from '../graphql/compiled-operations';
@@ -16,8 +15,17 @@ import type { Generation } from '../store/figure-service';
 import type { Tracer } from '../tracing';
 import { SpanKind } from '../tracing';
 import { admit } from './admission';
+import { errorBody } from './errors';
 import type { FeedsDeps } from './feeds';
-import { feedContentType, feedHeaders, findFeed, matchesEtag, parseVariables, renderFeed } from './feeds';
+import {
+  feedContentType,
+  feedHeaders,
+  feedOperations,
+  findFeed,
+  matchesEtag,
+  parseVariables,
+  renderFeed,
+} from './feeds';
 import { RESTRICTED_ROLES } from './graphql-access';
 import { REQUEST_ID_HEADER, operationLabeller, requestIdOf } from './request-logging';
 import type { BuiltResponse, ResponseCache } from './response-cache';
@@ -159,7 +167,7 @@ export function createFastLane(
   deps: FastLaneDeps,
 ): (req: IncomingMessage, res: ServerResponse, full: FullPath) => void {
   const operationLabel = operationLabeller(deps.approved.all.map((op) => op.name));
-  const feedOps = deps.approved.all.filter((op) => /^\s*query\b/.test(op.document));
+  const feedOps = feedOperations(deps.approved);
 
   /** Writes a response the hot path answers, and records it as the full path would. */
   const answer = (
@@ -196,27 +204,8 @@ export function createFastLane(
         },
       })
       .end();
-    deps.logger.info(
-      {
-        event: 'audit',
-        requestId,
-        method: req.method,
-        path,
-        keyId: audit.caller?.keyId ?? null,
-        role,
-        operation: audit.operation,
-        variablesHash: audit.variablesHash,
-        status,
-        durationMs: Math.round(seconds * 10_000) / 10,
-        lane: 'fast',
-      },
-      'request',
-    );
+    logAudit(deps.logger, { requestId, method: req.method, path }, audit, status, seconds * 1000, 'fast');
   };
-
-  /** The error body the full path sends (`sendError`), for the few errors the hot path must answer. */
-  const errorBody = (code: ErrorCode, message: string) =>
-    JSON.stringify({ errors: [{ message, extensions: { code } }] });
 
   /** Authenticates and counts the request; null when it must go the full way (which then answers it). */
   const admitCaller = async (req: IncomingMessage): Promise<Caller | null> => {
@@ -229,6 +218,27 @@ export function createFastLane(
     admit(req, { caller, decision });
     return decision.allowed ? caller : null;
   };
+
+  /** A 200 GraphQL response from the hot path, with the headers Apollo gives one. */
+  const answerGraphql = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    started: number,
+    audit: AuditRecord,
+    mediaType: string,
+    body: Buffer | string,
+  ) =>
+    answer(
+      req,
+      res,
+      started,
+      '/graphql',
+      '/graphql',
+      audit,
+      200,
+      { 'cache-control': 'no-store', 'content-type': mediaType },
+      body,
+    );
 
   const disclosureClass = (caller: Caller) => deps.feeds.disclosureClassOf(caller);
 
@@ -281,17 +291,7 @@ export function createFastLane(
       operation: op.name,
       variablesHash: known ? known.variablesHash : hashVariables(variables),
     };
-    answer(
-      req,
-      res,
-      started,
-      '/graphql',
-      '/graphql',
-      audit,
-      200,
-      { 'cache-control': 'no-store', 'content-type': mediaType },
-      built.body,
-    );
+    answerGraphql(req, res, started, audit, mediaType, built.body);
     return true;
   };
 
@@ -399,17 +399,7 @@ export function createFastLane(
     if (result.errors?.length) return 'read';
     const cacheStatus = cacheStatusOf(context.loaders);
     const text = `${JSON.stringify(cacheStatus ? { data: result.data, extensions: { cacheStatus } } : { data: result.data })}\n`;
-    answer(
-      req,
-      res,
-      started,
-      '/graphql',
-      '/graphql',
-      audit,
-      200,
-      { 'cache-control': 'no-store', 'content-type': mediaType },
-      text,
-    );
+    answerGraphql(req, res, started, audit, mediaType, text);
     return 'answered';
   };
 

@@ -1,14 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { ApiKeyStore } from '../../src/access/api-keys';
 import { loadApprovedOperations } from '../../src/access/approved-operations';
 import { embeddedDefault } from '../../src/config/load';
 import type { RunningGateway } from '../helpers/gateway';
 import { startGateway } from '../helpers/gateway';
 import { TestClock } from '../helpers/clock';
+import { logSink } from '../helpers/log-sink';
 
 /**
  * The hot path (src/http/fast-lane.ts) must answer exactly as the full path (express + Apollo) does: the
@@ -20,17 +19,6 @@ const nationalLatest = loadApprovedOperations().find((op) => op.name === 'nation
 const sourcesStatus = loadApprovedOperations().find((op) => op.name === 'sources-status')!;
 const pq = (sha256Hash: string) =>
   encodeURIComponent(JSON.stringify({ persistedQuery: { version: 1, sha256Hash } }));
-
-function logSink(): { logger: pino.Logger; events: () => any[] } {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, sink), events: () => lines.map((l) => JSON.parse(l)) };
-}
 
 /** What may differ between two gateways: request ids, dates, fetch times and what derives from them. */
 function normalise(text: string): string {

@@ -7,28 +7,16 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
-import pino from 'pino';
 import type { GatewayConfig } from '../../../src/config/load';
 import { createTracing } from '../../../src/tracing';
 import type { RunningGateway } from '../../helpers/gateway';
 import { gql, startGateway } from '../../helpers/gateway';
+import { logSink } from '../../helpers/log-sink';
 import type { Backend, World } from '../store/world';
 import { NATIONAL, ROLE_HEADER, metricSum, roleFromHeader, singleServer, world } from '../store/world';
 
 const NAMED = `query NationalNow { national { unaccounted { value } } }`;
-
-function logSink(): { logger: pino.Logger; events: () => any[] } {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, sink), events: () => lines.map((l) => JSON.parse(l)) };
-}
 
 async function scrape(gateway: RunningGateway): Promise<string> {
   return (await fetch(`${gateway.url}/metrics`, { headers: { [ROLE_HEADER]: 'operator' } })).text();
