@@ -131,6 +131,42 @@ function readPersistedGet(search: URLSearchParams): ParsedGet | null {
   };
 }
 
+/** A feed URL's operation, format and variables (with their cache key and audit hash, computed once). */
+interface FeedRequest {
+  readonly op: ApprovedOperation;
+  readonly format: 'json' | 'csv';
+  readonly variables: Record<string, unknown>;
+  readonly variablesKey: string;
+  readonly variablesHash: string | null;
+}
+
+const NOT_A_FEED = Symbol('not a plain feed request');
+
+/** The feed a `/feeds/<file>?<search>` names, or null when the full path must explain what is wrong. */
+function readFeedRequest(
+  feedOps: readonly ApprovedOperation[],
+  file: string,
+  search: string,
+): FeedRequest | null {
+  const found = findFeed(feedOps, file);
+  if ('code' in found) return null;
+  const query: Record<string, unknown> = {};
+  for (const [name, value] of new URLSearchParams(search)) {
+    if (name in query) return null; // a repeated parameter: the full path explains
+    query[name] = value;
+  }
+  const parsed = parseVariables(found.op, query);
+  if ('error' in parsed) return null;
+  // Frozen: one parse is shared by every request that sends the same URL.
+  const variables = Object.freeze(parsed.variables);
+  return {
+    ...found,
+    variables,
+    variablesKey: JSON.stringify(variables),
+    variablesHash: hashVariables(variables),
+  };
+}
+
 /** Reads a request body of at most `limit` bytes (by its declared length); null when it cannot. */
 function readBody(req: IncomingMessage, length: number): Promise<Buffer | null> {
   return new Promise((resolve) => {
@@ -403,31 +439,39 @@ export function createFastLane(
     return 'answered';
   };
 
+  /**
+   * What a feed URL asks for, read once per distinct path and query string (pollers repeat theirs all
+   * day); `null` when the full path must explain what is wrong with it.
+   */
+  const feedRequests = new LRUCache<string, FeedRequest | typeof NOT_A_FEED>({ max: 1000 });
+  const parseFeedRequest = (path: string, search: string): FeedRequest | null => {
+    const url = `${path}?${search}`;
+    let parsed = feedRequests.get(url);
+    if (parsed === undefined) {
+      parsed = readFeedRequest(feedOps, path.slice('/feeds/'.length), search) ?? NOT_A_FEED;
+      if (url.length <= 4096) feedRequests.set(url, parsed);
+    }
+    return parsed === NOT_A_FEED ? null : parsed;
+  };
+
   const feedGet = async (
     req: IncomingMessage,
     res: ServerResponse,
     started: number,
     path: string,
-    search: URLSearchParams,
+    search: string,
   ): Promise<boolean> => {
-    const found = findFeed(feedOps, path.slice('/feeds/'.length));
-    if ('code' in found) return false;
-    const { op, format } = found;
-    const query: Record<string, unknown> = {};
-    for (const [name, value] of search) {
-      if (name in query) return false; // a repeated parameter: the full path explains
-      query[name] = value;
-    }
-    const parsed = parseVariables(op, query);
-    if ('error' in parsed) return false;
+    const parsed = parseFeedRequest(path, search);
+    if (!parsed) return false;
+    const { op, format } = parsed;
     const caller = await admitCaller(req);
     if (!caller || !op.roles.includes(caller.role)) return false;
-    const built = await renderFeed(deps.feeds, op, format, parsed.variables, caller);
+    const built = await renderFeed(deps.feeds, op, format, parsed.variables, caller, parsed.variablesKey);
     if ('code' in built) return false;
     const audit: AuditRecord = {
       caller,
       operation: `feed:${op.name}`,
-      variablesHash: hashVariables(parsed.variables),
+      variablesHash: parsed.variablesHash,
     };
     const headers: Record<string, string | number> = feedHeaders(built, caller);
     const inm = req.headers['if-none-match'];
@@ -469,7 +513,7 @@ export function createFastLane(
       return full(req, res);
     }
     if (req.method === 'GET' && path.startsWith('/feeds/')) {
-      feedGet(req, res, started, path, new URLSearchParams(q < 0 ? '' : url.slice(q + 1))).then((done) => {
+      feedGet(req, res, started, path, q < 0 ? '' : url.slice(q + 1)).then((done) => {
         if (!done) full(req, res);
       }, fail);
       return;

@@ -81,9 +81,10 @@ export async function renderFeed(
   format: 'json' | 'csv',
   variables: Record<string, unknown>,
   caller: Caller,
+  variablesKey: string = JSON.stringify(variables),
 ): Promise<BuiltResponse | FeedRefusal> {
   const generation = await deps.generation();
-  const key = `feed|${op.name}|${format}|${deps.disclosureClassOf(caller)}|${JSON.stringify(variables)}`;
+  const key = `feed|${op.name}|${format}|${deps.disclosureClassOf(caller)}|${variablesKey}`;
   let refused: FeedRefusal | null = null;
   const build = async (): Promise<BuiltResponse | null> => {
     const result = await deps.execute(op, variables, caller);
@@ -110,14 +111,24 @@ export async function renderFeed(
   return (await build()) ?? refused ?? { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' };
 }
 
-/** The headers of a feed response (and of its 304). */
+/** Feed headers per built response and cache scope: pollers get the same bytes, so the same headers. */
+const headersOfBuilt = new WeakMap<
+  BuiltResponse,
+  Partial<Record<'public' | 'private', Record<string, string>>>
+>();
+
+/** The headers of a feed response (and of its 304); a new object the caller may add to. */
 export function feedHeaders(built: BuiltResponse, caller: Caller): Record<string, string> {
-  return {
+  const scope = caller.via === 'public-feed' ? 'public' : 'private';
+  let byScope = headersOfBuilt.get(built);
+  if (!byScope) headersOfBuilt.set(built, (byScope = {}));
+  const headers = (byScope[scope] ??= {
     etag: built.etag,
     'last-modified': new Date(Math.floor(built.lastModifiedMs / 1000) * 1000).toUTCString(),
-    'cache-control': `${caller.via === 'public-feed' ? 'public' : 'private'}, max-age=${FEED_MAX_AGE_SECONDS}, must-revalidate`,
+    'cache-control': `${scope}, max-age=${FEED_MAX_AGE_SECONDS}, must-revalidate`,
     vary: 'Authorization',
-  };
+  });
+  return { ...headers };
 }
 
 /** Whether an If-None-Match header names this ETag. */
