@@ -672,15 +672,19 @@ export async function runWarm(
         },
       });
     }
-    for (const id of ['W-persisted', 'W-feed-json'] as const) {
+    // autocannon is a closed loop: each connection sends its next request when an answer arrives, so by
+    // Little's law the mean latency is CONNECTIONS / rps. A p99 of 5 ms at 50 connections therefore needs
+    // over 10,000 rps; the rows say what this run's rate allows, and what the ceiling itself measured.
+    const meanBoundMs = (rps: number) => Math.round((CONNECTIONS / rps) * 10_000) / 10;
+    for (const id of ['W-persisted', 'W-feed-json', 'R0'] as const) {
       const x = s(id);
+      const isTarget = id !== 'R0';
       results.push({
         section: 'warm',
-        name: `${x.target.label}: p99 latency at ${CONNECTIONS} connections`,
+        name: `${x.target.label}: p99 latency at ${CONNECTIONS} connections (closed loop: mean = ${CONNECTIONS} / rps = ${meanBoundMs(x.rps)} ms)`,
         value: x.p99Ms,
         unit: 'ms',
-        target: '<= 5 ms',
-        pass: x.failures === 0 && x.p99Ms <= 5,
+        ...(isTarget ? { target: '<= 5 ms', pass: x.failures === 0 && x.p99Ms <= 5 } : {}),
       });
     }
     for (const id of ['W-persisted', 'W-feed-json', 'W-analyst'] as const) {
