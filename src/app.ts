@@ -20,6 +20,7 @@ import { createRequestContext, disclosureKFor } from './graphql/context';
 import { OperationCompiler } from './graphql/compiled-operations';
 import { createFastLane } from './http/fast-lane';
 import type { FeedsDeps } from './http/feeds';
+import type { BuiltBody } from './http/response-cache';
 import { ResponseCache } from './http/response-cache';
 import { createFormatError } from './graphql/format-error';
 import { buildExecutableSchema, buildGatewaySchema } from './graphql/schema';
@@ -314,7 +315,7 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
           maxTokens: HTTP_DEFAULTS.maxTokens,
         }),
         feeds: feedDeps,
-        responses,
+        responses: new ResponseCache<BuiltBody>(service.now),
         executeApproved,
         context: (caller, audit) =>
           createRequestContext(service, caller, { disclosureK: config.access.disclosureK, audit }),

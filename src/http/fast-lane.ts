@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApprovedOperation, ApprovedOperations } from '../access/approved-operations';
 import type { AuditRecord } from '../access/audit';
@@ -28,7 +27,7 @@ import {
 } from './feeds';
 import { RESTRICTED_ROLES } from './graphql-access';
 import { REQUEST_ID_HEADER, operationLabeller, requestIdOf } from './request-logging';
-import type { BuiltResponse, ResponseCache } from './response-cache';
+import type { BuiltBody, ResponseCache } from './response-cache';
 import { LRUCache } from 'lru-cache';
 
 /** What the hot path needs from the app. */
@@ -39,7 +38,7 @@ export interface FastLaneDeps {
   readonly compiler: OperationCompiler;
   readonly feeds: Pick<FeedsDeps, 'execute' | 'generation' | 'responses' | 'disclosureClassOf'>;
   /** Built responses of approved operations run through /graphql (shared with nothing else). */
-  readonly responses: ResponseCache;
+  readonly responses: ResponseCache<BuiltBody>;
   /** Runs an approved operation through Apollo, for the response cache (plugins, masking, limits). */
   readonly executeApproved: FeedsDeps['execute'];
   /** A request context, exactly as the full path builds it. */
@@ -284,17 +283,14 @@ export function createFastLane(
     variables: Record<string, unknown> | undefined,
     variablesKey: string,
     caller: Caller,
-  ): Promise<BuiltResponse | null> => {
+  ): Promise<BuiltBody | null> => {
     const generation: Generation = await deps.feeds.generation();
     const key = `graphql|${op.id}|${disclosureClass(caller)}|${variablesKey}`;
     return deps.responses.get(key, generation, async () => {
       const result = await deps.executeApproved(op, variables ?? {}, caller);
       if (result.errors?.length) return null;
-      const body = Buffer.from(`${JSON.stringify({ data: result.data, extensions: result.extensions })}\n`);
       return {
-        body,
-        etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
-        lastModifiedMs: 0,
+        body: Buffer.from(`${JSON.stringify({ data: result.data, extensions: result.extensions })}\n`),
       };
     });
   };

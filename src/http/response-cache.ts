@@ -5,18 +5,22 @@ import type { Generation } from '../store/figure-service';
 export const RESPONSE_CACHE_MAX_AGE_MS = 1000;
 
 /** A response body built once and served as bytes. */
-export interface BuiltResponse {
+export interface BuiltBody {
   readonly body: Buffer;
+}
+
+/** A feed's built body, with what its conditional-request headers need. */
+export interface BuiltResponse extends BuiltBody {
   /** Strong validator of `body`. */
   readonly etag: string;
   /** Epoch ms of the newest report behind the figures in it. */
   readonly lastModifiedMs: number;
 }
 
-interface Entry {
+interface Entry<T> {
   readonly generation: Generation;
   readonly builtAt: number;
-  readonly response: Promise<BuiltResponse | null>;
+  readonly response: Promise<T | null>;
 }
 
 /**
@@ -26,8 +30,8 @@ interface Entry {
  * figure is never served from here, and ages are at most a second behind. Concurrent misses share one
  * build; a build that gives no response (an error result) is not kept.
  */
-export class ResponseCache {
-  private readonly entries: LRUCache<string, Entry>;
+export class ResponseCache<T extends BuiltBody = BuiltResponse> {
+  private readonly entries: LRUCache<string, Entry<T>>;
 
   constructor(
     private readonly now: () => number,
@@ -40,17 +44,13 @@ export class ResponseCache {
   private readonly maxAgeMs: number;
 
   /** The response for `key` built from `generation`, building it with `build` when there is none. */
-  get(
-    key: string,
-    generation: Generation,
-    build: () => Promise<BuiltResponse | null>,
-  ): Promise<BuiltResponse | null> {
+  get(key: string, generation: Generation, build: () => Promise<T | null>): Promise<T | null> {
     const now = this.now();
     const entry = this.entries.get(key);
     if (entry && entry.generation === generation && now - entry.builtAt < this.maxAgeMs)
       return entry.response;
     const response = build().catch(() => null);
-    const fresh: Entry = { generation, builtAt: now, response };
+    const fresh: Entry<T> = { generation, builtAt: now, response };
     this.entries.set(key, fresh);
     void response.then((r) => {
       if (r === null && this.entries.get(key) === fresh) this.entries.delete(key);
