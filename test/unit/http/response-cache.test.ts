@@ -1,0 +1,64 @@
+import type { Generation } from '../../../src/store/figure-service';
+import type { BuiltBody } from '../../../src/http/response-cache';
+import { RESPONSE_CACHE_MAX_AGE_MS, ResponseCache } from '../../../src/http/response-cache';
+
+/** A generation is only compared by identity here. */
+const generation = (): Generation => ({
+  snapshot: {} as Generation['snapshot'],
+  validUntil: 0,
+  derived: new Map(),
+});
+
+describe('ResponseCache', () => {
+  let nowMs = 1_000_000;
+  const now = () => nowMs;
+  let builds = 0;
+  const build = (text: string) => async (): Promise<BuiltBody | null> => {
+    builds += 1;
+    return { body: Buffer.from(text) };
+  };
+
+  beforeEach(() => {
+    builds = 0;
+  });
+
+  it('builds once per key and generation, and shares a build between concurrent misses', async () => {
+    const cache = new ResponseCache<BuiltBody>(now);
+    const gen = generation();
+    const [a, b] = await Promise.all([cache.get('k', gen, build('one')), cache.get('k', gen, build('two'))]);
+    expect(a?.body.toString()).toBe('one');
+    expect(b).toBe(a);
+    expect(await cache.get('k', gen, build('three'))).toBe(a);
+    expect(builds).toBe(1);
+    expect((await cache.get('other', gen, build('four')))?.body.toString()).toBe('four');
+  });
+
+  it('rebuilds for a new generation, so a changed figure is never served from it', async () => {
+    const cache = new ResponseCache<BuiltBody>(now);
+    await cache.get('k', generation(), build('old'));
+    const fresh = await cache.get('k', generation(), build('new'));
+    expect(fresh?.body.toString()).toBe('new');
+  });
+
+  it('rebuilds once an entry is as old as the maximum age (ages in it lag at most that)', async () => {
+    const cache = new ResponseCache<BuiltBody>(now);
+    const gen = generation();
+    await cache.get('k', gen, build('first'));
+    nowMs += RESPONSE_CACHE_MAX_AGE_MS - 1;
+    expect((await cache.get('k', gen, build('second')))?.body.toString()).toBe('first');
+    nowMs += 1;
+    expect((await cache.get('k', gen, build('third')))?.body.toString()).toBe('third');
+  });
+
+  it('does not keep a build that gave no response, or one that threw', async () => {
+    const cache = new ResponseCache<BuiltBody>(now);
+    const gen = generation();
+    expect(await cache.get('k', gen, async () => null)).toBeNull();
+    expect(
+      await cache.get('k', gen, async () => {
+        throw new Error('upstream result with errors');
+      }),
+    ).toBeNull();
+    expect((await cache.get('k', gen, build('ok')))?.body.toString()).toBe('ok');
+  });
+});
