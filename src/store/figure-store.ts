@@ -120,6 +120,10 @@ const LOCK_AND_PEEK = `if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX
 end
 return {0}`;
 
+/** Deletes a refresh lock (KEYS[1]) only if it still holds token ARGV[1]. */
+const DROP_LOCK_IF_OURS = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0`;
+
 /** How often a waiter re-reads L2 when no pub/sub message arrives (pub/sub may be down). */
 const WAIT_POLL_MS = 50;
 
@@ -261,8 +265,12 @@ export class TieredFigureStore implements FigureStore {
     // about 4x the client time for 45 locks at once). The report and lock keys share a hash tag, so this
     // works on Redis Cluster too.
     const reply = await redis
-      .run((client) =>
-        client.eval(LOCK_AND_PEEK, 2, key, keys.report(sourceId), token, Math.max(1, Math.ceil(ttlMs))),
+      .run(
+        (client) =>
+          client.eval(LOCK_AND_PEEK, 2, key, keys.report(sourceId), token, Math.max(1, Math.ceil(ttlMs))),
+        // Past its deadline this caller fetches without the lock; a hung Redis that wakes up would still
+        // take it, for a fetch nobody runs, and hold every instance's refresh of the source until it expires.
+        { undo: (client) => client.eval(DROP_LOCK_IF_OURS, 1, key, token) },
       )
       .catch((error) => this.failed('lock', error));
     if (reply === undefined) return { state: 'no-coordination' };
