@@ -157,8 +157,8 @@ export class FigureService {
    * Builds a generation. Each source's read is valid until its report's TTL ends if it was fresh, else for
    * `UNSETTLED_SNAPSHOT_MS` (a stale or failed source is read again soon); a build reads again only the
    * sources whose read has expired or that changed since the last build, and reuses the others' reads.
-   * Reading every source on each change made a rebuild cost O(sources), and at 4,500 sources with
-   * refreshes landing all the time, rebuilds took most of the CPU.
+   * Reading every source on each change made every rebuild read them all (11-15 ms at 4,500 sources
+   * from L1, plus an L2 read of every copy past its TTL), once per refresh landing.
    */
   private async build(loader?: DataLoader<string, SourceRead>): Promise<Generation> {
     this.options.metrics?.snapshots.inc({ result: 'build' });
