@@ -59,8 +59,9 @@ export interface InvalidationMessage {
  */
 export interface FigureStore {
   /**
-   * Looks up several sources: L1 first, then one Redis read per cluster slot for the rest (and for L1
-   * copies past their TTL, in case another instance refreshed them).
+   * Looks up several sources: L1 first, then batched Redis reads for the rest (and for L1 copies past
+   * their TTL, in case another instance refreshed them): one MGET per cluster slot on a cluster, a few
+   * hundred keys per MGET on a single server.
    */
   lookupMany(
     sourceIds: readonly string[],
@@ -112,6 +113,28 @@ export interface TieredStoreOptions {
 const MAX_L2_VALUE_BYTES = 32 * 1024 * 1024;
 
 /**
+ * Most keys in one MGET on a single Redis server: big enough that thousands of sources cost a few round
+ * trips, small enough that one reply does not block the server or this event loop for long.
+ */
+const MGET_BATCH = 500;
+
+/**
+ * Splits keys into the batches one MGET each can read: per cluster slot on Redis Cluster (hash tags put
+ * every source in its own slot), else in runs of `MGET_BATCH` (one server holds every key).
+ */
+function mgetBatches(
+  keyList: readonly string[],
+  cluster: boolean,
+): Array<Array<{ key: string; index: number }>> {
+  if (cluster) return [...groupBySlot(keyList).values()];
+  const batches: Array<Array<{ key: string; index: number }>> = [];
+  for (let start = 0; start < keyList.length; start += MGET_BATCH) {
+    batches.push(keyList.slice(start, start + MGET_BATCH).map((key, i) => ({ key, index: start + i })));
+  }
+  return batches;
+}
+
+/**
  * Takes a source's refresh lock (KEYS[1], token ARGV[1], for ARGV[2] ms) if free; returns {1, report}
  * (KEYS[2]'s value, false when absent) when taken, {0} when another instance holds it.
  */
@@ -119,6 +142,10 @@ const LOCK_AND_PEEK = `if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX
   return {1, redis.call('get', KEYS[2])}
 end
 return {0}`;
+
+/** Deletes a refresh lock (KEYS[1]) only if it still holds token ARGV[1]. */
+const DROP_LOCK_IF_OURS = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0`;
 
 /** How often a waiter re-reads L2 when no pub/sub message arrives (pub/sub may be down). */
 const WAIT_POLL_MS = 50;
@@ -205,13 +232,15 @@ export class TieredFigureStore implements FigureStore {
       });
     if (pending.length === 0) return results;
     const redis = this.redis;
-    // One MGET per cluster slot, also on a single server (each source has its own slot). Batching every
-    // source into one MGET on a single server was tried for large configs, but it changed how a hung Redis
-    // trips the connection breaker: in about half the runs of the SIGSTOP drill a query then waited out a
-    // source's whole budget (2.3 s). Not understood yet; until it is, the per-slot reads stay.
-    const groups = groupBySlot(pending.map(({ id }) => keys.report(id)));
+    // A failed batch counts once in the connection breaker whatever its size, so a hung server gets
+    // fewer commands before the breaker opens; what those commands would do late is undone where it
+    // matters (see tryLock), so the batching does not change how a hung Redis is survived.
+    const groups = mgetBatches(
+      pending.map(({ id }) => keys.report(id)),
+      redis.cluster,
+    );
     await Promise.all(
-      [...groups.values()].map(async (group) => {
+      groups.map(async (group) => {
         const values = await redis
           .run((client) => client.mget(...group.map((g) => g.key)))
           .catch((error) => this.failed('mget', error));
@@ -261,8 +290,12 @@ export class TieredFigureStore implements FigureStore {
     // about 4x the client time for 45 locks at once). The report and lock keys share a hash tag, so this
     // works on Redis Cluster too.
     const reply = await redis
-      .run((client) =>
-        client.eval(LOCK_AND_PEEK, 2, key, keys.report(sourceId), token, Math.max(1, Math.ceil(ttlMs))),
+      .run(
+        (client) =>
+          client.eval(LOCK_AND_PEEK, 2, key, keys.report(sourceId), token, Math.max(1, Math.ceil(ttlMs))),
+        // Past its deadline this caller fetches without the lock; a hung Redis that wakes up would still
+        // take it, for a fetch nobody runs, and hold every instance's refresh of the source until it expires.
+        { undo: (client) => client.eval(DROP_LOCK_IF_OURS, 1, key, token) },
       )
       .catch((error) => this.failed('lock', error));
     if (reply === undefined) return { state: 'no-coordination' };

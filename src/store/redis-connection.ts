@@ -20,6 +20,10 @@ export const FAIL_FAST: RedisOptions = {
   lazyConnect: false,
   // A closed connection's socket is destroyed after this; ioredis' 2 s default outlives short processes.
   disconnectTimeout: 200,
+  // Commands unanswered when a connection drops are not sent again once it is back: their callers have
+  // failed at their deadline or soon will, and a replayed refresh lock would be taken for nobody (the
+  // case `RunOptions.undo` covers on a live connection).
+  autoResendUnfulfilledCommands: false,
 };
 
 /** Longest one store operation waits for Redis before it counts as a failure (see `run`). */
@@ -43,13 +47,33 @@ function afterPendingIo(ms: number, then: () => void): () => void {
   };
 }
 
-/** Rejects when `promise` has not settled within `ms` (whatever the client does with the command). */
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+/**
+ * Rejects when `promise` has not settled within `ms` (whatever the client does with the command), and
+ * then calls `abandoned`: the command has been sent, and Redis may still run it later.
+ */
+function withDeadline<T>(promise: Promise<T>, ms: number, abandoned?: () => void): Promise<T> {
   let cancel = () => {};
   const deadline = new Promise<never>((_resolve, reject) => {
-    cancel = afterPendingIo(ms, () => reject(new Error(`redis operation took over ${ms} ms`)));
+    cancel = afterPendingIo(ms, () => {
+      reject(new Error(`redis operation took over ${ms} ms`));
+      abandoned?.();
+    });
   });
   return Promise.race([promise, deadline]).finally(() => cancel());
+}
+
+/** Options of one `RedisConnection.run`. */
+export interface RunOptions {
+  /**
+   * Undoes `operation` if it misses its deadline. A hung server (SIGSTOP, a long script, a stalled host)
+   * keeps the commands already sent to it and runs them when it wakes, long after their caller gave up
+   * and went on without them: a refresh lock taken that way has no owner to release it, and every
+   * instance then waits behind it for the lock's whole lifetime. `undo` is sent at once on the same
+   * connection, outside the breaker and the deadline (nobody waits for it), and Redis runs one
+   * connection's commands in order, so the abandoned command's effect is undone as soon as it happens.
+   * Give it only to commands whose late effect matters, and make it conditional (e.g. on a lock token).
+   */
+  readonly undo?: (client: RedisClient) => Promise<unknown>;
 }
 
 /** The client type used by the store: one server or a cluster. */
@@ -155,6 +179,11 @@ export class RedisConnection {
     return new Redis(target.url!, FAIL_FAST);
   }
 
+  /** Whether this is a Redis Cluster, where one command may only touch keys of one slot. */
+  get cluster(): boolean {
+    return this.target.clusterNodes !== undefined;
+  }
+
   /** True when the command client is connected and ready. */
   get ready(): boolean {
     return this.client.status === 'ready';
@@ -186,11 +215,20 @@ export class RedisConnection {
    * Runs a Redis operation fail-fast: rejects at once when Redis is not ready or has been failing, so no
    * request waits on it for more than the command timeout.
    */
-  async run<T>(operation: (client: RedisClient) => Promise<T>): Promise<T> {
+  async run<T>(operation: (client: RedisClient) => Promise<T>, options: RunOptions = {}): Promise<T> {
     if (this.closed) throw new Error('redis connection closed');
     if (!this.ready) await this.firstConnect;
     if (!this.ready) throw new Error(`redis not ready (${this.status})`);
-    return this.breaker.execute(() => withDeadline(operation(this.client), REDIS_OPERATION_TIMEOUT_MS));
+    const { undo } = options;
+    const abandoned = undo
+      ? () => {
+          // Sent even with the breaker open (it must follow the abandoned command); failures are moot.
+          if (!this.closed && this.ready) undo(this.client).catch(() => undefined);
+        }
+      : undefined;
+    return this.breaker.execute(() =>
+      withDeadline(operation(this.client), REDIS_OPERATION_TIMEOUT_MS, abandoned),
+    );
   }
 
   async close(): Promise<void> {
