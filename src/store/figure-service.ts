@@ -138,16 +138,19 @@ export class FigureService {
 
   /**
    * The current generation: reused while every source in it is fresh and nothing changed, else rebuilt
-   * from one batched read of all sources (shared by concurrent requests).
+   * from one batched read of all sources (shared by concurrent requests). `loader` makes the requesting
+   * request's loader, and is called only when a build is needed.
    */
-  async current(loader?: DataLoader<string, SourceRead>): Promise<{ generation: Generation; hit: boolean }> {
+  async current(
+    loader?: () => DataLoader<string, SourceRead>,
+  ): Promise<{ generation: Generation; hit: boolean }> {
     const gen = this.generation;
     const outdated = this.refreshed.size > 0 && performance.now() >= this.batchUntil;
     if (gen && this.now() < gen.validUntil && !outdated) {
       this.options.metrics?.snapshots.inc({ result: 'hit' });
       return { generation: gen, hit: true };
     }
-    this.building ??= this.build(loader).finally(() => {
+    this.building ??= this.build(loader?.()).finally(() => {
       this.building = null;
     });
     return { generation: await this.building, hit: false };
@@ -239,17 +242,19 @@ export class FigureService {
  * this request has to rebuild the snapshot; otherwise it uses the precomputed one.
  */
 export class RequestLoaders {
-  private readonly sourceLoader: DataLoader<string, SourceRead>;
+  /** Made only by a request that has to build a generation: most reuse the precomputed one. */
+  private sourceLoader: DataLoader<string, SourceRead> | null = null;
   private generationPromise: Promise<{ generation: Generation; hit: boolean }> | null = null;
   private settled: { generation: Generation; hit: boolean } | null = null;
 
-  constructor(private readonly service: FigureService) {
-    this.sourceLoader = new DataLoader((ids) => service.reader.readMany(ids));
-  }
+  constructor(private readonly service: FigureService) {}
+
+  private readonly loader = (): DataLoader<string, SourceRead> =>
+    (this.sourceLoader ??= new DataLoader((ids) => this.service.reader.readMany(ids)));
 
   /** The generation this request uses, fixed for the whole request so every field agrees. */
   async generation(): Promise<Generation> {
-    this.generationPromise ??= this.service.current(this.sourceLoader).then((used) => (this.settled = used));
+    this.generationPromise ??= this.service.current(this.loader).then((used) => (this.settled = used));
     return (await this.generationPromise).generation;
   }
 
