@@ -7,8 +7,14 @@
  * - cold fan-out: one national query while every cache is empty, timed from the client, against the
  *   model max(slowest source, ceil(N / cap) x mean source latency), with the simulator's own view of how
  *   many requests it had in flight at once (the cap, seen from upstream);
- * - warm: analyst POSTs of the national query, 50 connections (autocannon in its own process);
- * - RSS: the gateway's VmRSS sampled every 100 ms through both, maximum reported.
+ * - warm: analyst POSTs of the national query, 50 connections (autocannon in its own process). Every
+ *   size's gateway stays up after its cold fan-out, and the warm loads run in rounds that visit the sizes
+ *   in an order reversed every round (as the warm group does), each size's figure being its median: on
+ *   this shared 2-core machine the load from elsewhere drifts within a minute, and sizes measured one
+ *   after another once each compared different machines. The gateway's CPU per request is reported too
+ *   (it measures work, which contention moves far less than throughput);
+ * - RSS: the gateway's VmRSS sampled every 100 ms from its start to the end of the last round, maximum
+ *   reported.
  */
 import { UPSTREAM_DEFAULTS } from '../../src/config/schema';
 import type { Simulator } from '../../src/simulator';
@@ -38,7 +44,8 @@ const RSS_TARGET_MB: Readonly<Record<number, number>> = { 45: 150, 4500: 400 };
 /** How far the cold fan-out may exceed its model and still count as growing only with it. */
 const MODEL_SLACK = 1.25;
 
-interface SizeResult {
+/** One size's cold fan-out, and its gateway (kept up for the warm rounds). */
+interface SizeRun {
   readonly sources: number;
   readonly coldMs: number;
   /** Gateway CPU time (user + system) during the cold query. */
@@ -47,9 +54,26 @@ interface SizeResult {
   readonly slowestMs: number;
   readonly meanMs: number;
   readonly maxInFlight: number;
-  readonly warm: LoadResult;
-  readonly rssMaxMb: number;
   readonly rssIdleMb: number;
+  readonly gateway: GatewayProcess;
+  readonly simulator: Simulator;
+  readonly rss: { stop(): number };
+  /** Each warm round's load, and the gateway's CPU per request (µs) during it. */
+  readonly warmRounds: Array<{ load: LoadResult; cpuUsPerRequest: number }>;
+}
+
+interface SizeResult extends Omit<SizeRun, 'gateway' | 'simulator' | 'rss' | 'warmRounds'> {
+  /** The median round's load (by rps), with the rounds' non-2xx answers and errors summed. */
+  readonly warm: LoadResult;
+  readonly warmRoundsRps: readonly number[];
+  readonly cpuUsPerRequest: number;
+  readonly rssMaxMb: number;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** Samples a process' RSS every `everyMs` until stopped; gives the largest sample in MB. */
@@ -69,57 +93,38 @@ function sampleRss(pid: number, everyMs = 100): { stop(): number } {
   };
 }
 
-async function measureSize(
+/** Starts one size's simulator and gateway and times its cold fan-out; the caller stops them. */
+async function startSize(
   run: FanoutRun,
   sources: number,
   opts: ScenarioOptions,
   cap: number,
-): Promise<SizeResult> {
-  const { quick, log } = opts;
-  let simulator: Simulator | null = null;
+): Promise<SizeRun> {
+  const { log } = opts;
+  const sim = await startSimulator(sources);
   let gateway: GatewayProcess | null = null;
   try {
-    const sim = await startSimulator(sources);
-    simulator = sim.simulator;
-    gateway = await startFanoutGateway(run, simulator, sim.baseUrl, { label: `scale-${sources}` });
+    gateway = await startFanoutGateway(run, sim.simulator, sim.baseUrl, { label: `scale-${sources}` });
     const pid = gateway.child.pid!;
     const rssIdleMb = rssMb(pid);
     const rss = sampleRss(pid);
 
-    // --- cold fan-out ---
-    simulator.resetCounts();
+    sim.simulator.resetCounts();
     const cpuBefore = cpuMs(pid);
     const cold = await nationalQuery(gateway.port, run.analystKey, 120_000);
     const coldCpuMs = cpuMs(pid) - cpuBefore;
     if (cold.error) throw new Error(`cold national query over ${sources} sources: ${cold.error}`);
     if (cold.reporting !== FORCES)
       throw new Error(`cold national query: reporting ${cold.reporting}/${FORCES}`);
-    const requests = simulator.requestLog();
+    const requests = sim.simulator.requestLog();
     const { slowestMs, meanMs, answered } = latencyOf(requests);
     if (answered !== sources) throw new Error(`cold fan-out fetched ${answered} of ${sources} sources`);
     const modelMs = Math.max(slowestMs, Math.ceil(sources / cap) * meanMs);
-    const maxInFlight = simulator.maxInFlight();
+    const maxInFlight = sim.simulator.maxInFlight();
     log(
       `scale ${sources}: cold ${round(cold.ms)} ms (model ${round(modelMs)} ms, slowest ${round(slowestMs)} ms, ` +
         `mean ${round(meanMs)} ms, ${maxInFlight} in flight at most, cap ${cap}; gateway CPU ${round(coldCpuMs)} ms)`,
     );
-
-    // --- warm ---
-    const warm = await runLoad({
-      url: `http://127.0.0.1:${gateway.port}/graphql`,
-      method: 'POST',
-      headers: { authorization: `Bearer ${run.analystKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ query: NATIONAL_QUERY }),
-      connections: CONNECTIONS,
-      durationSeconds: quick ? 3 : 10,
-      warmupSeconds: quick ? 1 : 2,
-    });
-    const rssMaxMb = rss.stop();
-    log(
-      `scale ${sources}: warm ${round(warm.rps)} rps (p50 ${warm.p50Ms} ms, p99 ${warm.p99Ms} ms, ` +
-        `non-2xx ${warm.non2xx}, errors ${warm.errors}), RSS max ${round(rssMaxMb)} MB`,
-    );
-    if (warm.requests === 0) throw new Error(`warm load over ${sources} sources completed no request`);
     return {
       sources,
       coldMs: cold.ms,
@@ -128,25 +133,81 @@ async function measureSize(
       slowestMs,
       meanMs,
       maxInFlight,
-      warm,
-      rssMaxMb,
       rssIdleMb,
+      gateway,
+      simulator: sim.simulator,
+      rss,
+      warmRounds: [],
     };
-  } finally {
+  } catch (error) {
     if (gateway) await stopChild(gateway.child);
-    await simulator?.close().catch(() => undefined);
+    await sim.simulator.close().catch(() => undefined);
+    throw error;
   }
+}
+
+/** One warm load of a size's gateway: analyst POSTs of the national query at 50 connections. */
+async function warmRound(run: FanoutRun, size: SizeRun, opts: ScenarioOptions): Promise<void> {
+  const pid = size.gateway.child.pid!;
+  const cpuBefore = cpuMs(pid);
+  const load = await runLoad({
+    url: `http://127.0.0.1:${size.gateway.port}/graphql`,
+    method: 'POST',
+    headers: { authorization: `Bearer ${run.analystKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ query: NATIONAL_QUERY }),
+    connections: CONNECTIONS,
+    durationSeconds: opts.quick ? 3 : 5,
+    warmupSeconds: 1,
+  });
+  if (load.requests === 0) throw new Error(`warm load over ${size.sources} sources completed no request`);
+  // The CPU of autocannon's warm-up requests (not in `requests`) is in this too: a small, equal share.
+  const cpuUsPerRequest = ((cpuMs(pid) - cpuBefore) * 1000) / load.requests;
+  size.warmRounds.push({ load, cpuUsPerRequest });
+  opts.log(
+    `scale ${size.sources}: warm round ${size.warmRounds.length}: ${round(load.rps)} rps (p50 ${load.p50Ms} ms, ` +
+      `p99 ${load.p99Ms} ms, non-2xx ${load.non2xx}, errors ${load.errors}), ${round(cpuUsPerRequest)} µs CPU/request`,
+  );
+}
+
+/** A size's figures once its rounds are done (medians over the rounds). */
+function summarise(size: SizeRun): SizeResult {
+  const { gateway: _g, simulator: _s, rss, warmRounds, ...cold } = size;
+  const byRps = [...warmRounds].sort((a, b) => a.load.rps - b.load.rps);
+  const mid = byRps[Math.floor((byRps.length - 1) / 2)]!.load;
+  const sum = (f: (l: LoadResult) => number) => warmRounds.reduce((n, r) => n + f(r.load), 0);
+  return {
+    ...cold,
+    warm: {
+      ...mid,
+      rps: median(warmRounds.map((r) => r.load.rps)),
+      non2xx: sum((l) => l.non2xx),
+      errors: sum((l) => l.errors),
+    },
+    warmRoundsRps: warmRounds.map((r) => round(r.load.rps)),
+    cpuUsPerRequest: median(warmRounds.map((r) => r.cpuUsPerRequest)),
+    rssMaxMb: rss.stop(),
+  };
 }
 
 export async function runScale(opts: ScenarioOptions): Promise<ScenarioResult[]> {
   const sizes = opts.quick ? [45, 4500] : [45, 450, 4500];
   const cap = UPSTREAM_DEFAULTS.concurrency;
   const q = opts.quick ? ', quick: 450 skipped, 3 s loads' : '';
+  const rounds = opts.quick ? 1 : 3;
   const run = await startFanoutRun('scale');
-  const measured: SizeResult[] = [];
+  const started: SizeRun[] = [];
+  let measured: SizeResult[];
   try {
-    for (const n of sizes) measured.push(await measureSize(run, n, opts, cap));
+    for (const n of sizes) started.push(await startSize(run, n, opts, cap));
+    for (let r = 0; r < rounds; r++) {
+      for (const size of r % 2 === 0 ? started : [...started].reverse()) await warmRound(run, size, opts);
+    }
+    measured = started.map(summarise);
   } finally {
+    for (const size of started) {
+      await stopChild(size.gateway.child);
+      await size.simulator.close().catch(() => undefined);
+    }
     await run.close();
   }
 
@@ -184,12 +245,19 @@ export async function runScale(opts: ScenarioOptions): Promise<ScenarioResult[]>
       value: round(m.warm.rps),
       unit: 'rps',
       detail: {
+        rounds: m.warmRoundsRps,
         p50Ms: m.warm.p50Ms,
         p99Ms: m.warm.p99Ms,
         non2xx: m.warm.non2xx,
         errors: m.warm.errors,
         requests: m.warm.requests,
       },
+    });
+    results.push({
+      section: 'scale',
+      name: `gateway CPU per warm request, ${n} sources (median of the rounds${q})`,
+      value: round(m.cpuUsPerRequest),
+      unit: 'µs',
     });
     const rssTarget = RSS_TARGET_MB[m.sources];
     results.push({
