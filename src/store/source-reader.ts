@@ -91,6 +91,7 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
     if (!Number.isInteger(concurrency) || concurrency < 1)
       throw new Error(`concurrency must be a whole number, 1 or more; got ${concurrency}`);
     this.slots = bulkhead(concurrency, Number.POSITIVE_INFINITY);
+    options.metrics?.labelSources(sources.keys());
   }
 
   /** Upstream fetches running now, and waiting for a slot (for tests and diagnostics). */
@@ -250,7 +251,7 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
           const report = await this.fetchUpstream(source);
           const entry: StoredReport = { report, retrievedAt: this.now() };
           this.lastFailure.delete(sourceId);
-          metrics?.refreshes.inc({ source: sourceId, result: 'ok' });
+          metrics?.refreshes.inc({ source: metrics.sourceLabel(sourceId), result: 'ok' });
           // L1 is written at once; L2, the announcement and the unlock follow without holding up this
           // read (waiters on other instances see the report in L2 before the lock goes).
           const written = store.set(sourceId, entry, timing.keepMs);
@@ -266,7 +267,7 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
       } catch (error) {
         if (error instanceof SourceError) {
           this.lastFailure.set(sourceId, error);
-          metrics?.refreshes.inc({ source: sourceId, result: 'error' });
+          metrics?.refreshes.inc({ source: metrics.sourceLabel(sourceId), result: 'error' });
         }
         throw error;
       } finally {
@@ -290,17 +291,20 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
       try {
         const report = await source.load();
         metrics?.sourceFetchDuration.observe(
-          { source: source.config.id, result: 'ok' },
+          { source: metrics.sourceLabel(source.config.id), result: 'ok' },
           (performance.now() - started) / 1000,
         );
         return report;
       } catch (error) {
         const result = resultOf(error);
-        metrics?.sourceFetchDuration.observe(
-          { source: source.config.id, result },
-          (performance.now() - started) / 1000,
-        );
-        metrics?.sourceErrors.inc({ source: source.config.id, code: result });
+        if (metrics) {
+          const label = metrics.sourceLabel(source.config.id);
+          metrics.sourceFetchDuration.observe(
+            { source: label, result },
+            (performance.now() - started) / 1000,
+          );
+          metrics.sourceErrors.inc({ source: label, code: result });
+        }
         throw error;
       }
     };
