@@ -4,7 +4,7 @@ import type { SourceReport } from '../domain/figure';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { groupBySlot, keys } from './keys';
-import type { RedisConnection } from './redis-connection';
+import type { RedisClient, RedisConnection } from './redis-connection';
 
 /** A source's report as stored, with when it was fetched. */
 export interface StoredReport {
@@ -69,6 +69,12 @@ export interface FigureStore {
   ): Promise<StoreLookup[]>;
   /** Keeps `entry` in both tiers for `keepMs` (after which it is no use even as a stale fallback). */
   set(sourceId: string, entry: StoredReport, keepMs: number): Promise<void>;
+  /**
+   * Settles a refresh: keeps `entry` as `set` does (L1 before this returns), tells every instance it was
+   * `updated`, and releases `lock` if it was acquired; in L2 all three are one atomic step, so a waiter on
+   * another instance never sees the lock gone before the report is there.
+   */
+  commit(sourceId: string, entry: StoredReport, keepMs: number, lock: LockResult): Promise<void>;
   /** Drops this instance's L1 copy only. */
   dropLocal(sourceId: string): void;
   /**
@@ -120,6 +126,38 @@ const LOCK_AND_PEEK = `if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX
 end
 return {0}`;
 
+/** Deletes a source's refresh lock (KEYS[1]) only if it still holds our token (ARGV[1]). */
+const UNLOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('del', KEYS[1])
+end
+return 0`;
+
+/**
+ * Settles a refresh in one round trip: SET the report (KEYS[1] = ARGV[1], PX ARGV[2]), PUBLISH ARGV[4] on
+ * channel ARGV[3], then delete the lock (KEYS[2]) if it holds our token ARGV[5] ('' when none was taken).
+ */
+const COMMIT = `redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('publish', ARGV[3], ARGV[4])
+if ARGV[5] ~= '' and redis.call('get', KEYS[2]) == ARGV[5] then
+  redis.call('del', KEYS[2])
+end
+return 1`;
+
+/**
+ * The store's Lua scripts, defined on the client so that each call is an EVALSHA (ioredis sends the
+ * script itself only when a server answers NOSCRIPT, e.g. after a restart) rather than the whole text.
+ */
+const SCRIPTS = {
+  waLockAndPeek: { numberOfKeys: 2, lua: LOCK_AND_PEEK },
+  waUnlock: { numberOfKeys: 1, lua: UNLOCK },
+  waCommit: { numberOfKeys: 2, lua: COMMIT },
+} as const;
+
+/** The client with the store's scripts defined (see `SCRIPTS`). */
+type ScriptedClient = RedisClient & {
+  [K in keyof typeof SCRIPTS]: (...args: Array<string | number>) => Promise<unknown>;
+};
+
 /** How often a waiter re-reads L2 when no pub/sub message arrives (pub/sub may be down). */
 const WAIT_POLL_MS = 50;
 
@@ -145,6 +183,8 @@ export class TieredFigureStore implements FigureStore {
   private readonly instanceId = randomUUID();
   private readonly listeners: Array<(message: InvalidationMessage) => void> = [];
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** The token of each lock this store handed out, for `commit` to release it. */
+  private readonly lockTokens = new WeakMap<LockResult, string>();
   // Webhook signatures seen here (Redis SET NX is the shared check): lru-cache preallocates arrays of
   // `max`, and 10,000 signed webhooks within the replay window is far beyond real traffic.
   private readonly usedTokens = new LRUCache<string, true>({ max: 10_000, ttlAutopurge: false });
@@ -152,7 +192,16 @@ export class TieredFigureStore implements FigureStore {
   constructor(private readonly options: TieredStoreOptions = {}) {
     this.l1 = new LRUCache({ max: options.maxL1Entries ?? 10_000 });
     this.redis = options.redis;
-    if (this.redis) this.subscribe(this.redis);
+    if (this.redis) {
+      for (const [name, definition] of Object.entries(SCRIPTS))
+        this.redis.client.defineCommand(name, definition);
+      this.subscribe(this.redis);
+    }
+  }
+
+  /** Runs an operation with the store's scripts available on the client. */
+  private script<T>(redis: RedisConnection, operation: (client: ScriptedClient) => Promise<T>): Promise<T> {
+    return redis.run((client) => operation(client as ScriptedClient));
   }
 
   private subscribe(redis: RedisConnection): void {
@@ -260,33 +309,46 @@ export class TieredFigureStore implements FigureStore {
     // have written since this one last looked (a script: MULTI/EXEC costs four commands, and measured
     // about 4x the client time for 45 locks at once). The report and lock keys share a hash tag, so this
     // works on Redis Cluster too.
-    const reply = await redis
-      .run((client) =>
-        client.eval(LOCK_AND_PEEK, 2, key, keys.report(sourceId), token, Math.max(1, Math.ceil(ttlMs))),
-      )
-      .catch((error) => this.failed('lock', error));
+    const reply = await this.script(redis, (client) =>
+      client.waLockAndPeek(key, keys.report(sourceId), token, Math.max(1, Math.ceil(ttlMs))),
+    ).catch((error) => this.failed('lock', error));
     if (reply === undefined) return { state: 'no-coordination' };
     // A nil report ends the Lua table, so a taken lock with nothing stored comes back as {1}.
     const [acquired, report] = Array.isArray(reply) ? (reply as unknown[]) : [0];
     if (acquired !== 1) return { state: 'held-elsewhere' };
-    return {
+    const lock: LockResult = {
       state: 'acquired',
       peeked: true,
       latest: parseStored(typeof report === 'string' ? report : null),
       release: async () => {
         // Delete only our own lock: it may have expired and been taken by another instance meanwhile.
-        await redis
-          .run((client) =>
-            client.eval(
-              "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
-              1,
-              key,
-              token,
-            ),
-          )
-          .catch((error) => this.failed('unlock', error));
+        await this.script(redis, (client) => client.waUnlock(key, token)).catch((error) =>
+          this.failed('unlock', error),
+        );
       },
     };
+    this.lockTokens.set(lock, token);
+    return lock;
+  }
+
+  async commit(sourceId: string, entry: StoredReport, keepMs: number, lock: LockResult): Promise<void> {
+    const ttl = Math.max(1, Math.ceil(keepMs));
+    this.l1.set(sourceId, entry, { ttl });
+    this.wake(sourceId);
+    if (!this.redis) return;
+    const message = JSON.stringify({ sourceId, kind: 'updated', from: this.instanceId });
+    const token = (lock.state === 'acquired' && this.lockTokens.get(lock)) || '';
+    await this.script(this.redis, (client) =>
+      client.waCommit(
+        keys.report(sourceId),
+        keys.lock(sourceId),
+        JSON.stringify(entry),
+        ttl,
+        keys.invalidationChannel,
+        message,
+        token,
+      ),
+    ).catch((error) => this.failed('commit', error));
   }
 
   async waitForNewer(

@@ -252,13 +252,10 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
           const entry: StoredReport = { report, retrievedAt: this.now() };
           this.lastFailure.delete(sourceId);
           metrics?.refreshes.inc({ source: metrics.sourceLabel(sourceId), result: 'ok' });
-          // L1 is written at once; L2, the announcement and the unlock follow without holding up this
-          // read (waiters on other instances see the report in L2 before the lock goes).
-          const written = store.set(sourceId, entry, timing.keepMs);
+          // L1 is written at once; L2, the announcement and the unlock follow (one round trip) without
+          // holding up this read.
           handedOver = true;
-          void written
-            .then(() => store.publish({ sourceId, kind: 'updated' }))
-            .finally(() => (lock.state === 'acquired' ? lock.release() : undefined));
+          void store.commit(sourceId, entry, timing.keepMs, lock);
           this.emit('updated', sourceId, background);
           return entry;
         } finally {
