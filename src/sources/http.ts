@@ -64,6 +64,18 @@ function timedOut(): SourceError {
   return new SourceError('UPSTREAM_TIMEOUT', 'the source did not answer in time');
 }
 
+/**
+ * Resolves in this event-loop turn's check phase. node:http writes a request only on a later tick
+ * (`onSocket` defers it with process.nextTick), and ticks wait until the microtask queue is empty: when a
+ * lookup answers for many sources at once, every fetch runs to its `http.request` in one microtask run,
+ * and the first request left the process only after the last was built (10-15 ms for 45 sources under
+ * load, all of it added to a cold query). Starting each request from its own immediate lets each one be
+ * written before the next is built.
+ */
+function ownTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Sends one request and resolves with the response head (the body is left to read or discard). */
 function send(url: URL, req: HttpRequest, headers: Record<string, string>, signal: AbortSignal) {
   return new Promise<http.IncomingMessage>((resolve, reject) => {
@@ -149,6 +161,7 @@ export async function httpRequest(ctx: FetchContext, req: HttpRequest): Promise<
   }
   let current: HttpRequest = req;
   let res: http.IncomingMessage;
+  await ownTurn();
   for (let hops = 0; ; hops++) {
     if (ctx.signal.aborted) throw timedOut();
     try {
