@@ -139,18 +139,31 @@ end
 return {0}`;
 
 /**
- * Reads a source's report (KEYS[1]); when there is none and ARGV[2] (ms) is not 0, takes its refresh lock
- * (KEYS[2], token ARGV[1]). Returns {0, report} (report absent: nothing stored, no lock asked), {1} when
- * the lock was taken, {2} when another instance holds it.
+ * For each source i (KEYS[2i-1] its report, KEYS[2i] its lock): the report if stored; else, when ARGV[2i]
+ * (ms) is not '0', takes the lock with token ARGV[2i-1]. Each source answers the report text, or 0 (nothing
+ * stored, no lock asked), 1 (lock taken) or 2 (another instance holds it).
  */
-const LOOKUP_OR_LOCK = `local report = redis.call('get', KEYS[1])
-if report or ARGV[2] == '0' then
-  return {0, report}
+const LOOKUP_OR_LOCK = `local out = {}
+for i = 1, #KEYS / 2 do
+  local report = redis.call('get', KEYS[2 * i - 1])
+  if report then
+    out[i] = report
+  elseif ARGV[2 * i] == '0' then
+    out[i] = 0
+  elseif redis.call('set', KEYS[2 * i], ARGV[2 * i - 1], 'PX', ARGV[2 * i], 'NX') then
+    out[i] = 1
+  else
+    out[i] = 2
+  end
 end
-if redis.call('set', KEYS[2], ARGV[1], 'PX', ARGV[2], 'NX') then
-  return {1}
-end
-return {2}`;
+return out`;
+
+/**
+ * Most sources in one lookup script on a single server. One call per chunk rather than per source: a cold
+ * read of 4,500 sources as 4,500 calls took ~570 ms under load, and every call past the 200 ms operation
+ * deadline counted as a Redis failure (the breaker opened and the fan-out ran uncoordinated).
+ */
+const LOOKUP_CHUNK = 100;
 
 /** Deletes a source's refresh lock (KEYS[1]) only if it still holds our token (ARGV[1]). */
 const UNLOCK = `if redis.call('get', KEYS[1]) == ARGV[1] then
@@ -175,7 +188,8 @@ return 1`;
  */
 const SCRIPTS = {
   waLockAndPeek: { numberOfKeys: 2, lua: LOCK_AND_PEEK },
-  waLookupOrLock: { numberOfKeys: 2, lua: LOOKUP_OR_LOCK },
+  // Keys vary: the caller passes their number first.
+  waLookupOrLock: { lua: LOOKUP_OR_LOCK },
   waUnlock: { numberOfKeys: 1, lua: UNLOCK },
   waCommit: { numberOfKeys: 2, lua: COMMIT },
 } as const;
@@ -384,30 +398,40 @@ export class TieredFigureStore implements FigureStore {
     });
     // As lookupMany: L1 copies past their TTL are checked against L2 too (another instance may have
     // refreshed the source while this one missed the pub/sub message); only absent ones may be locked.
+    const pending: Array<{ id: string; index: number; token: string; ttl: number }> = [];
+    const base = `${this.instanceId}:${randomUUID()}:`;
+    sourceIds.forEach((id, index) => {
+      const current = results[index]!.entry;
+      if (current && nowMs - current.retrievedAt < timing(id).freshMs) return;
+      const lockMs = current ? undefined : lockFor(id);
+      const ttl = lockMs === undefined ? 0 : Math.max(1, Math.ceil(lockMs));
+      pending.push({ id, index, token: `${base}${index}`, ttl });
+    });
+    // A cluster script may only touch one slot, and each source has its own: one call per source there.
+    const chunkSize = redis.client instanceof Cluster ? 1 : LOOKUP_CHUNK;
+    const chunks: Array<typeof pending> = [];
+    for (let i = 0; i < pending.length; i += chunkSize) chunks.push(pending.slice(i, i + chunkSize));
     await Promise.all(
-      sourceIds.map(async (id, index) => {
-        const current = results[index]!.entry;
-        if (current && nowMs - current.retrievedAt < timing(id).freshMs) return;
-        const lockMs = current ? undefined : lockFor(id);
-        const ttl = lockMs === undefined ? 0 : Math.max(1, Math.ceil(lockMs));
-        const token = `${this.instanceId}:${randomUUID()}`;
-        const reply = await this.script(
-          redis,
-          'waLookupOrLock',
-          keys.report(id),
-          keys.lock(id),
-          token,
-          ttl,
-        ).catch((error) => this.failed('lookup', error));
+      chunks.map(async (chunk) => {
+        const args: Array<string | number> = [chunk.length * 2];
+        for (const p of chunk) args.push(keys.report(p.id), keys.lock(p.id));
+        for (const p of chunk) args.push(p.token, p.ttl);
+        const reply = await this.script(redis, 'waLookupOrLock', ...args).catch((error) =>
+          this.failed('lookup', error),
+        );
         if (!Array.isArray(reply)) return;
-        const [state, text] = reply as unknown[];
-        if (state === 1) results[index] = { ...results[index]!, lock: this.acquiredLock(redis, id, token) };
-        else if (state === 2) results[index] = { ...results[index]!, lock: { state: 'held-elsewhere' } };
-        const fromL2 = parseStored(typeof text === 'string' ? text : null);
-        if (fromL2 && (!current || fromL2.retrievedAt > current.retrievedAt)) {
-          this.l1.set(id, fromL2, { ttl: Math.max(1, fromL2.retrievedAt + timing(id).keepMs - nowMs) });
-          results[index] = { entry: fromL2, tier: 'L2' };
-        }
+        chunk.forEach(({ id, index, token }, i) => {
+          const answer: unknown = reply[i];
+          if (answer === 1)
+            results[index] = { ...results[index]!, lock: this.acquiredLock(redis, id, token) };
+          else if (answer === 2) results[index] = { ...results[index]!, lock: { state: 'held-elsewhere' } };
+          const fromL2 = parseStored(typeof answer === 'string' ? answer : null);
+          const current = results[index]!.entry;
+          if (fromL2 && (!current || fromL2.retrievedAt > current.retrievedAt)) {
+            this.l1.set(id, fromL2, { ttl: Math.max(1, fromL2.retrievedAt + timing(id).keepMs - nowMs) });
+            results[index] = { entry: fromL2, tier: 'L2' };
+          }
+        });
       }),
     );
     return results;
