@@ -94,7 +94,12 @@ export interface FigureStore {
    * fetched (`nowMs` on the caller's clock), unless L1 already holds a newer one.
    */
   adopt(sourceId: string, entry: StoredReport, keepMs: number, nowMs: number): void;
-  /** Takes the cross-instance refresh lock for a source, for at most `ttlMs`. */
+  /**
+   * Takes the cross-instance refresh lock for a source, for at most `ttlMs`. A lock this instance already
+   * holds is taken over: callers refresh a source once at a time per instance, so such a lock is a
+   * leftover (an unlock that failed, or a lock command that timed out here while Redis hung and that
+   * Redis carried out once it resumed), and waiting for it would wait for nobody.
+   */
   tryLock(sourceId: string, ttlMs: number): Promise<LockResult>;
   /** Waits until L2 holds an entry newer than `newerThan` (another instance's refresh), or gives up. */
   waitForNewer(
@@ -130,10 +135,16 @@ export interface TieredStoreOptions {
 const MAX_L2_VALUE_BYTES = 32 * 1024 * 1024;
 
 /**
- * Takes a source's refresh lock (KEYS[1], token ARGV[1], for ARGV[2] ms) if free; returns {1, report}
- * (KEYS[2]'s value, false when absent) when taken, {0} when another instance holds it.
+ * Takes a source's refresh lock (KEYS[1], token ARGV[1], for ARGV[2] ms) if free, or if its token starts
+ * with this instance's prefix ARGV[3]; returns {1, report} (KEYS[2]'s value, false when absent) when
+ * taken, {0} when another instance holds it.
  */
 const LOCK_AND_PEEK = `if redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then
+  return {1, redis.call('get', KEYS[2])}
+end
+local holder = redis.call('get', KEYS[1])
+if holder and string.sub(holder, 1, #ARGV[3]) == ARGV[3] then
+  redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
   return {1, redis.call('get', KEYS[2])}
 end
 return {0}`;
@@ -495,6 +506,7 @@ export class TieredFigureStore implements FigureStore {
       keys.report(sourceId),
       token,
       Math.max(1, Math.ceil(ttlMs)),
+      `${this.instanceId}:`,
     ).catch((error) => this.failed('lock', error));
     if (reply === undefined) return { state: 'no-coordination' };
     // A nil report ends the Lua table, so a taken lock with nothing stored comes back as {1}.

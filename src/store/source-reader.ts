@@ -167,7 +167,13 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
     };
     const lookups = await this.options.store.lookupAndLock(sourceIds, this.timing, this.now(), lockFor);
     return Promise.all(
-      sourceIds.map((id, i) => this.readWith(id, lookups[i]!.entry, lookups[i]!.tier, lookups[i]!.lock)),
+      sourceIds.map((id, i) => {
+        const { entry, tier, lock } = lookups[i]!;
+        // Only a lock taken is used. One held elsewhere may be this instance's own leftover, which the
+        // lock asked for in the slot takes over (see FigureStore.tryLock); waiting on it would wait out
+        // the whole budget for nobody.
+        return this.readWith(id, entry, tier, lock?.state === 'acquired' ? lock : undefined);
+      }),
     );
   }
 
