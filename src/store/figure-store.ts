@@ -101,6 +101,10 @@ export interface FigureStore {
    * Redis carried out once it resumed), and waiting for it would wait for nobody.
    */
   tryLock(sourceId: string, ttlMs: number): Promise<LockResult>;
+  /** `tryLock` for several sources at once (one Redis call per 100 on a single server). */
+  tryLockMany(
+    requests: ReadonlyArray<{ readonly sourceId: string; readonly ttlMs: number }>,
+  ): Promise<LockResult[]>;
   /** Waits until L2 holds an entry newer than `newerThan` (another instance's refresh), or gives up. */
   waitForNewer(
     sourceId: string,
@@ -148,6 +152,30 @@ if holder and string.sub(holder, 1, #ARGV[3]) == ARGV[3] then
   return {1, redis.call('get', KEYS[2])}
 end
 return {0}`;
+
+/**
+ * LOCK_AND_PEEK for several sources: for each source i (KEYS[2i-1] its lock, KEYS[2i] its report, token
+ * ARGV[2i], ARGV[2i+1] ms, this instance's prefix ARGV[1]) answers 0 when another instance holds the lock,
+ * else the report text, or 1 when nothing is stored.
+ */
+const LOCK_AND_PEEK_MANY = `local out = {}
+for i = 1, #KEYS / 2 do
+  local lock, token, ttl = KEYS[2 * i - 1], ARGV[2 * i], ARGV[2 * i + 1]
+  local taken = redis.call('set', lock, token, 'PX', ttl, 'NX')
+  if not taken then
+    local holder = redis.call('get', lock)
+    if holder and string.sub(holder, 1, #ARGV[1]) == ARGV[1] then
+      redis.call('set', lock, token, 'PX', ttl)
+      taken = true
+    end
+  end
+  if taken then
+    out[i] = redis.call('get', KEYS[2 * i]) or 1
+  else
+    out[i] = 0
+  end
+end
+return out`;
 
 /**
  * For each source i (KEYS[2i-1] its report, KEYS[2i] its lock): the report if stored; else, when ARGV[2i]
@@ -199,6 +227,8 @@ return 1`;
  */
 const SCRIPTS = {
   waLockAndPeek: { numberOfKeys: 2, lua: LOCK_AND_PEEK },
+  // Keys vary: the caller passes their number first.
+  waLockAndPeekMany: { lua: LOCK_AND_PEEK_MANY },
   // Keys vary: the caller passes their number first.
   waLookupOrLock: { lua: LOOKUP_OR_LOCK },
   waUnlock: { numberOfKeys: 1, lua: UNLOCK },
@@ -513,6 +543,51 @@ export class TieredFigureStore implements FigureStore {
     const [acquired, report] = Array.isArray(reply) ? (reply as unknown[]) : [0];
     if (acquired !== 1) return { state: 'held-elsewhere' };
     return this.acquiredLock(redis, sourceId, token, parseStored(typeof report === 'string' ? report : null));
+  }
+
+  async tryLockMany(
+    requests: ReadonlyArray<{ readonly sourceId: string; readonly ttlMs: number }>,
+  ): Promise<LockResult[]> {
+    const redis = this.redis;
+    if (!redis) return requests.map(() => ({ state: 'no-coordination' }));
+    const base = `${this.instanceId}:${randomUUID()}:`;
+    // A cluster script may only touch one slot, and each source has its own: one call per source there.
+    const chunkSize = redis.client instanceof Cluster ? 1 : LOOKUP_CHUNK;
+    const results: LockResult[] = [];
+    const calls: Array<Promise<void>> = [];
+    for (let start = 0; start < requests.length; start += chunkSize) {
+      const chunk = requests.slice(start, start + chunkSize);
+      const args: Array<string | number> = [chunk.length * 2, `${this.instanceId}:`];
+      const tokens = chunk.map((_, i) => `${base}${start + i}`);
+      const keyArgs: string[] = [];
+      chunk.forEach(({ sourceId, ttlMs }, i) => {
+        keyArgs.push(keys.lock(sourceId), keys.report(sourceId));
+        args.push(tokens[i]!, Math.max(1, Math.ceil(ttlMs)));
+      });
+      args.splice(1, 0, ...keyArgs);
+      calls.push(
+        this.script(redis, 'waLockAndPeekMany', ...args)
+          .catch((error) => this.failed('lock', error))
+          .then((reply) => {
+            chunk.forEach(({ sourceId }, i) => {
+              const answer: unknown = Array.isArray(reply) ? reply[i] : undefined;
+              results[start + i] =
+                answer === undefined
+                  ? { state: 'no-coordination' }
+                  : answer === 0
+                    ? { state: 'held-elsewhere' }
+                    : this.acquiredLock(
+                        redis,
+                        sourceId,
+                        tokens[i]!,
+                        parseStored(typeof answer === 'string' ? answer : null),
+                      );
+            });
+          }),
+      );
+    }
+    await Promise.all(calls);
+    return results;
   }
 
   async commit(sourceId: string, entry: StoredReport, keepMs: number, lock: LockResult): Promise<void> {
