@@ -125,7 +125,7 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
   private started(place: Place): void {
     place.started = true;
     while (this.head < this.waiting.length && this.waiting[this.head]!.started) this.head += 1;
-    if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+    if (this.head > 64 && this.head * 2 > this.waiting.length) {
       this.waiting = this.waiting.slice(this.head);
       this.head = 0;
     }
