@@ -72,13 +72,15 @@ export interface FigureStore {
    * `lookupMany`, and in the same round trip per source, for each source `lockFor` gives a lock time for,
    * the refresh lock when L2 holds nothing for it (a read that will fetch it at once): one Redis hop
    * fewer before a cold fetch. Sources without a lock time, or with something stored, get no `lock`.
+   * One promise per source, each settled as soon as its own answer is in (a cold read of thousands of
+   * sources starts fetching with the first answers rather than after the last).
    */
   lookupAndLock(
     sourceIds: readonly string[],
     timing: (sourceId: string) => SourceTiming,
     nowMs: number,
     lockFor: (sourceId: string) => number | undefined,
-  ): Promise<Array<StoreLookup & { readonly lock?: LockResult }>>;
+  ): Array<Promise<StoreLookup & { readonly lock?: LockResult }>>;
   /** Keeps `entry` in both tiers for `keepMs` (after which it is no use even as a stale fallback). */
   set(sourceId: string, entry: StoredReport, keepMs: number): Promise<void>;
   /**
@@ -425,57 +427,70 @@ export class TieredFigureStore implements FigureStore {
     return results;
   }
 
-  async lookupAndLock(
+  lookupAndLock(
     sourceIds: readonly string[],
     timing: (sourceId: string) => SourceTiming,
     nowMs: number,
     lockFor: (sourceId: string) => number | undefined,
-  ): Promise<Array<StoreLookup & { readonly lock?: LockResult }>> {
+  ): Array<Promise<StoreLookup & { readonly lock?: LockResult }>> {
     const redis = this.redis;
-    if (!redis) return this.lookupMany(sourceIds, timing, nowMs);
-    const results: Array<StoreLookup & { lock?: LockResult }> = sourceIds.map((id) => {
-      const entry = this.l1.get(id);
-      return { entry, tier: entry ? 'L1' : null };
-    });
+    if (!redis) {
+      const all = this.lookupMany(sourceIds, timing, nowMs);
+      return sourceIds.map((_, i) => all.then((lookups) => lookups[i]!));
+    }
+    const answers: Array<Promise<StoreLookup & { lock?: LockResult }>> = [];
     // As lookupMany: L1 copies past their TTL are checked against L2 too (another instance may have
     // refreshed the source while this one missed the pub/sub message); only absent ones may be locked.
-    const pending: Array<{ id: string; index: number; token: string; ttl: number }> = [];
+    const pending: Array<{
+      id: string;
+      current: StoredReport | undefined;
+      token: string;
+      ttl: number;
+      settle: (lookup: StoreLookup & { lock?: LockResult }) => void;
+    }> = [];
     const base = `${this.instanceId}:${randomUUID()}:`;
     sourceIds.forEach((id, index) => {
-      const current = results[index]!.entry;
-      if (current && nowMs - current.retrievedAt < timing(id).freshMs) return;
+      const current = this.l1.get(id);
+      const fromL1: StoreLookup = { entry: current, tier: current ? 'L1' : null };
+      if (current && nowMs - current.retrievedAt < timing(id).freshMs) {
+        answers.push(Promise.resolve(fromL1));
+        return;
+      }
       const lockMs = current ? undefined : lockFor(id);
       const ttl = lockMs === undefined ? 0 : Math.max(1, Math.ceil(lockMs));
-      pending.push({ id, index, token: `${base}${index}`, ttl });
+      answers.push(
+        new Promise((settle) => pending.push({ id, current, token: `${base}${index}`, ttl, settle })),
+      );
     });
     // A cluster script may only touch one slot, and each source has its own: one call per source there.
     const chunkSize = redis.client instanceof Cluster ? 1 : LOOKUP_CHUNK;
-    const chunks: Array<typeof pending> = [];
-    for (let i = 0; i < pending.length; i += chunkSize) chunks.push(pending.slice(i, i + chunkSize));
-    await Promise.all(
-      chunks.map(async (chunk) => {
-        const args: Array<string | number> = [chunk.length * 2];
-        for (const p of chunk) args.push(keys.report(p.id), keys.lock(p.id));
-        for (const p of chunk) args.push(p.token, p.ttl);
-        const reply = await this.script(redis, 'waLookupOrLock', ...args).catch((error) =>
-          this.failed('lookup', error),
-        );
-        if (!Array.isArray(reply)) return;
-        chunk.forEach(({ id, index, token }, i) => {
-          const answer: unknown = reply[i];
-          if (answer === 1)
-            results[index] = { ...results[index]!, lock: this.acquiredLock(redis, id, token) };
-          else if (answer === 2) results[index] = { ...results[index]!, lock: { state: 'held-elsewhere' } };
-          const fromL2 = parseStored(typeof answer === 'string' ? answer : null);
-          const current = results[index]!.entry;
-          if (fromL2 && (!current || fromL2.retrievedAt > current.retrievedAt)) {
-            this.l1.set(id, fromL2, { ttl: Math.max(1, fromL2.retrievedAt + timing(id).keepMs - nowMs) });
-            results[index] = { entry: fromL2, tier: 'L2' };
-          }
+    for (let start = 0; start < pending.length; start += chunkSize) {
+      const chunk = pending.slice(start, start + chunkSize);
+      const args: Array<string | number> = [chunk.length * 2];
+      for (const p of chunk) args.push(keys.report(p.id), keys.lock(p.id));
+      for (const p of chunk) args.push(p.token, p.ttl);
+      void this.script(redis, 'waLookupOrLock', ...args)
+        .catch((error) => this.failed('lookup', error))
+        .then((reply) => {
+          chunk.forEach(({ id, current, token, settle }, i) => {
+            const answer: unknown = Array.isArray(reply) ? reply[i] : undefined;
+            const lock: LockResult | undefined =
+              answer === 1
+                ? this.acquiredLock(redis, id, token)
+                : answer === 2
+                  ? { state: 'held-elsewhere' }
+                  : undefined;
+            const fromL2 = parseStored(typeof answer === 'string' ? answer : null);
+            if (fromL2 && (!current || fromL2.retrievedAt > current.retrievedAt)) {
+              this.l1.set(id, fromL2, { ttl: Math.max(1, fromL2.retrievedAt + timing(id).keepMs - nowMs) });
+              settle({ entry: fromL2, tier: 'L2' });
+            } else {
+              settle({ entry: current, tier: current ? 'L1' : null, ...(lock ? { lock } : {}) });
+            }
+          });
         });
-      }),
-    );
-    return results;
+    }
+    return answers;
   }
 
   /** A lock this store took (with `token`); `latest` is what L2 held for the source when it was taken. */

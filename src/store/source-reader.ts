@@ -176,10 +176,10 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
       asked.add(id);
       return source.config.timeoutMs + LOCK_MARGIN_MS;
     };
-    const lookups = await this.options.store.lookupAndLock(sourceIds, this.timing, this.now(), lockFor);
+    const lookups = this.options.store.lookupAndLock(sourceIds, this.timing, this.now(), lockFor);
     return Promise.all(
-      sourceIds.map((id, i) => {
-        const { entry, tier, lock } = lookups[i]!;
+      sourceIds.map(async (id, i) => {
+        const { entry, tier, lock } = await lookups[i]!;
         // Only a lock taken is used. One held elsewhere may be this instance's own leftover, which the
         // lock asked for in the slot takes over (see FigureStore.tryLock); waiting on it would wait out
         // the whole budget for nobody.

@@ -70,7 +70,9 @@ describe.each([
       expect(locks[1]).toMatchObject({ latest: { retrievedAt: 7 } });
       for (const lock of locks) if (lock.state === 'acquired') await lock.release();
       const timing = () => ({ freshMs: 60_000, keepMs: 60_000 });
-      const found = await b.lookupAndLock(['k-full', 'k-free', 'k-held'], timing, 10, () => ttlMs);
+      const found = await Promise.all(
+        b.lookupAndLock(['k-full', 'k-free', 'k-held'], timing, 10, () => ttlMs),
+      );
       expect(found.map((f) => [f.tier, f.entry?.retrievedAt, f.lock?.state])).toEqual([
         ['L2', 7, undefined],
         [null, undefined, 'acquired'],
