@@ -12,6 +12,17 @@ export interface MetricsProbes {
   readonly l2State?: () => 'none' | 'ready' | 'degraded';
 }
 
+/**
+ * Most sources that get a `source` label of their own; the others share `source="_other"`. Each labelled
+ * source costs a series per result and bucket: at 4,500 sources unbounded labels made about 90,000
+ * series (a scrape of megabytes, and CPU to create them during a cold fan-out). The source status query
+ * still reports every source individually.
+ */
+export const MAX_SOURCE_LABELS = 200;
+
+/** The `source` label shared by sources past `MAX_SOURCE_LABELS`. */
+export const OTHER_SOURCES_LABEL = '_other';
+
 /** Latency buckets (seconds) of HTTP requests and upstream fetches: 5 ms to 10 s. */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -44,7 +55,7 @@ export class Metrics {
 
   readonly refreshes = new Counter({
     name: 'whereabouts_source_refreshes_total',
-    help: 'Upstream fetches of a source, by outcome.',
+    help: `Upstream fetches of a source, by outcome (sources past the first ${MAX_SOURCE_LABELS} share source="${OTHER_SOURCES_LABEL}").`,
     labelNames: ['source', 'result'] as const,
     registers: [this.registry],
   });
@@ -82,7 +93,7 @@ export class Metrics {
   /** Upstream fetches of a source (retries included), by outcome. */
   readonly sourceFetchDuration = new Histogram({
     name: 'whereabouts_source_fetch_duration_seconds',
-    help: 'Upstream fetches of a source (retries and breaker included): latency by source and result.',
+    help: `Upstream fetches of a source (retries and breaker included): latency by source and result (sources past the first ${MAX_SOURCE_LABELS} share source="${OTHER_SOURCES_LABEL}").`,
     labelNames: ['source', 'result'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
@@ -90,7 +101,7 @@ export class Metrics {
 
   readonly sourceErrors = new Counter({
     name: 'whereabouts_source_errors_total',
-    help: 'Failed upstream fetches of a source, by source and error code.',
+    help: `Failed upstream fetches of a source, by source and error code (sources past the first ${MAX_SOURCE_LABELS} share source="${OTHER_SOURCES_LABEL}").`,
     labelNames: ['source', 'code'] as const,
     registers: [this.registry],
   });
@@ -103,6 +114,30 @@ export class Metrics {
   });
 
   private probes: MetricsProbes = {};
+  /** Sources labelled individually (at most `MAX_SOURCE_LABELS`), in the order they were first named. */
+  private readonly labelledSources = new Set<string>();
+
+  /**
+   * Gives these sources (in configuration order) their own `source` label, up to `MAX_SOURCE_LABELS` in
+   * all, so which sources are labelled does not depend on which answered first. Sources never named here
+   * are labelled on first sight while room is left.
+   */
+  labelSources(sourceIds: Iterable<string>): void {
+    for (const id of sourceIds) {
+      if (this.labelledSources.size >= MAX_SOURCE_LABELS) return;
+      this.labelledSources.add(id);
+    }
+  }
+
+  /** The `source` label of a source: its id while under `MAX_SOURCE_LABELS`, else `_other`. */
+  sourceLabel(sourceId: string): string {
+    if (this.labelledSources.has(sourceId)) return sourceId;
+    if (this.labelledSources.size < MAX_SOURCE_LABELS) {
+      this.labelledSources.add(sourceId);
+      return sourceId;
+    }
+    return OTHER_SOURCES_LABEL;
+  }
 
   readonly breakerState: Gauge<'source'>;
   readonly redisReady: Gauge;
@@ -110,13 +145,20 @@ export class Metrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const probes = () => this.probes;
+    const sourceLabel = (id: string) => this.sourceLabel(id);
     this.breakerState = new Gauge({
       name: 'whereabouts_source_breaker_state',
-      help: "A source's circuit breaker: 0 closed, 1 half-open, 2 open (read on scrape).",
+      help: `A source's circuit breaker: 0 closed, 1 half-open, 2 open (read on scrape; sources past the first ${MAX_SOURCE_LABELS} share source="${OTHER_SOURCES_LABEL}", the most open of them).`,
       labelNames: ['source'] as const,
       registers: [this.registry],
       collect() {
-        for (const s of probes().sources?.() ?? []) this.set({ source: s.id }, BREAKER_GAUGE[s.breaker]);
+        this.reset();
+        const states = new Map<string, number>();
+        for (const s of probes().sources?.() ?? []) {
+          const label = sourceLabel(s.id);
+          states.set(label, Math.max(states.get(label) ?? 0, BREAKER_GAUGE[s.breaker]));
+        }
+        for (const [source, state] of states) this.set({ source }, state);
       },
     });
     this.redisReady = new Gauge({

@@ -117,6 +117,31 @@ describe('Redis traffic of a fan-out (a single redis-server)', () => {
 
   const report: SourceReport = { figures: [], breakdowns: [], publishedTotals: [] };
 
+  test('locks for several sources in one call: each taken with what L2 held, or held by another instance', async () => {
+    const a = new TieredFigureStore({ redis: new RedisConnection(backend.target) });
+    const b = new TieredFigureStore({ redis: new RedisConnection(backend.target) });
+    try {
+      await a.set('m-full', { report, retrievedAt: 99 }, 60_000);
+      const theirs = await b.tryLock('m-held', 5000);
+      expect(theirs.state).toBe('acquired');
+      const ttlMs = 5000;
+      const many = await a.tryLockMany([
+        { sourceId: 'm-empty', ttlMs },
+        { sourceId: 'm-full', ttlMs },
+        { sourceId: 'm-held', ttlMs },
+      ]);
+      expect(many[0]).toMatchObject({ state: 'acquired', peeked: true, latest: undefined });
+      expect(many[1]).toMatchObject({ state: 'acquired', peeked: true, latest: { retrievedAt: 99, report } });
+      expect(many[2]).toEqual({ state: 'held-elsewhere' });
+      expect((await b.tryLock('m-empty', 5000)).state).toBe('held-elsewhere');
+      for (const lock of many) if (lock.state === 'acquired') await lock.release();
+      expect((await b.tryLock('m-empty', 5000)).state).toBe('acquired');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   test('the lock comes back with what L2 held, in the same round trip; a held lock with nothing', async () => {
     const a = new TieredFigureStore({ redis: new RedisConnection(backend.target) });
     const b = new TieredFigureStore({ redis: new RedisConnection(backend.target) });

@@ -147,6 +147,21 @@ describe('single flight: one upstream request per source at a time', () => {
       if (again.state === 'acquired') await again.release();
     });
 
+    test("an instance takes over a lock it left behind (an unlock that never ran), never another's", async () => {
+      const [a, b] = storePair();
+      const leftover = await a.tryLock('s3', 5000);
+      expect(leftover.state).toBe('acquired');
+      // Not released: as after a lock command that timed out here but ran once a hung Redis resumed.
+      const again = await a.tryLock('s3', 5000);
+      expect(again.state).toBe('acquired');
+      expect((await b.tryLock('s3', 5000)).state).toBe('held-elsewhere');
+      // The leftover's token no longer holds the lock: releasing it leaves the new holder's lock alone.
+      if (leftover.state === 'acquired') await leftover.release();
+      expect((await b.tryLock('s3', 5000)).state).toBe('held-elsewhere');
+      if (again.state === 'acquired') await again.release();
+      expect((await b.tryLock('s3', 5000)).state).toBe('acquired');
+    });
+
     test("a waiter receives the holder's report as soon as it lands in L2", async () => {
       const [a, b] = storePair();
       const lock = await a.tryLock('s2', 5000);

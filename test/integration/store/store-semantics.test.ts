@@ -1,3 +1,5 @@
+import { TieredFigureStore } from '../../../src/store/figure-store';
+import { RedisConnection } from '../../../src/store/redis-connection';
 import { KEY_PREFIX } from '../../../src/store/keys';
 import { PII_CANARIES, createSimulator } from '../../../src/simulator';
 import type { FeedDefinition, Simulator } from '../../../src/simulator';
@@ -51,6 +53,36 @@ describe.each([
   afterEach(async () => {
     await w?.close();
     w = undefined;
+  });
+
+  test('locks and lookups for several sources in one call: taken, held by another instance, or found stored', async () => {
+    const a = new TieredFigureStore({ redis: new RedisConnection(backend.target) });
+    const b = new TieredFigureStore({ redis: new RedisConnection(backend.target) });
+    try {
+      const report = { figures: [], breakdowns: [], publishedTotals: [] };
+      await a.set('k-full', { report, retrievedAt: 7 }, 60_000);
+      expect((await b.tryLock('k-held', 5000)).state).toBe('acquired');
+      const ttlMs = 5000;
+      const locks = await a.tryLockMany(
+        ['k-empty', 'k-full', 'k-held'].map((sourceId) => ({ sourceId, ttlMs })),
+      );
+      expect(locks.map((l) => l.state)).toEqual(['acquired', 'acquired', 'held-elsewhere']);
+      expect(locks[1]).toMatchObject({ latest: { retrievedAt: 7 } });
+      for (const lock of locks) if (lock.state === 'acquired') await lock.release();
+      const timing = () => ({ freshMs: 60_000, keepMs: 60_000 });
+      const found = await Promise.all(
+        b.lookupAndLock(['k-full', 'k-free', 'k-held'], timing, 10, () => ttlMs),
+      );
+      expect(found.map((f) => [f.tier, f.entry?.retrievedAt, f.lock?.state])).toEqual([
+        ['L2', 7, undefined],
+        [null, undefined, 'acquired'],
+        // The lookup never takes a lock over, not even its own instance's (b still holds this one).
+        [null, undefined, 'held-elsewhere'],
+      ]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 
   describe('cache timeline (ttl 30 s, staleFor 300 s, on a hand-moved clock)', () => {
