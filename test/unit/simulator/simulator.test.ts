@@ -199,7 +199,9 @@ describe('the gateway config', () => {
   });
 
   test('gives the real gateway 45 reporting forces whose sum is what the simulator serves', async () => {
-    const { sim, baseUrl } = await listening();
+    // A held clock: figures drift at every wall-clock minute, and a query under load could straddle one.
+    const held = Date.now();
+    const { sim, baseUrl } = await listening({ now: () => held });
     const gateway = await gatewayOn(sim, baseUrl);
     try {
       const { status, text } = await gateway.query(NATIONAL);
