@@ -586,6 +586,15 @@ export async function runWarm(
     // R1 on the feed document is context (no ratio uses it): --quick leaves it out to stay within 60 s.
     const targets = opts.quick ? allTargets.filter((t) => t.id !== 'R1-feed') : allTargets;
     const runs = new Map<string, Measured[]>(targets.map((t) => [t.id, []]));
+    // A full run first gives every target one unmeasured load of the same length: the first measured
+    // round of the Node servers (R0 included) came out 15-30 % below their later rounds, V8 still
+    // optimising, and a median of five then still leaned on it.
+    if (!opts.quick) {
+      for (const target of targets) {
+        await measure(target, pids[target.server], seconds, warmup);
+        log(`warm-up load ${target.id} done`);
+      }
+    }
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? targets : [...targets].reverse();
       for (const target of order) {
