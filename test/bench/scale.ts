@@ -156,8 +156,8 @@ async function warmRound(run: FanoutRun, size: SizeRun, opts: ScenarioOptions): 
     headers: { authorization: `Bearer ${run.analystKey}`, 'content-type': 'application/json' },
     body: JSON.stringify({ query: NATIONAL_QUERY }),
     connections: CONNECTIONS,
-    durationSeconds: opts.quick ? 3 : 5,
-    warmupSeconds: 1,
+    durationSeconds: opts.quick ? 2 : 5,
+    warmupSeconds: opts.quick ? 0.5 : 1,
   });
   if (load.requests === 0) throw new Error(`warm load over ${size.sources} sources completed no request`);
   // The CPU of autocannon's warm-up requests (not in `requests`) is in this too: a small, equal share.
@@ -192,7 +192,7 @@ function summarise(size: SizeRun): SizeResult {
 export async function runScale(opts: ScenarioOptions): Promise<ScenarioResult[]> {
   const sizes = opts.quick ? [45, 4500] : [45, 450, 4500];
   const cap = UPSTREAM_DEFAULTS.concurrency;
-  const q = opts.quick ? ', quick: 450 skipped, 3 s loads' : '';
+  const q = opts.quick ? ', quick: 450 skipped, 2 s loads' : '';
   const rounds = opts.quick ? 1 : 3;
   const run = await startFanoutRun('scale');
   const started: SizeRun[] = [];
