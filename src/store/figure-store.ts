@@ -5,7 +5,7 @@ import type { SourceReport } from '../domain/figure';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { groupBySlot, keys } from './keys';
-import type { RedisClient, RedisConnection } from './redis-connection';
+import type { DeferredReply, RedisClient, RedisConnection } from './redis-connection';
 
 /** A source's report as stored, with when it was fetched. */
 export interface StoredReport {
@@ -286,21 +286,31 @@ class TurnBatcher {
 
   constructor(private readonly client: RedisClient) {}
 
-  call(name: ScriptName, args: Array<string | number>): Promise<unknown> {
+  /** Resolves when the pending batch is written; its calls' deadlines start then (see `DeferredReply`). */
+  private sent: { promise: Promise<void>; resolve: () => void } | null = null;
+
+  call(name: ScriptName, args: Array<string | number>): DeferredReply<unknown> {
     if (this.client instanceof Cluster)
       return (this.client as unknown as Scripted)[name](...args) as Promise<unknown>;
     if (!this.pending) {
       this.pending = [];
+      let resolve = () => {};
+      this.sent = { promise: new Promise<void>((r) => (resolve = r)), resolve };
       // After the I/O of this turn has been handled (every reply read, every fetch settled), not per tick.
       setImmediate(() => this.flush());
     }
     const pending = this.pending;
-    return new Promise((resolve, reject) => pending.push({ name, args, resolve, reject }));
+    const reply = new Promise((resolve, reject) => pending.push({ name, args, resolve, reject }));
+    return Object.assign(reply, { sent: this.sent!.promise });
   }
 
   private flush(): void {
     const batch = this.pending ?? [];
+    const sent = this.sent;
     this.pending = null;
+    this.sent = null;
+    // Settles after the writes below (this function is synchronous up to them).
+    queueMicrotask(() => sent?.resolve());
     if (batch.length === 1) {
       const only = batch[0]!;
       ((this.client as unknown as Scripted)[only.name](...only.args) as Promise<unknown>).then(

@@ -48,19 +48,38 @@ function afterPendingIo(ms: number, then: () => void): () => void {
 }
 
 /**
- * Rejects when `promise` has not settled within `ms` (whatever the client does with the command), and
- * then calls `abandoned`: the command has been sent, and Redis may still run it later.
+ * Rejects when `promise` has not settled within `ms` of being sent (whatever the client does with the
+ * command), and then calls `abandoned`: the command has been sent, and Redis may still run it later.
+ * `sent` settles when a command queued for a later write goes out (see `DeferredReply`); until then no
+ * time counts, or an event-loop stall between queueing and writing would count against Redis.
  */
-function withDeadline<T>(promise: Promise<T>, ms: number, abandoned?: () => void): Promise<T> {
+function withDeadline<T>(
+  promise: Promise<T>,
+  ms: number,
+  abandoned?: () => void,
+  sent?: Promise<unknown>,
+): Promise<T> {
+  let settled = false;
   let cancel = () => {};
   const deadline = new Promise<never>((_resolve, reject) => {
-    cancel = afterPendingIo(ms, () => {
-      reject(new Error(`redis operation took over ${ms} ms`));
-      abandoned?.();
-    });
+    const arm = () => {
+      if (settled) return;
+      cancel = afterPendingIo(ms, () => {
+        reject(new Error(`redis operation took over ${ms} ms`));
+        abandoned?.();
+      });
+    };
+    if (sent) sent.then(arm, arm);
+    else arm();
   });
-  return Promise.race([promise, deadline]).finally(() => cancel());
+  return Promise.race([promise, deadline]).finally(() => {
+    settled = true;
+    cancel();
+  });
 }
+
+/** A reply to a command that is written later than it is asked for (batched); `sent` settles on writing. */
+export type DeferredReply<T> = Promise<T> & { readonly sent?: Promise<void> };
 
 /** Options of one `RedisConnection.run`. */
 export interface RunOptions {
@@ -226,9 +245,10 @@ export class RedisConnection {
           if (!this.closed && this.ready) undo(this.client).catch(() => undefined);
         }
       : undefined;
-    return this.breaker.execute(() =>
-      withDeadline(operation(this.client), REDIS_OPERATION_TIMEOUT_MS, abandoned),
-    );
+    return this.breaker.execute(() => {
+      const reply: DeferredReply<T> = operation(this.client);
+      return withDeadline(reply, REDIS_OPERATION_TIMEOUT_MS, abandoned, reply.sent);
+    });
   }
 
   async close(): Promise<void> {
