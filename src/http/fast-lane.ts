@@ -103,8 +103,6 @@ function variablesKeyOf(variables: Record<string, unknown> | undefined): string 
   return variables === undefined ? '' : JSON.stringify(variables);
 }
 
-const NOT_PERSISTED = Symbol('not a persisted-document GET');
-
 /** The persisted document a GET's parameters name, or null when they are anything else. */
 function readPersistedGet(search: URLSearchParams): ParsedGet | null {
   if (search.has('query')) return null;
@@ -139,8 +137,6 @@ interface FeedRequest {
   readonly variablesHash: string | null;
 }
 
-const NOT_A_FEED = Symbol('not a plain feed request');
-
 /** The feed a `/feeds/<file>?<search>` names, or null when the full path must explain what is wrong. */
 function readFeedRequest(
   feedOps: readonly ApprovedOperation[],
@@ -163,6 +159,24 @@ function readFeedRequest(
     variables,
     variablesKey: JSON.stringify(variables),
     variablesHash: hashVariables(variables),
+  };
+}
+
+const NOT_PLAIN = Symbol('not a plain hot-path request');
+
+/**
+ * `read`, remembered per distinct request string (at most 1,000 strings of up to 4 KB): pollers send
+ * the same query string all day. `null` (the full path answers) is remembered too.
+ */
+function readOnce<T extends object>(read: (text: string) => T | null): (text: string) => T | null {
+  const seen = new LRUCache<string, T | typeof NOT_PLAIN>({ max: 1000 });
+  return (text) => {
+    let parsed = seen.get(text);
+    if (parsed === undefined) {
+      parsed = read(text) ?? NOT_PLAIN;
+      if (text.length <= 4096) seen.set(text, parsed);
+    }
+    return parsed === NOT_PLAIN ? null : parsed;
   };
 }
 
@@ -331,15 +345,7 @@ export function createFastLane(
    * What a GET's query string asks for, read once per distinct string: pollers send the same one all day.
    * `null` when it is not a plain persisted-document request (the full path then answers it).
    */
-  const persistedGets = new LRUCache<string, ParsedGet | typeof NOT_PERSISTED>({ max: 1000 });
-  const parseGet = (search: string): ParsedGet | null => {
-    let parsed = persistedGets.get(search);
-    if (parsed === undefined) {
-      parsed = readPersistedGet(new URLSearchParams(search)) ?? NOT_PERSISTED;
-      if (search.length <= 4096) persistedGets.set(search, parsed);
-    }
-    return parsed === NOT_PERSISTED ? null : parsed;
-  };
+  const parseGet = readOnce((search) => readPersistedGet(new URLSearchParams(search)));
 
   const graphqlGet = async (
     req: IncomingMessage,
@@ -439,16 +445,10 @@ export function createFastLane(
    * What a feed URL asks for, read once per distinct path and query string (pollers repeat theirs all
    * day); `null` when the full path must explain what is wrong with it.
    */
-  const feedRequests = new LRUCache<string, FeedRequest | typeof NOT_A_FEED>({ max: 1000 });
-  const parseFeedRequest = (path: string, search: string): FeedRequest | null => {
-    const url = `${path}?${search}`;
-    let parsed = feedRequests.get(url);
-    if (parsed === undefined) {
-      parsed = readFeedRequest(feedOps, path.slice('/feeds/'.length), search) ?? NOT_A_FEED;
-      if (url.length <= 4096) feedRequests.set(url, parsed);
-    }
-    return parsed === NOT_A_FEED ? null : parsed;
-  };
+  const parseFeedRequest = readOnce((url) => {
+    const q = url.indexOf('?');
+    return readFeedRequest(feedOps, url.slice('/feeds/'.length, q), url.slice(q + 1));
+  });
 
   const feedGet = async (
     req: IncomingMessage,
@@ -457,7 +457,7 @@ export function createFastLane(
     path: string,
     search: string,
   ): Promise<boolean> => {
-    const parsed = parseFeedRequest(path, search);
+    const parsed = parseFeedRequest(`${path}?${search}`);
     if (!parsed) return false;
     const { op, format } = parsed;
     const caller = await admitCaller(req);
