@@ -79,6 +79,7 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<http.
     { port: actualPort, config: config.origin, sources: config.sources.length, forces: config.registry.size },
     'whereabouts listening',
   );
+  logger.flush(); // the structured line first, then the banner (both go to stdout)
   process.stdout.write(
     `Whereabouts gateway on http://localhost:${actualPort}/graphql (${config.origin}: ${config.sources.length} sources, ${config.registry.size} forces)\n`,
   );
