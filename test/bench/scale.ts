@@ -4,9 +4,14 @@
  *
  * For each size, one gateway process (auth, limits, rate limiting and Redis on, warm-up off, the default
  * fetch concurrency cap) and:
- * - cold fan-out: one national query while every cache is empty, timed from the client, against the
+ * - cold fan-out: a national query while every cache is empty, timed from the client, against the
  *   model max(slowest source, ceil(N / cap) x mean source latency), with the simulator's own view of how
- *   many requests it had in flight at once (the cap, seen from upstream);
+ *   many requests it had in flight at once (the cap, seen from upstream). Twice: the first query of the
+ *   fresh process is reported on its own (as the cold group does: V8 has compiled none of the code yet,
+ *   and no upstream connection is open, a one-off cost of some 50 ms that does not grow with N and that
+ *   production never shows, since a gateway fetches every source once when it starts); then every cache
+ *   is emptied (FLUSHALL and an invalidation per source, `makeCold`) and the fan-out timed again is the
+ *   one held to the model (`--quick` skips it over 450 sources and holds the first query to the model);
  * - warm: analyst POSTs of the national query, 50 connections (autocannon in its own process). Every
  *   size's gateway stays up after its cold fan-out, and the warm loads run in rounds that visit the sizes
  *   in an order reversed every round (as the warm group does), each size's figure being its median: on
@@ -23,6 +28,7 @@ import {
   LATENCY_MS,
   NATIONAL_QUERY,
   latencyOf,
+  makeCold,
   nationalQuery,
   cpuMs,
   round,
@@ -41,19 +47,33 @@ const FORCES = 45;
 const CONNECTIONS = 50;
 /** RSS targets of the issue, by number of sources. */
 const RSS_TARGET_MB: Readonly<Record<number, number>> = { 45: 150, 4500: 400 };
+/** Largest size whose fan-out `--quick` times a second time (4,500 sources would add 6 s). */
+const QUICK_SECOND_FAN_OUT_MAX = 450;
 /** How far the cold fan-out may exceed its model and still count as growing only with it. */
 const MODEL_SLACK = 1.25;
 
-/** One size's cold fan-out, and its gateway (kept up for the warm rounds). */
-interface SizeRun {
-  readonly sources: number;
-  readonly coldMs: number;
-  /** Gateway CPU time (user + system) during the cold query. */
-  readonly coldCpuMs: number;
+/** One timed cold national query over every source. */
+interface FanOut {
+  readonly ms: number;
+  /** Gateway CPU time (user + system) during the query. */
+  readonly cpuMs: number;
   readonly modelMs: number;
   readonly slowestMs: number;
   readonly meanMs: number;
+  /** Most feed requests the simulator had in flight at once (the cap, seen from upstream). */
   readonly maxInFlight: number;
+}
+
+/** One size's cold fan-outs, and its gateway (kept up for the warm rounds). */
+interface SizeRun {
+  readonly sources: number;
+  /** The first query of the fresh process (reported, not held to the model). */
+  readonly first: FanOut;
+  /**
+   * The cold fan-out once the process has run (held to the model); null when `--quick` skipped it (over
+   * 450 sources, to stay within 60 s: the first query is then held to the model, a stricter test).
+   */
+  readonly cold: FanOut | null;
   readonly rssIdleMb: number;
   readonly gateway: GatewayProcess;
   readonly simulator: Simulator;
@@ -93,7 +113,35 @@ function sampleRss(pid: number, everyMs = 100): { stop(): number } {
   };
 }
 
-/** Starts one size's simulator and gateway and times its cold fan-out; the caller stops them. */
+/** Times one national query of a gateway whose caches are all empty, and checks its answer. */
+async function timeFanOut(
+  run: FanoutRun,
+  sim: { simulator: Simulator },
+  gateway: GatewayProcess,
+  sources: number,
+  cap: number,
+): Promise<FanOut> {
+  const pid = gateway.child.pid!;
+  sim.simulator.resetCounts();
+  const cpuBefore = cpuMs(pid);
+  const answer = await nationalQuery(gateway.port, run.analystKey, 120_000);
+  const cpu = cpuMs(pid) - cpuBefore;
+  if (answer.error) throw new Error(`cold national query over ${sources} sources: ${answer.error}`);
+  if (answer.reporting !== FORCES)
+    throw new Error(`cold national query: reporting ${answer.reporting}/${FORCES}`);
+  const { slowestMs, meanMs, answered } = latencyOf(sim.simulator.requestLog());
+  if (answered !== sources) throw new Error(`cold fan-out fetched ${answered} of ${sources} sources`);
+  return {
+    ms: answer.ms,
+    cpuMs: cpu,
+    modelMs: Math.max(slowestMs, Math.ceil(sources / cap) * meanMs),
+    slowestMs,
+    meanMs,
+    maxInFlight: sim.simulator.maxInFlight(),
+  };
+}
+
+/** Starts one size's simulator and gateway and times its cold fan-outs; the caller stops them. */
 async function startSize(
   run: FanoutRun,
   sources: number,
@@ -108,37 +156,21 @@ async function startSize(
     const pid = gateway.child.pid!;
     const rssIdleMb = rssMb(pid);
     const rss = sampleRss(pid);
-
-    sim.simulator.resetCounts();
-    const cpuBefore = cpuMs(pid);
-    const cold = await nationalQuery(gateway.port, run.analystKey, 120_000);
-    const coldCpuMs = cpuMs(pid) - cpuBefore;
-    if (cold.error) throw new Error(`cold national query over ${sources} sources: ${cold.error}`);
-    if (cold.reporting !== FORCES)
-      throw new Error(`cold national query: reporting ${cold.reporting}/${FORCES}`);
-    const requests = sim.simulator.requestLog();
-    const { slowestMs, meanMs, answered } = latencyOf(requests);
-    if (answered !== sources) throw new Error(`cold fan-out fetched ${answered} of ${sources} sources`);
-    const modelMs = Math.max(slowestMs, Math.ceil(sources / cap) * meanMs);
-    const maxInFlight = sim.simulator.maxInFlight();
-    log(
-      `scale ${sources}: cold ${round(cold.ms)} ms (model ${round(modelMs)} ms, slowest ${round(slowestMs)} ms, ` +
-        `mean ${round(meanMs)} ms, ${maxInFlight} in flight at most, cap ${cap}; gateway CPU ${round(coldCpuMs)} ms)`,
-    );
-    return {
-      sources,
-      coldMs: cold.ms,
-      coldCpuMs,
-      modelMs,
-      slowestMs,
-      meanMs,
-      maxInFlight,
-      rssIdleMb,
-      gateway,
-      simulator: sim.simulator,
-      rss,
-      warmRounds: [],
-    };
+    const describe = (f: FanOut) =>
+      `${round(f.ms)} ms (model ${round(f.modelMs)} ms, slowest ${round(f.slowestMs)} ms, mean ${round(f.meanMs)} ms, ` +
+      `${f.maxInFlight} in flight at most, cap ${cap}; gateway CPU ${round(f.cpuMs)} ms)`;
+    const first = await timeFanOut(run, sim, gateway, sources, cap);
+    log(`scale ${sources}: first query of the fresh process ${describe(first)}`);
+    let cold: FanOut | null = null;
+    if (!opts.quick || sources <= QUICK_SECOND_FAN_OUT_MAX) {
+      await makeCold(
+        run,
+        sim.simulator.feeds.map((f) => f.id),
+      );
+      cold = await timeFanOut(run, sim, gateway, sources, cap);
+      log(`scale ${sources}: cold fan-out, caches emptied ${describe(cold)}`);
+    }
+    return { sources, first, cold, rssIdleMb, gateway, simulator: sim.simulator, rss, warmRounds: [] };
   } catch (error) {
     if (gateway) await stopChild(gateway.child);
     await sim.simulator.close().catch(() => undefined);
@@ -215,29 +247,44 @@ export async function runScale(opts: ScenarioOptions): Promise<ScenarioResult[]>
   const range = `${LATENCY_MS[0]}-${LATENCY_MS[1]} ms`;
   for (const m of measured) {
     const n = m.sources.toLocaleString('en-GB');
+    const fanOutDetail = (f: FanOut) => ({
+      modelMs: round(f.modelMs),
+      slowestSourceMs: round(f.slowestMs, 1),
+      meanSourceMs: round(f.meanMs, 1),
+      maxInFlightAtSimulator: f.maxInFlight,
+      cap,
+      gatewayCpuMs: round(f.cpuMs),
+      gatewayCpuUsPerSource: round((f.cpuMs * 1000) / m.sources),
+    });
+    // Reported on its own only when it is not the one held to the model (below).
+    if (m.cold)
+      results.push({
+        section: 'scale',
+        name: `cold fan-out, ${n} sources, first query of a fresh process (${range}, cap ${cap}${q})`,
+        value: round(m.first.ms),
+        unit: 'ms',
+        detail: { ...fanOutDetail(m.first), limitMs: round(MODEL_SLACK * m.first.modelMs) },
+      });
+    // The fan-out held to the model: caches emptied in a running process, or the first query when
+    // --quick skipped that one.
+    const held = m.cold ?? m.first;
     results.push({
       section: 'scale',
-      name: `cold fan-out, ${n} sources (${range}, cap ${cap}${q})`,
-      value: round(m.coldMs),
+      name: m.cold
+        ? `cold fan-out, ${n} sources, caches emptied in a running process (${range}, cap ${cap}${q})`
+        : `cold fan-out, ${n} sources, first query held to the model (${range}, cap ${cap}${q}: second query skipped)`,
+      value: round(held.ms),
       unit: 'ms',
-      target: `<= ${MODEL_SLACK} x model = ${round(MODEL_SLACK * m.modelMs)} ms (model max(slowest, ceil(N/cap) x mean) = ${round(m.modelMs)} ms)`,
-      pass: m.coldMs <= MODEL_SLACK * m.modelMs,
-      detail: {
-        modelMs: round(m.modelMs),
-        slowestSourceMs: round(m.slowestMs, 1),
-        meanSourceMs: round(m.meanMs, 1),
-        maxInFlightAtSimulator: m.maxInFlight,
-        cap,
-        gatewayCpuMs: round(m.coldCpuMs),
-        gatewayCpuUsPerSource: round((m.coldCpuMs * 1000) / m.sources),
-      },
+      target: `<= ${MODEL_SLACK} x model = ${round(MODEL_SLACK * held.modelMs)} ms (model max(slowest, ceil(N/cap) x mean) = ${round(held.modelMs)} ms)`,
+      pass: held.ms <= MODEL_SLACK * held.modelMs,
+      detail: fanOutDetail(held),
     });
     results.push({
       section: 'scale',
-      name: `cold fan-out gateway CPU, ${n} sources${q}`,
-      value: round(m.coldCpuMs),
+      name: `cold fan-out gateway CPU, ${n} sources${m.cold ? ', caches emptied' : ', first query'}${q}`,
+      value: round(held.cpuMs),
       unit: 'ms',
-      detail: { perSourceUs: round((m.coldCpuMs * 1000) / m.sources) },
+      detail: { perSourceUs: round((held.cpuMs * 1000) / m.sources), firstQueryMs: round(m.first.cpuMs) },
     });
     results.push({
       section: 'scale',
