@@ -33,6 +33,10 @@ export interface StoreLookup {
 export type LockResult =
   | {
       readonly state: 'acquired';
+      /**
+       * Drops the lock if it is still ours. Sent even while Redis is failing (it runs as soon as a hung
+       * server wakes); never rejects, and waits for Redis at most one operation deadline.
+       */
       release(): Promise<void>;
       /**
        * What L2 held for the source when the lock was taken, read in the same round trip (undefined:
@@ -552,13 +556,26 @@ export class TieredFigureStore implements FigureStore {
       state: 'acquired',
       peeked: true,
       latest,
-      release: async () => {
-        // Delete only our own lock: it may have expired and been taken by another instance meanwhile.
-        await this.script(redis, 'waUnlock', [key, token]).catch((error) => this.failed('unlock', error));
-      },
+      release: () => this.unlock(redis, key, token),
     };
     this.lockTokens.set(lock, token);
     return lock;
+  }
+
+  /**
+   * Deletes our lock (`key`, `token`) outside the breaker (`RedisConnection.runAside`): a lock this
+   * instance holds must go as soon as Redis can run the unlock, even while it is failing or hung, or every
+   * instance waits behind it until it expires. Only our own lock: it may have expired and been taken by
+   * another instance meanwhile. Never rejects; waits at most one operation deadline, and not at all while
+   * Redis is known to be failing.
+   */
+  private unlock(redis: RedisConnection, key: string, token: string): Promise<void> {
+    return redis
+      .runAside(() => this.batcher!.call('waUnlock', [key, token]))
+      .then(
+        () => undefined,
+        (error) => this.failed('unlock', error),
+      );
   }
 
   async set(sourceId: string, entry: StoredReport, keepMs: number): Promise<void> {
@@ -659,9 +676,10 @@ export class TieredFigureStore implements FigureStore {
     this.l1.set(sourceId, entry, { ttl });
     this.wake(sourceId);
     if (!this.redis) return;
+    const redis = this.redis;
     const message = JSON.stringify({ sourceId, kind: 'updated', from: this.instanceId });
     const token = (lock.state === 'acquired' && this.lockTokens.get(lock)) || '';
-    await this.script(this.redis, 'waCommit', [
+    await this.script(redis, 'waCommit', [
       keys.report(sourceId),
       keys.lock(sourceId),
       JSON.stringify(entry),
@@ -669,7 +687,12 @@ export class TieredFigureStore implements FigureStore {
       keys.invalidationChannel,
       message,
       token,
-    ]).catch((error) => this.failed('commit', error));
+    ]).catch((error) => {
+      this.failed('commit', error);
+      // Refused by the open breaker (never sent), late, or failed: the lock must not outlive it. After a
+      // late commit, which unlocks too, this finds nothing of ours and does nothing.
+      if (token) void this.unlock(redis, keys.lock(sourceId), token);
+    });
   }
 
   async waitForNewer(

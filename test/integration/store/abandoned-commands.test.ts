@@ -1,9 +1,15 @@
+import { EMPTY_REPORT } from '../../../src/domain/figure';
 import { TieredFigureStore } from '../../../src/store/figure-store';
 import { keys } from '../../../src/store/keys';
-import { RedisConnection } from '../../../src/store/redis-connection';
+import {
+  MAX_ASIDE_IN_FLIGHT,
+  REDIS_BREAKER,
+  REDIS_OPERATION_TIMEOUT_MS,
+  RedisConnection,
+} from '../../../src/store/redis-connection';
 import type { RedisServer } from '../../helpers/redis';
 import type { Backend } from './world';
-import { flushAll, singleServer } from './world';
+import { eventually, flushAll, singleServer } from './world';
 
 /**
  * Commands a hung Redis runs after their caller gave up. SIGSTOP leaves the connection open: the commands
@@ -66,5 +72,89 @@ describe('commands abandoned to a hung Redis (a single redis-server, SIGSTOP)', 
     expect(await a.store.tryLock('s-held', 60_000)).toEqual({ state: 'held-elsewhere' });
     if (held.state === 'acquired') await held.release();
     expect(await redis.command('EXISTS', keys.lock('s-held'))).toBe('0');
+  });
+});
+
+/**
+ * Releasing a lock must not depend on the breaker. While Redis hung, the release of a lock this instance
+ * held legitimately was refused by the open breaker (or missed its deadline), so the lock outlived the
+ * hang by its whole lifetime and every other instance waited behind it for a fetch already done.
+ */
+describe('releasing a lock while Redis hangs (a single redis-server, SIGSTOP)', () => {
+  let backend: Backend;
+  let redis: RedisServer;
+  const open: RedisConnection[] = [];
+
+  beforeAll(async () => {
+    backend = await singleServer();
+    redis = backend.nodes[0]!;
+  });
+  afterAll(() => backend?.stop());
+  beforeEach(() => flushAll(backend));
+  afterEach(async () => {
+    redis.resume();
+    await Promise.all(open.splice(0).map((c) => c.close()));
+  });
+
+  async function connected(): Promise<{ connection: RedisConnection; store: TieredFigureStore }> {
+    const connection = new RedisConnection(backend.target);
+    open.push(connection);
+    await connection.run((client) => client.ping());
+    return { connection, store: new TieredFigureStore({ redis: connection }) };
+  }
+
+  /** Stops the server and fails enough operations on `connection` that its breaker opens. */
+  async function hangUntilBreakerOpens(connection: RedisConnection): Promise<void> {
+    redis.pause();
+    for (let i = 0; i < REDIS_BREAKER.consecutiveFailures; i += 1)
+      await expect(connection.run((client) => client.ping())).rejects.toThrow();
+    await expect(connection.run((client) => client.ping())).rejects.toThrow(/open|broken/i);
+  }
+
+  test('a release made while the breaker is open is sent anyway, returns at once without throwing, and runs when Redis wakes', async () => {
+    const a = await connected();
+    const b = await connected();
+    const lock = await a.store.tryLock('s-release', 60_000);
+    expect(lock.state).toBe('acquired');
+
+    await hangUntilBreakerOpens(a.connection);
+    const started = performance.now();
+    if (lock.state === 'acquired') await expect(lock.release()).resolves.toBeUndefined();
+    expect(performance.now() - started).toBeLessThan(REDIS_OPERATION_TIMEOUT_MS);
+    redis.resume();
+    expect(await a.connection.client.ping()).toBe('PONG');
+
+    expect(await redis.command('EXISTS', keys.lock('s-release'))).toBe('0');
+    const again = await b.store.tryLock('s-release', 60_000);
+    expect(again.state).toBe('acquired');
+  });
+
+  test('a commit refused by the open breaker still releases its lock when Redis wakes', async () => {
+    const a = await connected();
+    const lock = await a.store.tryLock('s-commit', 60_000);
+    expect(lock.state).toBe('acquired');
+
+    await hangUntilBreakerOpens(a.connection);
+    await a.store.commit('s-commit', { report: EMPTY_REPORT, retrievedAt: 1_000 }, 60_000, lock);
+    redis.resume();
+    expect(await a.connection.client.ping()).toBe('PONG');
+
+    expect(await redis.command('EXISTS', keys.lock('s-commit'))).toBe('0');
+  });
+
+  test('commands sent aside are bounded: past the cap they are refused at once, not queued', async () => {
+    const a = await connected();
+    redis.pause();
+    const sent = Array.from({ length: MAX_ASIDE_IN_FLIGHT }, () =>
+      a.connection.runAside((client) => client.ping()).catch(() => 'late'),
+    );
+    await expect(a.connection.runAside((client) => client.ping())).rejects.toThrow(/in flight/);
+    redis.resume();
+    await Promise.all(sent);
+    // Once the server has answered them there is room again.
+    await eventually(
+      () => a.connection.runAside((client) => client.ping()).catch(() => false),
+      'room for a command sent aside',
+    );
   });
 });
