@@ -1,3 +1,4 @@
+import type Redis from 'ioredis';
 import { EMPTY_REPORT } from '../../../src/domain/figure';
 import { TieredFigureStore } from '../../../src/store/figure-store';
 import { keys } from '../../../src/store/keys';
@@ -72,6 +73,116 @@ describe('commands abandoned to a hung Redis (a single redis-server, SIGSTOP)', 
     expect(await a.store.tryLock('s-held', 60_000)).toEqual({ state: 'held-elsewhere' });
     if (held.state === 'acquired') await held.release();
     expect(await redis.command('EXISTS', keys.lock('s-held'))).toBe('0');
+  });
+});
+
+/**
+ * A report written late must not replace a newer one. A commit (SET report, PUBLISH, unlock) sent while
+ * Redis was stopped runs when it wakes, possibly after another instance has written a newer report of
+ * the same source: that older report then replaced the newer one in L2 and was announced to every
+ * instance, which dropped their newer copies and read the older one.
+ */
+describe('a late commit (a single redis-server, SIGSTOP)', () => {
+  let backend: Backend;
+  let redis: RedisServer;
+  const open: Array<{ close(): Promise<unknown> }> = [];
+  const timing = { freshMs: 60_000, keepMs: 60_000 };
+
+  beforeAll(async () => {
+    backend = await singleServer();
+    redis = backend.nodes[0]!;
+  });
+  afterAll(() => backend?.stop());
+  beforeEach(() => flushAll(backend));
+  afterEach(async () => {
+    redis.resume();
+    await Promise.all(open.splice(0).map((c) => c.close()));
+  });
+
+  async function connected(): Promise<{ connection: RedisConnection; store: TieredFigureStore }> {
+    const connection = new RedisConnection(backend.target);
+    open.push(connection);
+    await connection.run((client) => client.ping());
+    return { connection, store: new TieredFigureStore({ redis: connection }) };
+  }
+
+  /** Every message on the invalidation channel from now on, in order. */
+  async function announcements(): Promise<{ seen: string[]; flush(): Promise<void> }> {
+    const watcher = backend.client() as Redis;
+    open.push({ close: async () => watcher.disconnect() });
+    const seen: string[] = [];
+    watcher.on('message', (_channel: string, text: string) => seen.push(text));
+    await watcher.subscribe(keys.invalidationChannel);
+    // A PING answered on the watcher's connection comes after every message published before it.
+    return { seen, flush: async () => void (await watcher.ping()) };
+  }
+
+  async function storedAt(sourceId: string): Promise<number | undefined> {
+    const text = await redis.command('GET', keys.report(sourceId));
+    return text ? (JSON.parse(text) as { retrievedAt: number }).retrievedAt : undefined;
+  }
+
+  test('an older report committed while Redis was stopped does not replace the newer one, is not announced, and still drops its lock', async () => {
+    const a = await connected();
+    const b = await connected();
+    const lock = await a.store.tryLock('s-late', 60_000);
+    expect(lock.state).toBe('acquired');
+    // B wrote a newer report (its refresh ran while A's fetch was still on its way).
+    await b.store.commit('s-late', { report: EMPTY_REPORT, retrievedAt: 2_000 }, 60_000, {
+      state: 'no-coordination',
+    });
+    const messages = await announcements();
+
+    redis.pause();
+    // A's commit of its older fetch misses its deadline; the server runs it when it wakes.
+    await a.store.commit('s-late', { report: EMPTY_REPORT, retrievedAt: 1_000 }, 60_000, lock);
+    redis.resume();
+    expect(await a.connection.client.ping()).toBe('PONG');
+    await messages.flush();
+
+    expect(await storedAt('s-late')).toBe(2_000);
+    expect(messages.seen).toEqual([]);
+    expect(await redis.command('EXISTS', keys.lock('s-late'))).toBe('0');
+    // A's readers get the newer report too, once the late reply is in.
+    await eventually(async () => {
+      const [found] = await a.store.lookupMany(['s-late'], () => timing, 2_001);
+      return found?.tier === 'L1' && found.entry?.retrievedAt === 2_000;
+    }, "A's L1 to hold the newer report");
+  });
+
+  test('a commit that finds an older report (or the old value layout) replaces it and announces it', async () => {
+    const a = await connected();
+    // Written as before this change: the report first, retrievedAt last.
+    await redis.command(
+      'SET',
+      keys.report('s-old'),
+      JSON.stringify({ report: EMPTY_REPORT, retrievedAt: 500 }),
+    );
+    const messages = await announcements();
+    await a.store.commit('s-old', { report: EMPTY_REPORT, retrievedAt: 1_000 }, 60_000, {
+      state: 'no-coordination',
+    });
+    await messages.flush();
+    expect(await storedAt('s-old')).toBe(1_000);
+    expect(messages.seen).toHaveLength(1);
+  });
+
+  test('a commit refuses to replace a newer report in the old value layout too', async () => {
+    const a = await connected();
+    await redis.command(
+      'SET',
+      keys.report('s-old-newer'),
+      JSON.stringify({ report: EMPTY_REPORT, retrievedAt: 3_000 }),
+    );
+    const messages = await announcements();
+    await a.store.commit('s-old-newer', { report: EMPTY_REPORT, retrievedAt: 1_000 }, 60_000, {
+      state: 'no-coordination',
+    });
+    await messages.flush();
+    expect(await storedAt('s-old-newer')).toBe(3_000);
+    expect(messages.seen).toEqual([]);
+    const [found] = await a.store.lookupMany(['s-old-newer'], () => timing, 3_001);
+    expect(found?.entry?.retrievedAt).toBe(3_000);
   });
 });
 
