@@ -33,6 +33,10 @@ export interface StoreLookup {
 export type LockResult =
   | {
       readonly state: 'acquired';
+      /**
+       * Drops the lock if it is still ours. Sent even while Redis is failing (it runs as soon as a hung
+       * server wakes); never rejects, and waits for Redis at most one operation deadline.
+       */
       release(): Promise<void>;
       /**
        * What L2 held for the source when the lock was taken, read in the same round trip (undefined:
@@ -87,7 +91,9 @@ export interface FigureStore {
   /**
    * Settles a refresh: keeps `entry` as `set` does (L1 before this returns), tells every instance it was
    * `updated`, and releases `lock` if it was acquired; in L2 all three are one atomic step, so a waiter on
-   * another instance never sees the lock gone before the report is there.
+   * another instance never sees the lock gone before the report is there. A report fetched before the one
+   * a tier already holds replaces nothing and is not announced (a commit can run late, or be overtaken by
+   * another instance's); the lock is released all the same, and L1 takes the newer report from L2.
    */
   commit(sourceId: string, entry: StoredReport, keepMs: number, lock: LockResult): Promise<void>;
   /** Drops this instance's L1 copy only. */
@@ -236,15 +242,38 @@ end
 return 0`;
 
 /**
- * Settles a refresh in one round trip: SET the report (KEYS[1] = ARGV[1], PX ARGV[2]), PUBLISH ARGV[4] on
- * channel ARGV[3], then delete the lock (KEYS[2]) if it holds our token ARGV[5] ('' when none was taken).
+ * Settles a refresh in one round trip: unless KEYS[1] holds a report fetched after ARGV[6] (epoch ms), SET
+ * the report (KEYS[1] = ARGV[1], PX ARGV[2]) and PUBLISH ARGV[4] on channel ARGV[3]; then, either way,
+ * delete the lock (KEYS[2]) if it holds our token ARGV[5] ('' when none was taken). Answers 1 when it
+ * wrote, else the newer report's text. A commit can run late (sent before Redis hung, run when it woke)
+ * or be overtaken by another instance's: a newer report must never be replaced by an older one.
+ *
+ * The stored report's fetch time is read from the value's first bytes (see `storedText`), or its last
+ * bytes for values written before retrievedAt came first, with GETRANGE: a commit does not copy or decode
+ * a report that may be megabytes long. A value neither way can read is treated as absent, as a reader
+ * treats it (see `parseStored`).
  */
-const COMMIT = `redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
-redis.call('publish', ARGV[3], ARGV[4])
+const COMMIT = `local function fetchedAt(key)
+  local head = redis.call('getrange', key, 0, 63)
+  if head == '' then return nil end
+  local at = string.match(head, '^{"retrievedAt":([^,}]+)[,}]')
+  if not at then
+    at = string.match(redis.call('getrange', key, -64, -1), ',"retrievedAt":([^,}]+)}$')
+  end
+  return tonumber(at)
+end
+local stored = fetchedAt(KEYS[1])
+local ours = tonumber(ARGV[6])
+local write = stored == nil or ours == nil or stored <= ours
+if write then
+  redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  redis.call('publish', ARGV[3], ARGV[4])
+end
 if ARGV[5] ~= '' and redis.call('get', KEYS[2]) == ARGV[5] then
   redis.call('del', KEYS[2])
 end
-return 1`;
+if write then return 1 end
+return redis.call('get', KEYS[1])`;
 
 /**
  * The store's Lua scripts, defined on the client so that each call is an EVALSHA (ioredis sends the
@@ -335,6 +364,14 @@ class TurnBatcher {
 
 /** How often a waiter re-reads L2 when no pub/sub message arrives (pub/sub may be down). */
 const WAIT_POLL_MS = 50;
+
+/**
+ * A report as stored in L2: JSON with `retrievedAt` first, so that the commit script can compare fetch
+ * times from the value's first bytes (see COMMIT). Readers do not depend on the order (`parseStored`).
+ */
+function storedText(entry: StoredReport): string {
+  return JSON.stringify({ retrievedAt: entry.retrievedAt, report: entry.report });
+}
 
 function parseStored(text: string | null): StoredReport | undefined {
   if (text === null || text.length > MAX_L2_VALUE_BYTES) return undefined;
@@ -552,13 +589,26 @@ export class TieredFigureStore implements FigureStore {
       state: 'acquired',
       peeked: true,
       latest,
-      release: async () => {
-        // Delete only our own lock: it may have expired and been taken by another instance meanwhile.
-        await this.script(redis, 'waUnlock', [key, token]).catch((error) => this.failed('unlock', error));
-      },
+      release: () => this.unlock(redis, key, token),
     };
     this.lockTokens.set(lock, token);
     return lock;
+  }
+
+  /**
+   * Deletes our lock (`key`, `token`) outside the breaker (`RedisConnection.runAside`): a lock this
+   * instance holds must go as soon as Redis can run the unlock, even while it is failing or hung, or every
+   * instance waits behind it until it expires. Only our own lock: it may have expired and been taken by
+   * another instance meanwhile. Never rejects; waits at most one operation deadline, and not at all while
+   * Redis is known to be failing.
+   */
+  private unlock(redis: RedisConnection, key: string, token: string): Promise<void> {
+    return redis
+      .runAside(() => this.batcher!.call('waUnlock', [key, token]))
+      .then(
+        () => undefined,
+        (error) => this.failed('unlock', error),
+      );
   }
 
   async set(sourceId: string, entry: StoredReport, keepMs: number): Promise<void> {
@@ -567,7 +617,7 @@ export class TieredFigureStore implements FigureStore {
     if (!this.redis) return;
     await this.redis
       .run((client) =>
-        client.set(keys.report(sourceId), JSON.stringify(entry), 'PX', Math.max(1, Math.ceil(keepMs))),
+        client.set(keys.report(sourceId), storedText(entry), 'PX', Math.max(1, Math.ceil(keepMs))),
       )
       .catch((error) => this.failed('set', error));
   }
@@ -656,20 +706,58 @@ export class TieredFigureStore implements FigureStore {
 
   async commit(sourceId: string, entry: StoredReport, keepMs: number, lock: LockResult): Promise<void> {
     const ttl = Math.max(1, Math.ceil(keepMs));
-    this.l1.set(sourceId, entry, { ttl });
+    this.keepNewer(sourceId, entry, ttl);
     this.wake(sourceId);
     if (!this.redis) return;
+    const redis = this.redis;
     const message = JSON.stringify({ sourceId, kind: 'updated', from: this.instanceId });
     const token = (lock.state === 'acquired' && this.lockTokens.get(lock)) || '';
-    await this.script(this.redis, 'waCommit', [
+    const args = [
       keys.report(sourceId),
       keys.lock(sourceId),
-      JSON.stringify(entry),
+      storedText(entry),
       ttl,
       keys.invalidationChannel,
       message,
       token,
-    ]).catch((error) => this.failed('commit', error));
+      entry.retrievedAt,
+    ];
+    // No undo (`RunOptions.undo`) for a commit: run late it is still right, since it writes only what is
+    // not older than what is stored and unlocks only our own lock.
+    await redis
+      .run(() => {
+        const reply = this.batcher!.call('waCommit', args);
+        // Read even when it comes after the deadline: a commit that ran late may have found a newer report.
+        reply.then(
+          (answer) => this.refused(sourceId, answer, ttl),
+          () => undefined,
+        );
+        return reply;
+      })
+      .catch((error) => {
+        this.failed('commit', error);
+        // Refused by the open breaker (never sent), late, or failed: the lock must not outlive it. After a
+        // late commit, which unlocks too, this finds nothing of ours and does nothing.
+        if (token) void this.unlock(redis, keys.lock(sourceId), token);
+      });
+  }
+
+  /**
+   * After a commit: when it was refused because L2 holds a newer report (`answer` is that report), keeps
+   * that one in L1 too, so this instance's readers do not go on with the older one it fetched.
+   */
+  private refused(sourceId: string, answer: unknown, ttl: number): void {
+    if (typeof answer !== 'string') return;
+    const newer = parseStored(answer);
+    this.options.logger?.debug({ sourceId }, 'commit refused: L2 holds a newer report');
+    if (newer) this.keepNewer(sourceId, newer, ttl);
+  }
+
+  /** Keeps `entry` in L1 for `ttl` ms unless L1 holds a report fetched after it. */
+  private keepNewer(sourceId: string, entry: StoredReport, ttl: number): void {
+    const current = this.l1.get(sourceId);
+    if (current && current.retrievedAt > entry.retrievedAt) return;
+    this.l1.set(sourceId, entry, { ttl });
   }
 
   async waitForNewer(

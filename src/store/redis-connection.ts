@@ -33,6 +33,14 @@ export const REDIS_OPERATION_TIMEOUT_MS = 200;
 export const REDIS_BREAKER = { consecutiveFailures: 3, halfOpenAfterMs: 1000 } as const;
 
 /**
+ * Most commands sent with `runAside` and not yet answered. They skip the breaker, so nothing else stops a
+ * hung server from collecting them in its socket; in practice they are lock releases and undos, a few per
+ * source, and a cold fan-out over thousands of sources stays well below this. Past it a command is not
+ * sent: what they do (drop a lock) also happens by itself when the lock expires.
+ */
+export const MAX_ASIDE_IN_FLIGHT = 10_000;
+
+/**
  * Calls `then` after `ms`, but only once the I/O already waiting has been read (`setImmediate` runs after
  * the poll phase), so that an event-loop stall is not mistaken for a slow Redis. Returns a canceller.
  */
@@ -95,6 +103,11 @@ export interface RunOptions {
   readonly undo?: (client: RedisClient) => Promise<unknown>;
 }
 
+/** Rejection of `runAside` when a command was not sent at all. */
+function notSent(why: string): Promise<never> {
+  return Promise.reject(new Error(`redis command not sent: ${why}`));
+}
+
 /** The client type used by the store: one server or a cluster. */
 export type RedisClient = Redis | Cluster;
 
@@ -143,6 +156,8 @@ export class RedisConnection {
     breaker: new ConsecutiveBreaker(REDIS_BREAKER.consecutiveFailures),
   });
   private closed = false;
+  /** Commands sent with `runAside` whose reply (or client-side timeout) has not come yet. */
+  private asideInFlight = 0;
   /**
    * Settles when the command client is first ready, first fails, or after `connectTimeout`: a command
    * issued right after start waits for the connection being made instead of skipping Redis (which
@@ -239,16 +254,45 @@ export class RedisConnection {
     if (!this.ready) await this.firstConnect;
     if (!this.ready) throw new Error(`redis not ready (${this.status})`);
     const { undo } = options;
-    const abandoned = undo
-      ? () => {
-          // Sent even with the breaker open (it must follow the abandoned command); failures are moot.
-          if (!this.closed && this.ready) undo(this.client).catch(() => undefined);
-        }
-      : undefined;
+    // Sent even with the breaker open (it must follow the abandoned command); failures are moot.
+    const abandoned = undo ? () => void this.runAside(undo).catch(() => undefined) : undefined;
     return this.breaker.execute(() => {
       const reply: DeferredReply<T> = operation(this.client);
       return withDeadline(reply, REDIS_OPERATION_TIMEOUT_MS, abandoned, reply.sent);
     });
+  }
+
+  /**
+   * Sends `operation` at once on the command connection, outside the breaker, for commands that must
+   * reach Redis even while it is failing: an undo, a lock release. Redis runs one connection's commands in
+   * order, so on a hung server it runs right after what was sent before it, as soon as the server wakes.
+   * Nobody should need to wait for it: the promise settles with the reply while Redis answers, rejects
+   * after `REDIS_OPERATION_TIMEOUT_MS` (the command stays sent) or at once while the breaker is open (Redis
+   * is known to be failing), and rejects without sending when the connection is closed or down or
+   * `MAX_ASIDE_IN_FLIGHT` commands are unanswered. Give it only commands that are safe to run late or
+   * not at all (conditional on a token, like an unlock).
+   */
+  runAside<T>(operation: (client: RedisClient) => Promise<T>): Promise<T> {
+    if (this.closed) return notSent('connection closed');
+    if (!this.ready) return notSent(`redis not ready (${this.status})`);
+    if (this.asideInFlight >= MAX_ASIDE_IN_FLIGHT)
+      return notSent(`${MAX_ASIDE_IN_FLIGHT} commands sent aside are still in flight`);
+    let reply: DeferredReply<T>;
+    try {
+      reply = operation(this.client);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    // Counted until Redis answers or ioredis gives up on it (its commandTimeout): what is really pending.
+    this.asideInFlight += 1;
+    const done = () => {
+      this.asideInFlight -= 1;
+    };
+    reply.then(done, done);
+    if (this.breaker.state !== CircuitState.Closed) {
+      return Promise.reject(new Error('redis is failing: sent without waiting for the reply'));
+    }
+    return withDeadline(reply, REDIS_OPERATION_TIMEOUT_MS, undefined, reply.sent);
   }
 
   async close(): Promise<void> {

@@ -85,6 +85,50 @@ describe.each([
     }
   });
 
+  test('a commit never replaces a newer report: it writes and announces nothing, still unlocks, and the instance keeps the newer one', async () => {
+    const stores = [0, 1, 2].map(() => new TieredFigureStore({ redis: new RedisConnection(backend.target) }));
+    const [a, b, c] = stores as [TieredFigureStore, TieredFigureStore, TieredFigureStore];
+    const report = { figures: [], breakdowns: [], publishedTotals: [] };
+    const fromL2 = async (nowMs: number) => {
+      // C never holds the source in L1 for long: freshMs 0 makes it read L2 every time.
+      c.dropLocal('k-race');
+      const [found] = await c.lookupMany(['k-race'], () => ({ freshMs: 0, keepMs: 60_000 }), nowMs);
+      return found?.entry?.retrievedAt;
+    };
+    const heardByC: string[] = [];
+    let probed = false;
+    c.onMessage((m) =>
+      m.sourceId === 'k-probe' ? (probed = true) : heardByC.push(`${m.sourceId} ${m.kind}`),
+    );
+    try {
+      // C hears announcements once its subscription is made (on its own connection, after start).
+      await eventually(async () => {
+        await b.publish({ sourceId: 'k-probe', kind: 'invalidate' });
+        return probed;
+      }, "C's subscription");
+      const lock = await a.tryLock('k-race', 5000);
+      expect(lock.state).toBe('acquired');
+      // B's refresh lands first, with a report fetched after A's.
+      await b.commit('k-race', { report, retrievedAt: 20 }, 60_000, { state: 'no-coordination' });
+      await eventually(async () => heardByC.length === 1, "B's announcement");
+      await a.commit('k-race', { report, retrievedAt: 10 }, 60_000, lock);
+      expect(await fromL2(21)).toBe(20);
+      const [onA] = await a.lookupMany(['k-race'], () => ({ freshMs: 60_000, keepMs: 60_000 }), 21);
+      expect(onA).toMatchObject({ tier: 'L1', entry: { retrievedAt: 20 } });
+      expect((await b.tryLock('k-race', 5000)).state).toBe('acquired');
+      // A report fetched later than the stored one replaces it and is announced as before.
+      await a.commit('k-race', { report, retrievedAt: 30 }, 60_000, { state: 'no-coordination' });
+      expect(await fromL2(31)).toBe(30);
+      // A's refused commit would have been announced before this one (one connection, in order).
+      await eventually(async () => heardByC.length === 2, "A's announcement");
+      expect(heardByC).toEqual(['k-race updated', 'k-race updated']);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(heardByC).toHaveLength(2);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
   describe('cache timeline (ttl 30 s, staleFor 300 s, on a hand-moved clock)', () => {
     test.each([
       ['answering HTTP 500', { mode: 'http500' } as const, 'UPSTREAM_HTTP_ERROR'],
