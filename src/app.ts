@@ -118,8 +118,7 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     ...deps,
     store,
     metrics,
-    // None when tracing is off: a no-op span per upstream fetch still cost an async layer and a span.
-    tracer: tracing.enabled ? tracing.tracer : undefined,
+    tracer: tracing.tracer,
     logger,
     onSourceFailure:
       deps.onSourceFailure ??

@@ -1,11 +1,10 @@
 import type { SourceConfig } from '../config/schema';
-import type { Budget } from './resilience';
 
 /** What an adapter gets for one fetch. */
 export interface FetchContext {
   readonly config: SourceConfig;
-  /** The source's time budget: aborted when it runs out. */
-  readonly budget: Budget;
+  /** Aborted when the source's time budget runs out. */
+  readonly signal: AbortSignal;
   /** Directory that relative file locations are resolved against (the config file's). */
   readonly baseDir: string;
   /** Environment to read header secrets from. */

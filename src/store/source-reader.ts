@@ -75,13 +75,6 @@ interface Place {
   readonly sourceId: string;
   readonly timeoutMs: number;
   lock?: Promise<LockResult>;
-  /**
-   * The lock when it was known as the fetch was queued (taken with the lookup): used without awaiting
-   * `lock`, so that a fetch given a slot at once runs to its upstream request in the same microtask. An
-   * await there made the sources of one lookup answer each take a step in turn, and the first request
-   * left only once all of them had taken theirs.
-   */
-  readonly known?: LockResult;
   /** When the lock was asked for (epoch ms). */
   lockedAt: number;
   started: boolean;
@@ -311,7 +304,7 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
     const place: Place = {
       sourceId,
       timeoutMs: source.config.timeoutMs,
-      ...(taken ? { lock: Promise.resolve(taken), known: taken } : {}),
+      ...(taken ? { lock: Promise.resolve(taken) } : {}),
       lockedAt: Date.now(),
       started: false,
     };
@@ -325,7 +318,7 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
       this.started(place);
       try {
         const budgetMs = source.config.timeoutMs;
-        let lock = place.known ?? (place.lock && (await place.lock));
+        let lock = place.lock && (await place.lock);
         if (lock && Date.now() - place.lockedAt > LOCK_MARGIN_MS / 2) {
           // It waited long for a slot: a lock taken ahead could run out before this fetch ends (its budget
           // starts now), and another instance's may be gone. Ask again.
@@ -396,6 +389,10 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
   /** One upstream fetch of a source, timed (`whereabouts_source_fetch_duration_seconds`) and traced. */
   private async fetchUpstream(source: Source): Promise<SourceReport> {
     const { metrics, tracer } = this.options;
+    const labels = {
+      'whereabouts.source.id': source.config.id,
+      'whereabouts.source.kind': source.config.kind,
+    };
     const run = async (): Promise<SourceReport> => {
       const started = performance.now();
       try {
@@ -419,10 +416,6 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
       }
     };
     if (!tracer) return run();
-    const labels = {
-      'whereabouts.source.id': source.config.id,
-      'whereabouts.source.kind': source.config.kind,
-    };
     return inSpan(tracer, 'source.fetch', labels, async (span) => {
       try {
         const report = await run();
