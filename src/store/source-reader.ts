@@ -75,6 +75,13 @@ interface Place {
   readonly sourceId: string;
   readonly timeoutMs: number;
   lock?: Promise<LockResult>;
+  /**
+   * The lock when it was known as the fetch was queued (taken with the lookup): used without awaiting
+   * `lock`, so that a fetch given a slot at once runs to its upstream request in the same microtask. An
+   * await there made the sources of one lookup answer each take a step in turn, and the first request
+   * left only once all of them had taken theirs.
+   */
+  readonly known?: LockResult;
   /** When the lock was asked for (epoch ms). */
   lockedAt: number;
   started: boolean;
@@ -304,7 +311,7 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
     const place: Place = {
       sourceId,
       timeoutMs: source.config.timeoutMs,
-      ...(taken ? { lock: Promise.resolve(taken) } : {}),
+      ...(taken ? { lock: Promise.resolve(taken), known: taken } : {}),
       lockedAt: Date.now(),
       started: false,
     };
@@ -318,7 +325,7 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
       this.started(place);
       try {
         const budgetMs = source.config.timeoutMs;
-        let lock = place.lock && (await place.lock);
+        let lock = place.known ?? (place.lock && (await place.lock));
         if (lock && Date.now() - place.lockedAt > LOCK_MARGIN_MS / 2) {
           // It waited long for a slot: a lock taken ahead could run out before this fetch ends (its budget
           // starts now), and another instance's may be gone. Ask again.
