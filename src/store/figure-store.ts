@@ -297,6 +297,13 @@ type Scripted = {
   [K in ScriptName]: (...args: Array<string | number>) => unknown;
 };
 
+/** A pipeline's script call with a callback last, called when that call's own reply arrives. */
+type ScriptedWithCallback = {
+  [K in ScriptName]: (
+    ...args: Array<string | number | ((error: Error | null | undefined, value: unknown) => void)>
+  ) => unknown;
+};
+
 /**
  * Sends the store's script calls made in one event-loop turn to a single Redis server as one pipeline:
  * one socket write for all of them instead of one each. In a cold fan-out over thousands of sources each
@@ -349,7 +356,16 @@ class TurnBatcher {
       return;
     }
     const pipeline = this.client.pipeline();
-    for (const call of batch) (pipeline as unknown as Scripted)[call.name](...call.args);
+    // Each call settles as its own reply arrives: a pipeline's exec() settles only with its last reply,
+    // and the first chunk of a cold lookup (its fetches can start) waited for every other chunk's script.
+    for (const call of batch)
+      (pipeline as unknown as ScriptedWithCallback)[call.name](
+        ...call.args,
+        (error: Error | null | undefined, value: unknown) =>
+          error ? call.reject(error) : call.resolve(value),
+      );
+    // Whatever a callback did not settle (a pipeline that failed as a whole) settles here; a settled call
+    // stays as it is.
     pipeline.exec().then(
       (results) =>
         batch.forEach((call, i) => {
