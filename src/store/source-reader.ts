@@ -396,10 +396,6 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
   /** One upstream fetch of a source, timed (`whereabouts_source_fetch_duration_seconds`) and traced. */
   private async fetchUpstream(source: Source): Promise<SourceReport> {
     const { metrics, tracer } = this.options;
-    const labels = {
-      'whereabouts.source.id': source.config.id,
-      'whereabouts.source.kind': source.config.kind,
-    };
     const run = async (): Promise<SourceReport> => {
       const started = performance.now();
       try {
@@ -423,6 +419,10 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
       }
     };
     if (!tracer) return run();
+    const labels = {
+      'whereabouts.source.id': source.config.id,
+      'whereabouts.source.kind': source.config.kind,
+    };
     return inSpan(tracer, 'source.fetch', labels, async (span) => {
       try {
         const report = await run();
