@@ -23,6 +23,44 @@ async function everythingSentRuns(connection: RedisConnection): Promise<string> 
 }
 
 /**
+ * One redis-server a test can stop (SIGSTOP) and wake, emptied before each test; connections and clients
+ * a test opens (`open`) are closed after it, and the server is woken first if the test left it stopped.
+ */
+function hungRedisServer(): {
+  readonly backend: Backend;
+  readonly redis: RedisServer;
+  readonly open: Array<{ close(): Promise<unknown> }>;
+  connected(): Promise<{ connection: RedisConnection; store: TieredFigureStore }>;
+} {
+  let backend: Backend | undefined;
+  const open: Array<{ close(): Promise<unknown> }> = [];
+  beforeAll(async () => {
+    backend = await singleServer();
+  });
+  afterAll(() => backend?.stop());
+  beforeEach(() => flushAll(backend!));
+  afterEach(async () => {
+    backend!.nodes[0]!.resume();
+    await Promise.all(open.splice(0).map((c) => c.close()));
+  });
+  return {
+    get backend() {
+      return backend!;
+    },
+    get redis() {
+      return backend!.nodes[0]!;
+    },
+    open,
+    async connected() {
+      const connection = new RedisConnection(backend!.target);
+      open.push(connection);
+      await connection.run((client) => client.ping());
+      return { connection, store: new TieredFigureStore({ redis: connection }) };
+    },
+  };
+}
+
+/**
  * Commands a hung Redis runs after their caller gave up. SIGSTOP leaves the connection open: the commands
  * sent while the server is stopped wait in its socket and run when it wakes, whatever the caller decided
  * when their deadline passed. A refresh lock taken that way belongs to nobody and held every instance's
@@ -30,40 +68,21 @@ async function everythingSentRuns(connection: RedisConnection): Promise<string> 
  * batched and more lock requests reached the stopped server before the breaker opened).
  */
 describe('commands abandoned to a hung Redis (a single redis-server, SIGSTOP)', () => {
-  let backend: Backend;
-  let redis: RedisServer;
-  const open: RedisConnection[] = [];
-
-  beforeAll(async () => {
-    backend = await singleServer();
-    redis = backend.nodes[0]!;
-  });
-  afterAll(() => backend?.stop());
-  beforeEach(() => flushAll(backend));
-  afterEach(async () => {
-    redis.resume();
-    await Promise.all(open.splice(0).map((c) => c.close()));
-  });
-
-  async function connected(): Promise<{ connection: RedisConnection; store: TieredFigureStore }> {
-    const connection = new RedisConnection(backend.target);
-    open.push(connection);
-    await connection.run((client) => client.ping());
-    return { connection, store: new TieredFigureStore({ redis: connection }) };
-  }
+  const hung = hungRedisServer();
+  const { connected } = hung;
 
   test('a refresh lock requested while Redis was stopped is not left behind when it wakes', async () => {
     const a = await connected();
     const b = await connected();
 
-    redis.pause();
+    hung.redis.pause();
     // Past its deadline the caller goes on without coordination...
     expect(await a.store.tryLock('s-hung', 60_000)).toEqual({ state: 'no-coordination' });
-    redis.resume();
+    hung.redis.resume();
     // ...and once everything A sent before this PING has run (one connection's commands run in order),
     // the lock the server took late is gone again: nobody waits behind it for its 60 s.
     expect(await a.connection.client.ping()).toBe('PONG');
-    expect(await redis.command('EXISTS', keys.lock('s-hung'))).toBe('0');
+    expect(await hung.redis.command('EXISTS', keys.lock('s-hung'))).toBe('0');
     const lock = await b.store.tryLock('s-hung', 60_000);
     expect(lock.state).toBe('acquired');
     if (lock.state === 'acquired') await lock.release();
@@ -75,14 +94,14 @@ describe('commands abandoned to a hung Redis (a single redis-server, SIGSTOP)', 
     const held = await b.store.tryLock('s-held', 60_000);
     expect(held.state).toBe('acquired');
 
-    redis.pause();
+    hung.redis.pause();
     expect(await a.store.tryLock('s-held', 60_000)).toEqual({ state: 'no-coordination' });
-    redis.resume();
+    hung.redis.resume();
     expect(await a.connection.client.ping()).toBe('PONG');
     // A's late request found B's lock, and A's undo left it alone.
     expect(await a.store.tryLock('s-held', 60_000)).toEqual({ state: 'held-elsewhere' });
     if (held.state === 'acquired') await held.release();
-    expect(await redis.command('EXISTS', keys.lock('s-held'))).toBe('0');
+    expect(await hung.redis.command('EXISTS', keys.lock('s-held'))).toBe('0');
   });
 });
 
@@ -93,32 +112,13 @@ describe('commands abandoned to a hung Redis (a single redis-server, SIGSTOP)', 
  * instance, which dropped their newer copies and read the older one.
  */
 describe('a late commit (a single redis-server, SIGSTOP)', () => {
-  let backend: Backend;
-  let redis: RedisServer;
-  const open: Array<{ close(): Promise<unknown> }> = [];
+  const hung = hungRedisServer();
+  const { open, connected } = hung;
   const timing = { freshMs: 60_000, keepMs: 60_000 };
-
-  beforeAll(async () => {
-    backend = await singleServer();
-    redis = backend.nodes[0]!;
-  });
-  afterAll(() => backend?.stop());
-  beforeEach(() => flushAll(backend));
-  afterEach(async () => {
-    redis.resume();
-    await Promise.all(open.splice(0).map((c) => c.close()));
-  });
-
-  async function connected(): Promise<{ connection: RedisConnection; store: TieredFigureStore }> {
-    const connection = new RedisConnection(backend.target);
-    open.push(connection);
-    await connection.run((client) => client.ping());
-    return { connection, store: new TieredFigureStore({ redis: connection }) };
-  }
 
   /** Every message on the invalidation channel from now on, in order. */
   async function announcements(): Promise<{ seen: string[]; flush(): Promise<void> }> {
-    const watcher = backend.client() as Redis;
+    const watcher = hung.backend.client() as Redis;
     open.push({ close: async () => watcher.disconnect() });
     const seen: string[] = [];
     watcher.on('message', (_channel: string, text: string) => seen.push(text));
@@ -128,7 +128,7 @@ describe('a late commit (a single redis-server, SIGSTOP)', () => {
   }
 
   async function storedAt(sourceId: string): Promise<number | undefined> {
-    const text = await redis.command('GET', keys.report(sourceId));
+    const text = await hung.redis.command('GET', keys.report(sourceId));
     return text ? (JSON.parse(text) as { retrievedAt: number }).retrievedAt : undefined;
   }
 
@@ -143,16 +143,16 @@ describe('a late commit (a single redis-server, SIGSTOP)', () => {
     });
     const messages = await announcements();
 
-    redis.pause();
+    hung.redis.pause();
     // A's commit of its older fetch misses its deadline; the server runs it when it wakes.
     await a.store.commit('s-late', { report: EMPTY_REPORT, retrievedAt: 1_000 }, 60_000, lock);
-    redis.resume();
+    hung.redis.resume();
     expect(await everythingSentRuns(a.connection)).toBe('PONG');
     await messages.flush();
 
     expect(await storedAt('s-late')).toBe(2_000);
     expect(messages.seen).toEqual([]);
-    expect(await redis.command('EXISTS', keys.lock('s-late'))).toBe('0');
+    expect(await hung.redis.command('EXISTS', keys.lock('s-late'))).toBe('0');
     // A's readers get the newer report too, once the late reply is in.
     await eventually(async () => {
       const [found] = await a.store.lookupMany(['s-late'], () => timing, 2_001);
@@ -163,7 +163,7 @@ describe('a late commit (a single redis-server, SIGSTOP)', () => {
   test('a commit that finds an older report (or the old value layout) replaces it and announces it', async () => {
     const a = await connected();
     // Written as before this change: the report first, retrievedAt last.
-    await redis.command(
+    await hung.redis.command(
       'SET',
       keys.report('s-old'),
       JSON.stringify({ report: EMPTY_REPORT, retrievedAt: 500 }),
@@ -179,7 +179,7 @@ describe('a late commit (a single redis-server, SIGSTOP)', () => {
 
   test('a commit refuses to replace a newer report in the old value layout too', async () => {
     const a = await connected();
-    await redis.command(
+    await hung.redis.command(
       'SET',
       keys.report('s-old-newer'),
       JSON.stringify({ report: EMPTY_REPORT, retrievedAt: 3_000 }),
@@ -202,31 +202,12 @@ describe('a late commit (a single redis-server, SIGSTOP)', () => {
  * hang by its whole lifetime and every other instance waited behind it for a fetch already done.
  */
 describe('releasing a lock while Redis hangs (a single redis-server, SIGSTOP)', () => {
-  let backend: Backend;
-  let redis: RedisServer;
-  const open: RedisConnection[] = [];
-
-  beforeAll(async () => {
-    backend = await singleServer();
-    redis = backend.nodes[0]!;
-  });
-  afterAll(() => backend?.stop());
-  beforeEach(() => flushAll(backend));
-  afterEach(async () => {
-    redis.resume();
-    await Promise.all(open.splice(0).map((c) => c.close()));
-  });
-
-  async function connected(): Promise<{ connection: RedisConnection; store: TieredFigureStore }> {
-    const connection = new RedisConnection(backend.target);
-    open.push(connection);
-    await connection.run((client) => client.ping());
-    return { connection, store: new TieredFigureStore({ redis: connection }) };
-  }
+  const hung = hungRedisServer();
+  const { connected } = hung;
 
   /** Stops the server and fails enough operations on `connection` that its breaker opens. */
   async function hangUntilBreakerOpens(connection: RedisConnection): Promise<void> {
-    redis.pause();
+    hung.redis.pause();
     for (let i = 0; i < REDIS_BREAKER.consecutiveFailures; i += 1)
       await expect(connection.run((client) => client.ping())).rejects.toThrow();
     await expect(connection.run((client) => client.ping())).rejects.toThrow(/open|broken/i);
@@ -242,10 +223,10 @@ describe('releasing a lock while Redis hangs (a single redis-server, SIGSTOP)', 
     const started = performance.now();
     if (lock.state === 'acquired') await expect(lock.release()).resolves.toBeUndefined();
     expect(performance.now() - started).toBeLessThan(REDIS_OPERATION_TIMEOUT_MS);
-    redis.resume();
+    hung.redis.resume();
     expect(await everythingSentRuns(a.connection)).toBe('PONG');
 
-    expect(await redis.command('EXISTS', keys.lock('s-release'))).toBe('0');
+    expect(await hung.redis.command('EXISTS', keys.lock('s-release'))).toBe('0');
     const again = await b.store.tryLock('s-release', 60_000);
     expect(again.state).toBe('acquired');
   });
@@ -257,20 +238,20 @@ describe('releasing a lock while Redis hangs (a single redis-server, SIGSTOP)', 
 
     await hangUntilBreakerOpens(a.connection);
     await a.store.commit('s-commit', { report: EMPTY_REPORT, retrievedAt: 1_000 }, 60_000, lock);
-    redis.resume();
+    hung.redis.resume();
     expect(await everythingSentRuns(a.connection)).toBe('PONG');
 
-    expect(await redis.command('EXISTS', keys.lock('s-commit'))).toBe('0');
+    expect(await hung.redis.command('EXISTS', keys.lock('s-commit'))).toBe('0');
   });
 
   test('commands sent aside are bounded: past the cap they are refused at once, not queued', async () => {
     const a = await connected();
-    redis.pause();
+    hung.redis.pause();
     const sent = Array.from({ length: MAX_ASIDE_IN_FLIGHT }, () =>
       a.connection.runAside((client) => client.ping()).catch(() => 'late'),
     );
     await expect(a.connection.runAside((client) => client.ping())).rejects.toThrow(/in flight/);
-    redis.resume();
+    hung.redis.resume();
     await Promise.all(sent);
     // Once the server has answered them there is room again.
     await eventually(
