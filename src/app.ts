@@ -7,7 +7,7 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import cors from 'cors';
 import { ApiKeyStore, keysFilePath } from './access/api-keys';
 import { ApprovedOperations, loadApprovedOperations } from './access/approved-operations';
-import { auditLog, auditOf } from './access/audit';
+import { AuditLog, auditLog, auditOf } from './access/audit';
 import { createJwtVerifier, looksLikeJwt } from './access/jwt';
 import type { Caller, CallerResolver } from './access/caller';
 import { RateLimits } from './access/rate-limit';
@@ -190,7 +190,8 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
       approvedOperations: approved.all.map((op) => op.name),
     }),
   );
-  app.use(auditLog(logger));
+  const audit = new AuditLog(logger);
+  app.use(auditLog(audit));
   let draining = false;
   app.use(
     healthRouter({
@@ -321,6 +322,7 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
         context: (caller, audit) =>
           createRequestContext(service, caller, { disclosureK: config.access.disclosureK, audit }),
         logger,
+        audit,
         metrics,
         tracer: tracing.enabled ? tracing.tracer : null,
         bodyLimitBytes: HTTP_DEFAULTS.bodyLimitBytes,

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApprovedOperation, ApprovedOperations } from '../access/approved-operations';
-import type { AuditRecord } from '../access/audit';
-import { hashVariables, logAudit } from '../access/audit';
+import type { AuditLog, AuditRecord } from '../access/audit';
+import { hashVariables } from '../access/audit';
 import type { Caller, CallerResolver } from '../access/caller';
 import type { RateLimits } from '../access/rate-limit';
 import { httpStatusOf } from '../errors';
@@ -44,6 +44,8 @@ export interface FastLaneDeps {
   /** A request context, exactly as the full path builds it. */
   readonly context: (caller: Caller, audit: AuditRecord) => RequestContext;
   readonly logger: Logger;
+  /** The audit log, shared with the full path. */
+  readonly audit: AuditLog;
   readonly metrics: Metrics;
   /** The tracer when tracing is on; null when off (no span objects are made per request). */
   readonly tracer: Tracer | null;
@@ -253,7 +255,7 @@ export function createFastLane(
         },
       })
       .end();
-    logAudit(deps.logger, { requestId, method: req.method, path }, audit, status, seconds * 1000, 'fast');
+    deps.audit.write({ requestId, method: req.method, path }, audit, status, seconds * 1000, 'fast');
   };
 
   /** Authenticates and counts the request; null when it must go the full way (which then answers it). */
