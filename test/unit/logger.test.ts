@@ -69,4 +69,16 @@ describe('process logger (buffered stdout)', () => {
     expect(await child.exited).toBe(1);
     expect(linesOf(child.out()).map((l) => l.n)).toEqual(Array.from({ length: 50 }, (_, n) => n));
   });
+
+  it('writes lines with multi-byte characters whole, and the lines around them intact', async () => {
+    // Lines are buffered as bytes: a character of 2, 3 or 4 bytes must not shift or cut what follows.
+    const child = runChild(
+      `for (let n = 0; n < 300; n++) logger.info({ n, name: n % 3 ? 'Dyfed-Powys Heddlu' : 'Gwent — Heddlu ✓ 🚓' }, 'line'); process.exit(0);`,
+    );
+    expect(await child.exited).toBe(0);
+    const lines = linesOf(child.out()) as { n: number; name: string }[];
+    expect(lines.map((l) => l.n)).toEqual(Array.from({ length: 300 }, (_, n) => n));
+    for (const line of lines)
+      expect(line.name).toBe(line.n % 3 ? 'Dyfed-Powys Heddlu' : 'Gwent — Heddlu ✓ 🚓');
+  });
 });
