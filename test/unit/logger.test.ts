@@ -76,7 +76,7 @@ describe('process logger (buffered stdout)', () => {
       `for (let n = 0; n < 300; n++) logger.info({ n, name: n % 3 ? 'Dyfed-Powys Heddlu' : 'Gwent — Heddlu ✓ 🚓' }, 'line'); process.exit(0);`,
     );
     expect(await child.exited).toBe(0);
-    const lines = linesOf(child.out()) as { n: number; name: string }[];
+    const lines = linesOf(child.out()) as unknown as { n: number; name: string }[];
     expect(lines.map((l) => l.n)).toEqual(Array.from({ length: 300 }, (_, n) => n));
     for (const line of lines)
       expect(line.name).toBe(line.n % 3 ? 'Dyfed-Powys Heddlu' : 'Gwent — Heddlu ✓ 🚓');
