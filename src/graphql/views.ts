@@ -29,6 +29,34 @@ function retrievedAtMsOf(provenance: Provenance): number {
   return Date.parse(provenance.retrievedAt);
 }
 
+/**
+ * A figure's view, with its fields (and those of its date and provenance) always created in the same
+ * order. Figures come from many parsers and from L2's JSON, so their own objects differ in field order
+ * and optional fields; a view of each would give the compiled query's property reads one object shape
+ * per origin (megamorphic loads, once per field per figure per request). Views made here all share one.
+ */
+function canonicalView(figure: Figure, freshness: 'FRESH' | 'STALE', retrievedAtMs: number): FigureView {
+  const { asAt, provenance, reason } = figure;
+  return {
+    forceId: figure.forceId,
+    measure: figure.measure,
+    value: figure.value,
+    status: figure.status,
+    basis: figure.basis,
+    asAt: asAt && { date: asAt.date, precision: asAt.precision, start: asAt.start, end: asAt.end },
+    provenance: {
+      sourceId: provenance.sourceId,
+      title: provenance.title,
+      url: provenance.url,
+      retrievedAt: provenance.retrievedAt,
+      simulated: provenance.simulated,
+    },
+    reason: reason && { code: reason.code, message: reason.message },
+    freshness,
+    retrievedAtMs,
+  };
+}
+
 /** Adds freshness to a figure (memoised per snapshot). */
 export function figureView(figure: Figure | null, ctx: ViewContext): FigureView | null {
   if (figure === null) return null;
@@ -37,11 +65,7 @@ export function figureView(figure: Figure | null, ctx: ViewContext): FigureView 
   let view = views.get(figure);
   if (!view) {
     const stale = ctx.snapshot.staleSources.has(figure.provenance.sourceId);
-    view = {
-      ...figure,
-      freshness: stale ? 'STALE' : 'FRESH',
-      retrievedAtMs: retrievedAtMsOf(figure.provenance),
-    };
+    view = canonicalView(figure, stale ? 'STALE' : 'FRESH', retrievedAtMsOf(figure.provenance));
     views.set(figure, view);
   }
   return view;
