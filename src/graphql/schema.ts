@@ -1,10 +1,8 @@
 import 'reflect-metadata';
-import type { GraphQLFieldResolver, GraphQLSchema } from 'graphql';
-import { isObjectType } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
 import './enums';
-import { FigureFieldsResolver, resolveAgeSeconds } from './common/figure.resolver';
 import { ForceResolver } from './force/force.resolver';
 import { FiguresChangedResolver, SCHEMA_PUBSUB } from './live/figures-changed.resolver';
 import { NationalResolver } from './national/national.resolver';
@@ -13,7 +11,6 @@ import { SourcesResolver } from './sources/sources.resolver';
 
 /** Every resolver class of the schema. */
 export const RESOLVERS = [
-  FigureFieldsResolver,
   ForceResolver,
   NationalResolver,
   PublishedResolver,
@@ -24,43 +21,18 @@ export const RESOLVERS = [
 let cached: GraphQLSchema | null = null;
 
 /**
- * Field resolvers called once per figure per request, set on the built schema in place of type-graphql's.
- * type-graphql wraps each `@FieldResolver` call (a resolver-data object, a container lookup, the
- * middleware chain, a parameter array): a national query pays it for every figure, and with it this
- * field was about a tenth of an analyst query's CPU. Each resolves exactly as its `@FieldResolver`
- * method, which declares the field. Only fields that read nothing but the root and the context belong
- * here (no arguments, no middleware, no auth).
- */
-const DIRECT_FIELD_RESOLVERS: Readonly<
-  Record<string, Readonly<Record<string, GraphQLFieldResolver<never, never>>>>
-> = {
-  Figure: { ageSeconds: resolveAgeSeconds as GraphQLFieldResolver<never, never> },
-};
-
-/**
  * A new executable schema from the type-graphql classes (code first). The hot path runs on its own
  * instance: Apollo wraps every field resolver of the schema it is given with its plugin instrumentation
  * (cache control's `willResolveField`), which would also slow graphql-jit's plain property reads.
  */
 export function buildExecutableSchema(): GraphQLSchema {
-  const schema = buildSchemaSync({
+  return buildSchemaSync({
     resolvers: [...RESOLVERS],
     validate: false,
     emitSchemaFile: false,
     // Required once there is a subscription; unused (figuresChanged resolves each app's feed from its context).
     pubSub: SCHEMA_PUBSUB,
   });
-  for (const [typeName, resolvers] of Object.entries(DIRECT_FIELD_RESOLVERS)) {
-    const type = schema.getType(typeName);
-    if (!isObjectType(type)) throw new Error(`direct resolvers: no object type ${typeName}`);
-    const fields = type.getFields();
-    for (const [fieldName, resolve] of Object.entries(resolvers)) {
-      const field = fields[fieldName];
-      if (!field) throw new Error(`direct resolvers: no field ${typeName}.${fieldName}`);
-      field.resolve = resolve as GraphQLFieldResolver<unknown, unknown>;
-    }
-  }
-  return schema;
 }
 
 /** The executable schema, built once (see `buildExecutableSchema`). */

@@ -2,27 +2,44 @@ import type { Breakdown, Figure, Provenance, PublishedTotal } from '../domain/fi
 import type { ForceEntry, Rate, Summary } from '../domain/national';
 import type { Snapshot } from '../store/snapshot';
 
-/** What a view needs to say how fresh a figure is: the snapshot it was read from. */
+/** What a view needs to say how fresh a figure is: the snapshot it was read from, and the clock. */
 export interface ViewContext {
   readonly snapshot: Snapshot;
+  /** The request's clock (epoch ms): ages are given as at the start of its second. */
+  readonly nowMs: number;
 }
 
 /**
- * A figure as the API shows it: with freshness, and the fetch time as epoch ms so that `ageSeconds`
- * (resolved per request against the request's clock, see `FigureFieldsResolver`) costs no date parsing.
+ * A figure as the API shows it: with freshness, the fetch time as epoch ms, and its age in seconds as at
+ * the start of the view's clock second.
  */
-export type FigureView = Figure & { readonly freshness: 'FRESH' | 'STALE'; readonly retrievedAtMs: number };
+export type FigureView = Figure & {
+  readonly freshness: 'FRESH' | 'STALE';
+  readonly retrievedAtMs: number;
+  readonly ageSeconds: number;
+};
+
+/** The clock second (epoch seconds) that views made at `nowMs` belong to. */
+export function viewSecond(nowMs: number): number {
+  return Math.floor(nowMs / 1000);
+}
 
 /**
- * Views depend only on the snapshot (freshness is fixed per snapshot; age is resolved per request), so
- * they are made once per snapshot and figure and shared by every request that reads that snapshot: the
- * warm path allocates nothing per figure.
+ * Views depend only on the snapshot and the clock second (freshness is fixed per snapshot; ages change
+ * once a second), so they are made at most once per snapshot, figure and second, and shared by every
+ * request in that second: the warm path allocates nothing per figure, and the compiled query reads every
+ * field of a figure as a plain property (a resolver per figure for its age cost about a seventh of an
+ * analyst query's CPU). So `ageSeconds` is at most a second behind the request's clock, as in the
+ * pre-serialized responses of approved operations (`RESPONSE_CACHE_MAX_AGE_MS`).
  */
-const viewsBySnapshot = new WeakMap<Snapshot, WeakMap<Figure, FigureView>>();
+const viewsBySnapshot = new WeakMap<
+  Snapshot,
+  { readonly second: number; readonly views: WeakMap<Figure, FigureView> }
+>();
 
-/** Seconds between a figure's fetch and `nowMs` (never negative). */
-export function ageSecondsOf(figure: Pick<FigureView, 'retrievedAtMs'>, nowMs: number): number {
-  return Math.max(0, Math.floor((nowMs - figure.retrievedAtMs) / 1000));
+/** Whole seconds from a fetch (epoch ms) to `nowMs`, never negative. */
+export function ageSecondsOf(retrievedAtMs: number, nowMs: number): number {
+  return Math.max(0, Math.floor((nowMs - retrievedAtMs) / 1000));
 }
 
 function retrievedAtMsOf(provenance: Provenance): number {
@@ -35,7 +52,12 @@ function retrievedAtMsOf(provenance: Provenance): number {
  * and optional fields; a view of each would give the compiled query's property reads one object shape
  * per origin (megamorphic loads, once per field per figure per request). Views made here all share one.
  */
-function canonicalView(figure: Figure, freshness: 'FRESH' | 'STALE', retrievedAtMs: number): FigureView {
+function canonicalView(
+  figure: Figure,
+  freshness: 'FRESH' | 'STALE',
+  retrievedAtMs: number,
+  ageSeconds: number,
+): FigureView {
   const { asAt, provenance, reason } = figure;
   return {
     forceId: figure.forceId,
@@ -54,19 +76,30 @@ function canonicalView(figure: Figure, freshness: 'FRESH' | 'STALE', retrievedAt
     reason: reason && { code: reason.code, message: reason.message },
     freshness,
     retrievedAtMs,
+    ageSeconds,
   };
 }
 
-/** Adds freshness to a figure (memoised per snapshot). */
+/** Adds freshness and age to a figure (memoised per snapshot and clock second). */
 export function figureView(figure: Figure | null, ctx: ViewContext): FigureView | null {
   if (figure === null) return null;
-  let views = viewsBySnapshot.get(ctx.snapshot);
-  if (!views) viewsBySnapshot.set(ctx.snapshot, (views = new WeakMap()));
-  let view = views.get(figure);
+  const second = viewSecond(ctx.nowMs);
+  let memo = viewsBySnapshot.get(ctx.snapshot);
+  if (!memo || memo.second !== second) {
+    memo = { second, views: new WeakMap() };
+    viewsBySnapshot.set(ctx.snapshot, memo);
+  }
+  let view = memo.views.get(figure);
   if (!view) {
     const stale = ctx.snapshot.staleSources.has(figure.provenance.sourceId);
-    view = canonicalView(figure, stale ? 'STALE' : 'FRESH', retrievedAtMsOf(figure.provenance));
-    views.set(figure, view);
+    const retrievedAtMs = retrievedAtMsOf(figure.provenance);
+    view = canonicalView(
+      figure,
+      stale ? 'STALE' : 'FRESH',
+      retrievedAtMs,
+      ageSecondsOf(retrievedAtMs, second * 1000),
+    );
+    memo.views.set(figure, view);
   }
   return view;
 }

@@ -98,7 +98,10 @@ export class FigureType {
   @Field(() => FreshnessEnum, { description: 'FRESH within its source TTL, STALE when served past it.' })
   freshness!: string;
 
-  @Field(() => Int, { description: 'Seconds since the gateway fetched it.' })
+  @Field(() => Int, {
+    description:
+      'Seconds since the gateway fetched it, as at the start of the current second (at most a second behind).',
+  })
   ageSeconds!: number;
 }
 

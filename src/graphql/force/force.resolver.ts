@@ -115,7 +115,7 @@ export class ForceResolver {
     const asAt = resolveAsAt(asAtArg, nowMs);
     const windowDays = resolveWindow(windowArg, service.national.windowDays);
     const snapshot = await ctx.loaders.snapshot();
-    const view = { snapshot };
+    const view = { snapshot, nowMs };
     const candidates = snapshot.figuresByForce.get(force.id) ?? [];
     const [entry] = entriesFor([force], snapshot.figuresByForce, {
       asAt,
@@ -174,6 +174,6 @@ export class ForceResolver {
       end,
       ctx.service.priorityOf,
     );
-    return figures.map((f) => figureView(f, { snapshot }));
+    return figures.map((f) => figureView(f, { snapshot, nowMs: ctx.nowMs }));
   }
 }

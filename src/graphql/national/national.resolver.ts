@@ -6,7 +6,7 @@ import { comparablePublishedTotals } from '../../domain/published';
 import { resolveAsAt, resolveWindow } from '../args';
 import type { RequestContext } from '../context';
 import { DateScalar } from '../scalars';
-import { summaryView } from '../views';
+import { summaryView, viewSecond } from '../views';
 import { SummaryType } from './summary.type';
 
 /** The name of the national summary. */
@@ -39,12 +39,17 @@ async function entriesAsAt(ctx: RequestContext, asAtArg: string | null, windowAr
     });
     derived.set(key, entries);
   }
+  // Views hold ages, which change once a second: each is made again in a new clock second (see
+  // `figureView`), replacing the last one rather than adding to the generation's memo.
+  const second = viewSecond(nowMs);
+  const view = { snapshot, nowMs };
   const memo = <T>(name: string, make: () => T): T => {
     const k = `${name}|${asAt}|${windowDays}`;
-    if (!derived.has(k)) derived.set(k, make());
-    return derived.get(k) as T;
+    let made = derived.get(k) as { second: number; value: T } | undefined;
+    if (!made || made.second !== second) derived.set(k, (made = { second, value: make() }));
+    return made.value;
   };
-  return { asAt, windowDays, snapshot, entries, memo };
+  return { asAt, windowDays, snapshot, entries, memo, view };
 }
 
 @Resolver()
@@ -59,12 +64,12 @@ export class NationalResolver {
     @Arg('windowDays', () => Int, { nullable: true, description: 'Default 90.' }) windowArg: number | null,
     @Ctx() ctx: RequestContext,
   ) {
-    const { asAt, windowDays, snapshot, entries, memo } = await entriesAsAt(ctx, asAtArg, windowArg);
-    // The whole view is derived once per snapshot, date and window; ages are resolved per request.
+    const { asAt, windowDays, snapshot, entries, memo, view } = await entriesAsAt(ctx, asAtArg, windowArg);
+    // The whole view is derived once per snapshot, date, window and clock second.
     return memo('national-view', () =>
       summaryView(
         summarise(entries, asAt, windowDays),
-        { snapshot },
+        view,
         comparablePublishedTotals(snapshot.publishedTotals, asAt, windowDays).map(publishedTotalView),
         UNITED_KINGDOM,
       ),
@@ -77,10 +82,10 @@ export class NationalResolver {
     @Arg('windowDays', () => Int, { nullable: true }) windowArg: number | null,
     @Ctx() ctx: RequestContext,
   ) {
-    const { asAt, windowDays, snapshot, entries, memo } = await entriesAsAt(ctx, asAtArg, windowArg);
+    const { asAt, windowDays, entries, memo, view } = await entriesAsAt(ctx, asAtArg, windowArg);
     return memo('regions-view', () =>
       summariseBy(entries, (f) => f.region, asAt, windowDays).map(({ key, summary }) =>
-        summaryView(summary, { snapshot }, [], key),
+        summaryView(summary, view, [], key),
       ),
     );
   }
@@ -91,10 +96,10 @@ export class NationalResolver {
     @Arg('windowDays', () => Int, { nullable: true }) windowArg: number | null,
     @Ctx() ctx: RequestContext,
   ) {
-    const { asAt, windowDays, snapshot, entries, memo } = await entriesAsAt(ctx, asAtArg, windowArg);
+    const { asAt, windowDays, entries, memo, view } = await entriesAsAt(ctx, asAtArg, windowArg);
     return memo('nations-view', () =>
       summariseBy(entries, (f) => f.nation, asAt, windowDays).map(({ key, summary }) =>
-        summaryView(summary, { snapshot }, [], key),
+        summaryView(summary, view, [], key),
       ),
     );
   }

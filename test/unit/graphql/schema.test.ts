@@ -1,10 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isObjectType } from 'graphql';
-import { FigureFieldsResolver, resolveAgeSeconds } from '../../../src/graphql/common/figure.resolver';
-import type { RequestContext } from '../../../src/graphql/context';
-import { buildExecutableSchema, buildGatewaySchema, printGatewaySchema } from '../../../src/graphql/schema';
-import type { FigureView } from '../../../src/graphql/views';
+import { buildGatewaySchema, printGatewaySchema } from '../../../src/graphql/schema';
 import { errorsMarkdownTable } from '../../../src/errors';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -30,22 +27,6 @@ describe('the schema', () => {
       }
     }
     expect(offenders).toEqual([]);
-  });
-});
-
-describe('direct field resolvers', () => {
-  test('Figure.ageSeconds is resolved directly, exactly as its @FieldResolver method resolves it', () => {
-    const field = buildExecutableSchema().getType('Figure');
-    if (!isObjectType(field)) throw new Error('no Figure type');
-    expect(field.getFields().ageSeconds!.resolve).toBe(resolveAgeSeconds);
-    const declared = new FigureFieldsResolver();
-    const figure = { retrievedAtMs: Date.parse('2026-11-22T12:00:00.000Z') } as FigureView;
-    for (const offsetMs of [-5_000, 0, 999, 1_000, 61_500, 86_400_000]) {
-      const ctx = { nowMs: figure.retrievedAtMs + offsetMs } as RequestContext;
-      const direct = resolveAgeSeconds(figure, {}, ctx, undefined as never);
-      expect(direct).toBe(declared.ageSeconds(figure, ctx));
-      expect(direct).toBe(Math.max(0, Math.floor(offsetMs / 1000)));
-    }
   });
 });
 
