@@ -3,6 +3,7 @@ import zlib from 'node:zlib';
 import { Agent } from 'undici';
 import { SourceError } from '../errors';
 import type { FetchContext } from './fetch-context';
+import type { Budget } from './resilience';
 
 /** Largest upstream body read, so a runaway source cannot exhaust memory. */
 export const MAX_UPSTREAM_BYTES = 20 * 1024 * 1024;
@@ -92,12 +93,7 @@ function isRedirect(status: number): boolean {
  * dropped in the background, which keeps the connection for the next request, as `res.resume()` did.
  * Rejects with the raw error when the request fails before a response head.
  */
-function send(
-  url: URL,
-  req: HttpRequest,
-  headers: Record<string, string>,
-  signal: AbortSignal,
-): Promise<Answer> {
+function send(url: URL, req: HttpRequest, headers: Record<string, string>, budget: Budget): Promise<Answer> {
   return new Promise<Answer>((resolve, reject) => {
     let controller: { abort(reason: Error): void } | null = null;
     let headed = false;
@@ -107,11 +103,7 @@ function send(
     let bodyDone: ((text: string) => void) | null = null;
     let bodyFailed: ((error: SourceError) => void) | null = null;
     let encoding = '';
-    const onAbort = () => {
-      controller?.abort(timedOut());
-      fail(timedOut());
-    };
-    const done = () => signal.removeEventListener('abort', onAbort);
+    let done = () => {};
     /** Ends the exchange with `error`: before the head, the request fails; after it, the body does. */
     const fail = (error: unknown) => {
       if (settled) return;
@@ -120,7 +112,12 @@ function send(
       if (!headed) reject(error);
       else bodyFailed?.(error instanceof SourceError ? error : unreadable((error as Error)?.message));
     };
-    signal.addEventListener('abort', onAbort, { once: true });
+    // Called at once if the budget has already run out.
+    done = budget.onAbort(() => {
+      controller?.abort(timedOut());
+      fail(timedOut());
+    });
+    if (settled) return;
     DISPATCHER.dispatch(
       {
         origin: url.origin,
@@ -132,7 +129,7 @@ function send(
       {
         onRequestStart(ctl) {
           controller = ctl;
-          if (signal.aborted) ctl.abort(timedOut());
+          if (budget.aborted) ctl.abort(timedOut());
         },
         onResponseStart(_ctl, status, responseHeaders) {
           // 1xx informational heads come first and are not the answer.
@@ -175,7 +172,7 @@ function send(
           else decode(raw, encoding).then(bodyDone!, bodyFailed!);
         },
         onResponseError(_ctl, error) {
-          fail(signal.aborted ? timedOut() : error);
+          fail(budget.aborted ? timedOut() : error);
         },
       },
     );
@@ -235,11 +232,11 @@ export async function httpRequest(ctx: FetchContext, req: HttpRequest): Promise<
   let current: HttpRequest = req;
   let res: Answer;
   for (let hops = 0; ; hops++) {
-    if (ctx.signal.aborted) throw timedOut();
+    if (ctx.budget.aborted) throw timedOut();
     try {
-      res = await send(url, current, headers, ctx.signal);
+      res = await send(url, current, headers, ctx.budget);
     } catch (error) {
-      if (ctx.signal.aborted || (error instanceof SourceError && error.code === 'UPSTREAM_TIMEOUT'))
+      if (ctx.budget.aborted || (error instanceof SourceError && error.code === 'UPSTREAM_TIMEOUT'))
         throw timedOut();
       const cause = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       throw new SourceError(

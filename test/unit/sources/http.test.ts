@@ -10,7 +10,7 @@ import {
   httpRequest,
   parseRetryAfter,
 } from '../../../src/sources/http';
-import { createSourcePolicy } from '../../../src/sources/resilience';
+import { Budget, createSourcePolicy } from '../../../src/sources/resilience';
 import { sourceConfig } from './shapes/context';
 
 describe('parseRetryAfter', () => {
@@ -81,13 +81,10 @@ describe('httpRequest against a local upstream', () => {
     requests.length = 0;
   });
 
-  function ctx(
-    signal: AbortSignal = new AbortController().signal,
-    extra: Parameters<typeof sourceConfig>[0] = {},
-  ): FetchContext {
+  function ctx(budget: Budget = new Budget(), extra: Parameters<typeof sourceConfig>[0] = {}): FetchContext {
     return {
       config: sourceConfig({ location: `${base}/feed.json`, ...extra }),
-      signal,
+      budget,
       baseDir: '.',
       env: { FORCE_TOKEN: 's3cret' },
       remainingMs: () => 1000,
@@ -109,7 +106,7 @@ describe('httpRequest against a local upstream', () => {
     handler = (_req, res) =>
       res.writeHead(200, { 'content-type': 'application/json' }).end('[{"force":"dorset"}]');
     const res = await httpRequest(
-      ctx(new AbortController().signal, {
+      ctx(new Budget(), {
         headers: { authorization: { env: 'FORCE_TOKEN', prefix: 'Bearer ' } },
       }),
       {
@@ -223,10 +220,10 @@ describe('httpRequest against a local upstream', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('[');
     };
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
+    const budget = new Budget();
+    setTimeout(() => budget.abort(), 50);
     const error = await failure(
-      httpRequest(ctx(controller.signal), { method: 'GET', url: `${base}/stalled`, accept: '*/*' }),
+      httpRequest(ctx(budget), { method: 'GET', url: `${base}/stalled`, accept: '*/*' }),
     );
     expect(error.code).toBe('UPSTREAM_TIMEOUT');
   });
@@ -271,21 +268,30 @@ describe('httpRequest against a local upstream', () => {
 
   it('turns an aborted request into UPSTREAM_TIMEOUT', async () => {
     handler = () => undefined; // never answers
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
+    const budget = new Budget();
+    setTimeout(() => budget.abort(), 50);
     const error = await failure(
-      httpRequest(ctx(controller.signal), { method: 'GET', url: `${base}/slow`, accept: '*/*' }),
+      httpRequest(ctx(budget), { method: 'GET', url: `${base}/slow`, accept: '*/*' }),
     );
     expect(error.code).toBe('UPSTREAM_TIMEOUT');
+  });
+
+  it('sends nothing for a budget that has already run out', async () => {
+    handler = (_req, res) => res.writeHead(200).end('ok');
+    const budget = new Budget();
+    budget.abort();
+    const error = await failure(httpRequest(ctx(budget), { method: 'GET', url: `${base}/x`, accept: '*/*' }));
+    expect(error.code).toBe('UPSTREAM_TIMEOUT');
+    expect(requests).toHaveLength(0);
   });
 
   describe('under the source policy', () => {
     function fetchUnderPolicy(extra: Parameters<typeof sourceConfig>[0]) {
       const config = sourceConfig({ location: `${base}/feed.json`, ...extra });
       const policy = createSourcePolicy(config);
-      return policy.execute((signal, remainingMs) =>
+      return policy.execute((budget, remainingMs) =>
         httpRequest(
-          { config, signal, baseDir: '.', env: {}, remainingMs },
+          { config, budget, baseDir: '.', env: {}, remainingMs },
           { method: 'GET', url: config.location, accept: '*/*' },
         ),
       );
