@@ -1,10 +1,11 @@
 import type { SourceConfig } from '../config/schema';
+import type { Budget } from './resilience';
 
 /** What an adapter gets for one fetch. */
 export interface FetchContext {
   readonly config: SourceConfig;
-  /** Aborted when the source's time budget runs out. */
-  readonly signal: AbortSignal;
+  /** The source's time budget: aborted when it runs out. */
+  readonly budget: Budget;
   /** Directory that relative file locations are resolved against (the config file's). */
   readonly baseDir: string;
   /** Environment to read header secrets from. */

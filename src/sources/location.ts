@@ -27,9 +27,9 @@ export async function readLocationText(ctx: FetchContext, accept: string): Promi
   }
   const file = resolveFileLocation(location, ctx.baseDir);
   try {
-    return await fs.readFile(file, { encoding: 'utf8', signal: ctx.signal });
+    return await fs.readFile(file, { encoding: 'utf8', signal: ctx.budget.signal });
   } catch (error) {
-    if (ctx.signal.aborted) throw new SourceError('UPSTREAM_TIMEOUT', 'the source did not answer in time');
+    if (ctx.budget.aborted) throw new SourceError('UPSTREAM_TIMEOUT', 'the source did not answer in time');
     throw new SourceError(
       'UPSTREAM_UNREACHABLE',
       "the source's file could not be read",

@@ -67,10 +67,10 @@ export function createSource(config: SourceConfig, deps: SourceDeps): Source {
       const started = now();
       const t0 = performance.now();
       try {
-        const report = await policy.execute(async (signal, remainingMs) => {
+        const report = await policy.execute(async (budget, remainingMs) => {
           const raw = await adapter.fetchRows({
             config,
-            signal,
+            budget,
             baseDir: deps.baseDir,
             env: deps.env,
             remainingMs,

@@ -3,7 +3,7 @@
  * spawned with a temp keys file and a simulator config; SIGTERM drains, the deadline and a second signal
  * force exit 1, and a bad config exits 78 naming the field.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -353,5 +353,20 @@ describe('deployment files (.deploy): parse, and say what the Operations section
     expect(text).toMatch(/HOST=0\.0\.0\.0/);
     expect(text).toMatch(/^EXPOSE 4000$/m);
     expect(text).toMatch(/^HEALTHCHECK [^\n]*\\\n[^\n]*\/healthz/m);
+  });
+
+  test('Dockerfile and npm start run node with the same flags, and this node accepts them', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    const start = /^node\s+(.*?)\s*dist\/index\.js$/.exec(pkg.scripts.start ?? '');
+    expect(start).not.toBeNull();
+    const flags = start![1]!.split(/\s+/);
+    expect(flags).toEqual(expect.arrayContaining(['--no-allocation-site-pretenuring', '--liftoff-only']));
+    const cmd = /^CMD (\[.*\])$/m.exec(fs.readFileSync(path.join(DEPLOY, 'Dockerfile'), 'utf8'));
+    expect(JSON.parse(cmd![1]!)).toEqual(['node', ...flags, 'dist/index.js']);
+    // A V8 flag a later Node drops would stop the process at start: fail here instead.
+    const run = spawnSync(process.execPath, [...flags, '-e', 'process.exit(0)'], { encoding: 'utf8' });
+    expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
   });
 });

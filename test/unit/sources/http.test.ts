@@ -3,8 +3,14 @@ import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { SourceError } from '../../../src/errors';
 import type { FetchContext } from '../../../src/sources/fetch-context';
-import { MAX_REDIRECTS, buildHeaders, httpRequest, parseRetryAfter } from '../../../src/sources/http';
-import { createSourcePolicy } from '../../../src/sources/resilience';
+import {
+  MAX_REDIRECTS,
+  MAX_UPSTREAM_BYTES,
+  buildHeaders,
+  httpRequest,
+  parseRetryAfter,
+} from '../../../src/sources/http';
+import { Budget, createSourcePolicy } from '../../../src/sources/resilience';
 import { sourceConfig } from './shapes/context';
 
 describe('parseRetryAfter', () => {
@@ -75,13 +81,10 @@ describe('httpRequest against a local upstream', () => {
     requests.length = 0;
   });
 
-  function ctx(
-    signal: AbortSignal = new AbortController().signal,
-    extra: Parameters<typeof sourceConfig>[0] = {},
-  ): FetchContext {
+  function ctx(budget: Budget = new Budget(), extra: Parameters<typeof sourceConfig>[0] = {}): FetchContext {
     return {
       config: sourceConfig({ location: `${base}/feed.json`, ...extra }),
-      signal,
+      budget,
       baseDir: '.',
       env: { FORCE_TOKEN: 's3cret' },
       remainingMs: () => 1000,
@@ -103,7 +106,7 @@ describe('httpRequest against a local upstream', () => {
     handler = (_req, res) =>
       res.writeHead(200, { 'content-type': 'application/json' }).end('[{"force":"dorset"}]');
     const res = await httpRequest(
-      ctx(new AbortController().signal, {
+      ctx(new Budget(), {
         headers: { authorization: { env: 'FORCE_TOKEN', prefix: 'Bearer ' } },
       }),
       {
@@ -160,6 +163,71 @@ describe('httpRequest against a local upstream', () => {
     expect(requests[0]?.headers['accept-encoding']).toMatch(/gzip/);
   });
 
+  it('decodes deflate and br bodies too', async () => {
+    for (const [encoding, encode] of [
+      ['deflate', zlib.deflateSync],
+      ['br', zlib.brotliCompressSync],
+    ] as const) {
+      handler = (_req, res) =>
+        res
+          .writeHead(200, { 'content-type': 'text/csv', 'content-encoding': encoding })
+          .end(encode(Buffer.from('force,value\ndorset,7\n')));
+      const res = await httpRequest(ctx(), { method: 'GET', url: `${base}/feed.csv`, accept: 'text/csv' });
+      expect(res.body).toBe('force,value\ndorset,7\n');
+    }
+  });
+
+  it('refuses a body over MAX_UPSTREAM_BYTES, as sent or once decoded', async () => {
+    const big = Buffer.alloc(MAX_UPSTREAM_BYTES + 1, 0x20);
+    handler = (_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end(big);
+    const plain = await failure(httpRequest(ctx(), { method: 'GET', url: `${base}/big`, accept: '*/*' }));
+    expect(plain).toMatchObject({ code: 'UPSTREAM_INVALID_PAYLOAD' });
+    expect(plain.publicMessage).toBe(`the payload is larger than ${MAX_UPSTREAM_BYTES} bytes`);
+    const bomb = zlib.gzipSync(big);
+    expect(bomb.byteLength).toBeLessThan(MAX_UPSTREAM_BYTES);
+    handler = (_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' }).end(bomb);
+    const decoded = await failure(httpRequest(ctx(), { method: 'GET', url: `${base}/bomb`, accept: '*/*' }));
+    expect(decoded.publicMessage).toBe(`the payload is larger than ${MAX_UPSTREAM_BYTES} bytes`);
+  });
+
+  it('turns a body cut short (the connection closed mid-body) into UPSTREAM_INVALID_PAYLOAD', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('[{"force":');
+      setTimeout(() => res.destroy(), 20);
+    };
+    const error = await failure(httpRequest(ctx(), { method: 'GET', url: `${base}/cut`, accept: '*/*' }));
+    expect(error).toMatchObject({
+      code: 'UPSTREAM_INVALID_PAYLOAD',
+      publicMessage: 'the payload could not be read',
+    });
+  });
+
+  it('answers an error status at once, without waiting for its body to end', async () => {
+    handler = (_req, res) => {
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.write('still writing');
+    };
+    const started = Date.now();
+    const error = await failure(httpRequest(ctx(), { method: 'GET', url: `${base}/hang`, accept: '*/*' }));
+    expect(error).toMatchObject({ code: 'UPSTREAM_HTTP_ERROR', upstreamStatus: 503 });
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('turns a body that stops coming into UPSTREAM_TIMEOUT when the budget runs out', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('[');
+    };
+    const budget = new Budget();
+    setTimeout(() => budget.abort(), 50);
+    const error = await failure(
+      httpRequest(ctx(budget), { method: 'GET', url: `${base}/stalled`, accept: '*/*' }),
+    );
+    expect(error.code).toBe('UPSTREAM_TIMEOUT');
+  });
+
   it('turns a 429 into UPSTREAM_RATE_LIMITED carrying Retry-After', async () => {
     handler = (_req, res) => res.writeHead(429, { 'retry-after': '2' }).end('slow down');
     const error = await failure(
@@ -200,21 +268,30 @@ describe('httpRequest against a local upstream', () => {
 
   it('turns an aborted request into UPSTREAM_TIMEOUT', async () => {
     handler = () => undefined; // never answers
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
+    const budget = new Budget();
+    setTimeout(() => budget.abort(), 50);
     const error = await failure(
-      httpRequest(ctx(controller.signal), { method: 'GET', url: `${base}/slow`, accept: '*/*' }),
+      httpRequest(ctx(budget), { method: 'GET', url: `${base}/slow`, accept: '*/*' }),
     );
     expect(error.code).toBe('UPSTREAM_TIMEOUT');
+  });
+
+  it('sends nothing for a budget that has already run out', async () => {
+    handler = (_req, res) => res.writeHead(200).end('ok');
+    const budget = new Budget();
+    budget.abort();
+    const error = await failure(httpRequest(ctx(budget), { method: 'GET', url: `${base}/x`, accept: '*/*' }));
+    expect(error.code).toBe('UPSTREAM_TIMEOUT');
+    expect(requests).toHaveLength(0);
   });
 
   describe('under the source policy', () => {
     function fetchUnderPolicy(extra: Parameters<typeof sourceConfig>[0]) {
       const config = sourceConfig({ location: `${base}/feed.json`, ...extra });
       const policy = createSourcePolicy(config);
-      return policy.execute((signal, remainingMs) =>
+      return policy.execute((budget, remainingMs) =>
         httpRequest(
-          { config, signal, baseDir: '.', env: {}, remainingMs },
+          { config, budget, baseDir: '.', env: {}, remainingMs },
           { method: 'GET', url: config.location, accept: '*/*' },
         ),
       );

@@ -1,6 +1,6 @@
 import { SourceError } from '../../../src/errors';
 import type { SourcePolicy } from '../../../src/sources/resilience';
-import { createSourcePolicy } from '../../../src/sources/resilience';
+import { Budget, createSourcePolicy } from '../../../src/sources/resilience';
 import { sourceConfig } from './shapes/context';
 
 function policy(extra: Parameters<typeof sourceConfig>[0] = {}): SourcePolicy {
@@ -71,10 +71,10 @@ describe('SourceError.retryable', () => {
 });
 
 describe('source policy: retries', () => {
-  it('returns the attempt’s value, giving it a live signal and the time left in the budget', async () => {
+  it('returns the attempt’s value, giving it a live budget and the time left in it', async () => {
     let seen: { aborted: boolean; remaining: number } | null = null;
-    const result = await policy({ timeoutMs: 300 }).execute(async (signal, remainingMs) => {
-      seen = { aborted: signal.aborted, remaining: remainingMs() };
+    const result = await policy({ timeoutMs: 300 }).execute(async (budget, remainingMs) => {
+      seen = { aborted: budget.aborted || budget.signal.aborted, remaining: remainingMs() };
       return 'ok';
     });
     expect(result).toBe('ok');
@@ -139,13 +139,17 @@ describe('source policy: Retry-After', () => {
 
 describe('source policy: time budget', () => {
   it('aborts a slow attempt with UPSTREAM_TIMEOUT after timeoutMs', async () => {
+    let budget: Budget | undefined;
     let signal: AbortSignal | undefined;
+    let called = 0;
     const started = Date.now();
     const error = await failureOf(
       policy({ timeoutMs: 60 }).execute(
         (s) =>
           new Promise<string>((resolve) => {
-            signal = s;
+            budget = s;
+            signal = s.signal;
+            s.onAbort(() => (called += 1));
             setTimeout(() => resolve('late'), 1000).unref();
           }),
       ),
@@ -154,7 +158,9 @@ describe('source policy: time budget', () => {
       code: 'UPSTREAM_TIMEOUT',
       publicMessage: 'the source did not answer within 60 ms',
     });
+    expect(budget?.aborted).toBe(true);
     expect(signal?.aborted).toBe(true);
+    expect(called).toBe(1);
     expect(Date.now() - started).toBeLessThan(500);
   });
 
@@ -168,6 +174,52 @@ describe('source policy: time budget', () => {
     );
     expect(error.code).toBe('UPSTREAM_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(400);
+  });
+});
+
+describe('Budget', () => {
+  it('calls its listeners once when it runs out, and at once when added after', () => {
+    const budget = new Budget();
+    const calls: string[] = [];
+    budget.onAbort(() => calls.push('a'));
+    const cancel = budget.onAbort(() => calls.push('cancelled'));
+    cancel();
+    expect(budget.aborted).toBe(false);
+    budget.abort();
+    budget.abort();
+    budget.onAbort(() => calls.push('late'));
+    expect(calls).toEqual(['a', 'late']);
+    expect(budget.aborted).toBe(true);
+  });
+
+  it('gives an AbortSignal that follows it, made before or after it runs out', () => {
+    const before = new Budget();
+    const signal = before.signal;
+    expect(signal.aborted).toBe(false);
+    before.abort();
+    expect(signal.aborted).toBe(true);
+    const after = new Budget();
+    after.abort();
+    expect(after.signal.aborted).toBe(true);
+  });
+});
+
+describe('source policy: no attempt after the budget', () => {
+  it('makes no further attempt once the budget has run out', async () => {
+    let calls = 0;
+    const slowFailure = () => {
+      calls += 1;
+      return new Promise<string>((_, reject) => setTimeout(() => reject(unreachable()), 30));
+    };
+    const error = await failureOf(
+      policy({ timeoutMs: 50, retry: { maxAttempts: 10, initialDelayMs: 1, maxDelayMs: 2 } }).execute(
+        slowFailure,
+      ),
+    );
+    expect(error.code).toBe('UPSTREAM_TIMEOUT');
+    const atTimeout = calls;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(calls).toBe(atTimeout);
   });
 });
 
