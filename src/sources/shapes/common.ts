@@ -17,24 +17,21 @@ export interface ShapeContext {
 
 const WHOLE = 'must be a whole number of 0 or more';
 
+/** Largest count accepted as a number (a larger one is a broken feed, not a figure). */
+export const MAX_COUNT = 10_000_000;
+
+/** Count text in CSV: digits only, at most 8 of them. */
+export const COUNT_TEXT = /^\d{1,8}$/;
+
 /** A count: native JSON numbers must be numbers (text is schema drift); CSV cells must be digits only. */
 export function countSchema(numbers: 'text' | 'native') {
   const native = z
     .number({ error: `${WHOLE}, sent as a number` })
     .int(WHOLE)
     .nonnegative(WHOLE)
-    .max(10_000_000, 'is implausibly large');
+    .max(MAX_COUNT, 'is implausibly large');
   if (numbers === 'native') return native;
-  return z.union(
-    [
-      native,
-      z
-        .string()
-        .regex(/^\d{1,8}$/, WHOLE)
-        .transform(Number),
-    ],
-    { error: WHOLE },
-  );
+  return z.union([native, z.string().regex(COUNT_TEXT, WHOLE).transform(Number)], { error: WHOLE });
 }
 
 /**
@@ -131,6 +128,8 @@ const MAX_ISSUES = 3;
 /**
  * Maps and validates every row against a shape's schema. Any invalid row rejects the whole payload:
  * a partly valid payload would give a silently smaller total. The error names rows and fields, never values.
+ * `plain`, if given, may answer a row as the schema would without running it (a shape's common case);
+ * a row it leaves (`undefined`) goes to the schema.
  */
 export function validateRows<S extends z.ZodType>(
   rows: readonly unknown[],
@@ -138,6 +137,7 @@ export function validateRows<S extends z.ZodType>(
   fields: readonly string[],
   schema: S,
   skipRowsMissing: readonly string[] = [],
+  plain?: (mapped: Record<string, unknown>) => z.output<S> | undefined,
 ): Array<z.output<S>> {
   const out: Array<z.output<S>> = [];
   const problems: string[] = [];
@@ -151,6 +151,11 @@ export function validateRows<S extends z.ZodType>(
       }
       const mapped = mapRow(row, ctx.config, fields);
       if (skipRowsMissing.some((f) => mapped[f] === undefined)) return;
+      const quick = plain?.(mapped);
+      if (quick !== undefined) {
+        out.push(quick);
+        return;
+      }
       const parsed = schema.safeParse(mapped);
       if (parsed.success) out.push(parsed.data);
       else {
