@@ -49,15 +49,14 @@ interface Bound {
   readonly logger: Logger;
 }
 
-function sameFields(a: RepeatingFields, b: RepeatingFields): boolean {
+/** Whether two requests of one caller share their repeating fields (key and role are the caller's own). */
+function sameRequest(a: RepeatingFields, b: RepeatingFields): boolean {
   return (
     a.path === b.path &&
     a.operation === b.operation &&
     a.variablesHash === b.variablesHash &&
     a.method === b.method &&
-    a.lane === b.lane &&
-    a.keyId === b.keyId &&
-    a.role === b.role
+    a.lane === b.lane
   );
 }
 
@@ -104,7 +103,7 @@ export class AuditLog {
     }
     let kept = this.bound.get(caller);
     if (!kept) this.bound.set(caller, (kept = []));
-    let found = kept.find((b) => sameFields(b.fields, fields));
+    let found = kept.find((b) => sameRequest(b.fields, fields));
     if (!found) {
       found = { fields, logger: this.logger.child({ event: 'audit', ...fields }) };
       kept.unshift(found);

@@ -1,5 +1,6 @@
 import type { Source } from '../../sources/source';
 import type { SourceRead } from '../../store/source-reader';
+import { ageSecondsOf } from '../views';
 
 /** A source's status as the API shows it: never its internal location. */
 export function sourceStatusView(source: Source, read: SourceRead, nowMs: number) {
@@ -19,7 +20,7 @@ export function sourceStatusView(source: Source, read: SourceRead, nowMs: number
     state,
     freshness: read.ok ? read.freshness : null,
     retrievedAt: read.ok ? new Date(read.retrievedAt).toISOString() : null,
-    ageSeconds: read.ok ? Math.max(0, Math.floor((nowMs - read.retrievedAt) / 1000)) : null,
+    ageSeconds: read.ok ? ageSecondsOf(read.retrievedAt, nowMs) : null,
     lastAttemptAt: health.lastAttemptAt,
     lastSuccessAt: health.lastSuccessAt,
     latencyMs: health.lastLatencyMs,
