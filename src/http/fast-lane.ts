@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:http';
 import type { ApprovedOperation, ApprovedOperations } from '../access/approved-operations';
 import type { AuditLog, AuditRecord } from '../access/audit';
 import { hashVariables } from '../access/audit';
@@ -16,15 +16,7 @@ import { SpanKind } from '../tracing';
 import { admit } from './admission';
 import { errorBody } from './errors';
 import type { FeedsDeps } from './feeds';
-import {
-  feedContentType,
-  feedHeaders,
-  feedOperations,
-  findFeed,
-  matchesEtag,
-  parseVariables,
-  renderFeed,
-} from './feeds';
+import { feedHeaderList, feedOperations, findFeed, matchesEtag, parseVariables, renderFeed } from './feeds';
 import { RESTRICTED_ROLES } from './graphql-access';
 import { REQUEST_ID_HEADER, operationLabeller, requestIdOf } from './request-logging';
 import type { BuiltBody, ResponseCache } from './response-cache';
@@ -59,19 +51,31 @@ export type FullPath = (req: IncomingMessage, res: ServerResponse) => void;
 const JSON_TYPE = 'application/json; charset=utf-8';
 const GRAPHQL_RESPONSE_TYPE = 'application/graphql-response+json; charset=utf-8';
 
+/** Header name/value pairs in one flat list, as node's `writeHead` takes them; shared, never changed. */
+type HeaderList = readonly OutgoingHttpHeader[];
+
+/** The headers Apollo gives a 200 GraphQL response of a media type. */
+function graphqlHeaders(mediaType: string): HeaderList {
+  return Object.freeze(['cache-control', 'no-store', 'content-type', mediaType]);
+}
+const JSON_HEADERS = graphqlHeaders(JSON_TYPE);
+const GRAPHQL_RESPONSE_HEADERS = graphqlHeaders(GRAPHQL_RESPONSE_TYPE);
+
+const ERROR_HEADERS: HeaderList = Object.freeze(['content-type', JSON_TYPE]);
+
 /**
- * The response media type Apollo would choose for these Accept values, for the common ones; undefined
- * for anything else (the full path negotiates it properly).
+ * The headers of a 200 in the response media type Apollo would choose for these Accept values, for the
+ * common ones; undefined for anything else (the full path negotiates it properly).
  */
-function graphqlMediaType(accept: string | undefined): string | undefined {
+function graphqlHeadersFor(accept: string | undefined): HeaderList | undefined {
   if (accept === undefined || accept === '' || accept === '*/*' || accept === 'application/json')
-    return JSON_TYPE;
+    return JSON_HEADERS;
   if (
     accept === 'application/graphql-response+json' ||
     accept === 'application/graphql-response+json, application/json;q=0.9' ||
     accept === 'application/graphql-response+json, application/json'
   )
-    return GRAPHQL_RESPONSE_TYPE;
+    return GRAPHQL_RESPONSE_HEADERS;
   return undefined;
 }
 
@@ -233,7 +237,10 @@ export function createFastLane(
   const operationLabel = operationLabeller(deps.approved.all.map((op) => op.name));
   const feedOps = feedOperations(deps.approved);
 
-  /** Writes a response the hot path answers, and records it as the full path would. */
+  /**
+   * Writes a response the hot path answers, and records it as the full path would. `headers` are the
+   * response's own; the request id and the body's length are added here.
+   */
   const answer = (
     req: IncomingMessage,
     res: ServerResponse,
@@ -242,13 +249,16 @@ export function createFastLane(
     path: string,
     audit: AuditRecord,
     status: number,
-    headers: Record<string, string | number>,
+    headers: HeaderList,
     body: Buffer | string | null,
   ): void => {
     const requestId = requestIdOf(req.headers[REQUEST_ID_HEADER]);
-    headers[REQUEST_ID_HEADER] = requestId;
-    if (body !== null) headers['content-length'] = Buffer.byteLength(body);
-    res.writeHead(status, headers);
+    res.writeHead(
+      status,
+      body === null
+        ? [...headers, REQUEST_ID_HEADER, requestId]
+        : [...headers, REQUEST_ID_HEADER, requestId, 'content-length', Buffer.byteLength(body)],
+    );
     res.end(body ?? undefined);
     const seconds = (performance.now() - started) / 1000;
     const operation = operationLabel(audit.operation);
@@ -289,20 +299,9 @@ export function createFastLane(
     res: ServerResponse,
     started: number,
     audit: AuditRecord,
-    mediaType: string,
+    headers: HeaderList,
     body: Buffer | string,
-  ) =>
-    answer(
-      req,
-      res,
-      started,
-      '/graphql',
-      '/graphql',
-      audit,
-      200,
-      { 'cache-control': 'no-store', 'content-type': mediaType },
-      body,
-    );
+  ) => answer(req, res, started, '/graphql', '/graphql', audit, 200, headers, body);
 
   const disclosureClass = (caller: Caller) => deps.feeds.disclosureClassOf(caller);
 
@@ -333,7 +332,7 @@ export function createFastLane(
     variables: Record<string, unknown> | undefined,
     operationName: unknown,
     caller: Caller,
-    mediaType: string,
+    headers: HeaderList,
     known?: Pick<ParsedGet, 'variablesKey' | 'variablesHash'>,
   ): Promise<boolean> => {
     const op = deps.approved.bySha256(hash);
@@ -352,7 +351,7 @@ export function createFastLane(
       operation: op.name,
       variablesHash: known ? known.variablesHash : hashVariables(variables),
     };
-    answerGraphql(req, res, started, audit, mediaType, built.body);
+    answerGraphql(req, res, started, audit, headers, built.body);
     return true;
   };
 
@@ -367,7 +366,7 @@ export function createFastLane(
     res: ServerResponse,
     started: number,
     search: string,
-    mediaType: string,
+    headers: HeaderList,
   ): Promise<boolean> => {
     // Apollo's CSRF prevention: a GET must carry a header a browser cannot send cross-site unprompted.
     if (!req.headers['apollo-require-preflight'] && !req.headers['x-apollo-operation-name']) return false;
@@ -383,7 +382,7 @@ export function createFastLane(
       parsed.variables,
       parsed.operationName,
       caller,
-      mediaType,
+      headers,
       parsed,
     );
   };
@@ -392,7 +391,7 @@ export function createFastLane(
     req: IncomingMessage,
     res: ServerResponse,
     started: number,
-    mediaType: string,
+    headers: HeaderList,
   ): Promise<'answered' | 'unread' | 'read'> => {
     const length = Number(req.headers['content-length']);
     if (
@@ -419,7 +418,7 @@ export function createFastLane(
         '/graphql',
         audit,
         httpStatusOf('MALFORMED_JSON'),
-        { 'content-type': JSON_TYPE },
+        ERROR_HEADERS,
         errorBody('MALFORMED_JSON', 'the request body is not valid JSON'),
       );
       return 'answered';
@@ -434,7 +433,7 @@ export function createFastLane(
     const hash = extensions === undefined ? null : persistedHash(extensions);
     if (hash !== null) {
       if (query !== undefined) return 'read';
-      return (await servePersisted(req, res, started, hash, vars, operationName, caller, mediaType))
+      return (await servePersisted(req, res, started, hash, vars, operationName, caller, headers))
         ? 'answered'
         : 'read';
     }
@@ -454,7 +453,7 @@ export function createFastLane(
     const json = JSON.stringify(
       cacheStatus ? { data: result.data, extensions: { cacheStatus } } : { data: result.data },
     );
-    answerGraphql(req, res, started, audit, mediaType, jsonLine(json));
+    answerGraphql(req, res, started, audit, headers, jsonLine(json));
     return 'answered';
   };
 
@@ -486,13 +485,21 @@ export function createFastLane(
       operation: `feed:${op.name}`,
       variablesHash: parsed.variablesHash,
     };
-    const headers: Record<string, string | number> = feedHeaders(built, caller);
     const inm = req.headers['if-none-match'];
     if (matchesEtag(Array.isArray(inm) ? inm.join(',') : inm, built.etag)) {
-      answer(req, res, started, '/feeds', path, audit, 304, headers, null);
+      answer(req, res, started, '/feeds', path, audit, 304, feedHeaderList(built, caller, format, 304), null);
     } else {
-      headers['content-type'] = feedContentType(format);
-      answer(req, res, started, '/feeds', path, audit, 200, headers, built.body);
+      answer(
+        req,
+        res,
+        started,
+        '/feeds',
+        path,
+        audit,
+        200,
+        feedHeaderList(built, caller, format, 200),
+        built.body,
+      );
     }
     return true;
   };
@@ -509,16 +516,16 @@ export function createFastLane(
       if (!res.headersSent) full(req, res);
     };
     if (path === '/graphql') {
-      const mediaType = graphqlMediaType(req.headers.accept);
-      if (mediaType === undefined) return full(req, res);
+      const headers = graphqlHeadersFor(req.headers.accept);
+      if (headers === undefined) return full(req, res);
       if (req.method === 'GET') {
-        graphqlGet(req, res, started, q < 0 ? '' : url.slice(q + 1), mediaType).then((done) => {
+        graphqlGet(req, res, started, q < 0 ? '' : url.slice(q + 1), headers).then((done) => {
           if (!done) full(req, res);
         }, fail);
         return;
       }
       if (req.method === 'POST' && q < 0) {
-        graphqlPost(req, res, started, mediaType).then((outcome) => {
+        graphqlPost(req, res, started, headers).then((outcome) => {
           if (outcome !== 'answered') full(req, res);
         }, fail);
         return;

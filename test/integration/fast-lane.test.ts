@@ -310,6 +310,29 @@ describe('the hot path answers exactly as the full path does', () => {
     expect(again.status).toBe(304);
     expect(again.headers.get('etag')).toBe(etag);
     expect(await again.text()).toBe('');
+    // The same headers as the full path's 304 (its own request id and ETag aside), and no body length.
+    const fullUrl = url.replace(fast.url, full.url);
+    const fullFirst = await fetch(fullUrl, { headers });
+    await fullFirst.text();
+    const fromFull = await fetch(fullUrl, {
+      headers: { ...headers, 'if-none-match': fullFirst.headers.get('etag')! },
+    });
+    expect(fromFull.status).toBe(304);
+    const comparable = (res: Response) =>
+      Object.fromEntries(
+        [...res.headers].filter(
+          ([name]) => !['date', 'x-request-id', 'keep-alive', 'connection', 'etag'].includes(name),
+        ),
+      );
+    expect(comparable(again)).toEqual(comparable(fromFull));
+    expect(comparable(again)).toEqual(
+      expect.objectContaining({
+        vary: 'Authorization',
+        'cache-control': expect.stringMatching(/^private, /),
+      }),
+    );
+    expect(again.headers.get('content-length')).toBeNull();
+    expect(again.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
 
