@@ -133,9 +133,10 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
         deps.apiKeys ??
         ApiKeyStore.load(keysFilePath(env), { onReloadError: (e) => logger.error(e.message) });
       const jwt = config.access.jwt ? createJwtVerifier(config.access.jwt) : null;
+      if (!jwt) return async (headers) => store.verify(headers.authorization);
       return async (headers) => {
         const token = /^bearer\s+(\S+)$/i.exec(String(headers.authorization ?? ''))?.[1];
-        if (jwt && token && looksLikeJwt(token)) return jwt(token);
+        if (token && looksLikeJwt(token)) return jwt(token);
         return store.verify(headers.authorization);
       };
     })();

@@ -124,7 +124,8 @@ export class ApprovedOperations {
 
   /** By the hex SHA-256 a client sends (with or without the `sha256:` prefix). */
   bySha256(hash: string): ApprovedOperation | undefined {
-    return this.bySha.get(hash.replace(/^sha256:/, '').toLowerCase());
+    // The plain lowercase form first: what clients send, looked up without making a new string.
+    return this.bySha.get(hash) ?? this.bySha.get(hash.replace(/^sha256:/, '').toLowerCase());
   }
 
   byFeedName(name: string): ApprovedOperation | undefined {

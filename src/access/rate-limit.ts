@@ -60,8 +60,11 @@ export class RateLimits {
   /** The same shared counts without the in-memory insurance: batches go to Redis or nowhere. */
   private readonly redisOnly = new Map<LimitBucket, RateLimiterAbstract>();
   private readonly points = new Map<LimitBucket, number>();
-  /** Per bucket and key; a key's lease ends with its window, so the map holds active keys only. */
-  private readonly leases = new Map<string, Lease>();
+  /**
+   * Per bucket, then per key (two maps: a joined key string would be made and hashed on every request);
+   * a key's lease ends with its window, so the maps hold active keys only.
+   */
+  private readonly leases = new Map<LimitBucket, Map<string, Lease>>();
 
   constructor(
     config: AccessConfig['rateLimits'],
@@ -107,8 +110,9 @@ export class RateLimits {
     if (this.connection && !this.connection.ready) await this.connection.whenFirstConnected();
     const shared = this.connection?.healthy ? this.redis.get(bucket) : undefined;
     if (!shared) return this.consumeIn(bucket, this.memory.get(bucket)!, key, 1);
-    const leaseKey = `${bucket}\n${key}`;
-    let lease = this.leases.get(leaseKey);
+    let leases = this.leases.get(bucket);
+    if (!leases) this.leases.set(bucket, (leases = new Map()));
+    let lease = leases.get(key);
     if (!lease) {
       lease = {
         remaining: 0,
@@ -119,7 +123,7 @@ export class RateLimits {
         slowUntil: 0,
         expiryScheduled: false,
       };
-      this.leases.set(leaseKey, lease);
+      leases.set(key, lease);
     }
     while (lease.inflight) await lease.inflight;
     const now = Date.now();
@@ -130,14 +134,14 @@ export class RateLimits {
       lease.pending += 1;
       if (!lease.flushScheduled) {
         lease.flushScheduled = true;
-        setTimeout(() => void this.flush(bucket, key, leaseKey), LIMIT_FLUSH_INTERVAL_MS).unref();
+        setTimeout(() => void this.flush(bucket, key), LIMIT_FLUSH_INTERVAL_MS).unref();
       }
       return ALLOWED;
     }
     // Exact: this request, plus any not yet flushed, counted in Redis now.
     const points = 1 + (now < lease.resetAt ? lease.pending : 0);
     lease.pending = 0;
-    const counting = this.consumeIn(bucket, shared, key, points, leaseKey);
+    const counting = this.consumeIn(bucket, shared, key, points, true);
     const current = lease;
     current.inflight = counting.finally(() => {
       current.inflight = null;
@@ -146,8 +150,8 @@ export class RateLimits {
   }
 
   /** Adds the requests allowed locally for a key to its shared count. */
-  private async flush(bucket: LimitBucket, key: string, leaseKey: string): Promise<void> {
-    const lease = this.leases.get(leaseKey);
+  private async flush(bucket: LimitBucket, key: string): Promise<void> {
+    const lease = this.leaseOf(bucket, key);
     if (!lease) return;
     lease.flushScheduled = false;
     const points = lease.pending;
@@ -163,9 +167,9 @@ export class RateLimits {
         new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), REDIS_LIMIT_DEADLINE_MS).unref()),
       ]);
       if (counted === 'late') lease.slowUntil = Date.now() + SLOW_REDIS_BACKOFF_MS;
-      else this.remember(leaseKey, counted);
+      else this.remember(bucket, key, counted);
     } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) this.remember(leaseKey, rejection);
+      if (rejection instanceof RateLimiterRes) this.remember(bucket, key, rejection);
     }
   }
 
@@ -174,7 +178,8 @@ export class RateLimits {
     limiter: RateLimiterAbstract,
     key: string,
     points: number,
-    leaseKey?: string,
+    /** Whether this count is a lease's exact count (what Redis answers is kept in the lease). */
+    leased = false,
   ): Promise<LimitDecision> {
     const memory = this.memory.get(bucket)!;
     try {
@@ -188,14 +193,14 @@ export class RateLimits {
               ),
             ]);
       if (counted === 'late') {
-        const lease = leaseKey ? this.leases.get(leaseKey) : undefined;
+        const lease = leased ? this.leaseOf(bucket, key) : undefined;
         if (lease) lease.slowUntil = Date.now() + SLOW_REDIS_BACKOFF_MS;
         await memory.consume(key, points);
-      } else if (leaseKey) this.remember(leaseKey, counted);
+      } else if (leased) this.remember(bucket, key, counted);
       return ALLOWED;
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
-        if (leaseKey) this.remember(leaseKey, rejection);
+        if (leased) this.remember(bucket, key, rejection);
         this.metrics?.rateLimited.inc({ bucket });
         return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
       }
@@ -204,26 +209,30 @@ export class RateLimits {
     }
   }
 
+  private leaseOf(bucket: LimitBucket, key: string): Lease | undefined {
+    return this.leases.get(bucket)?.get(key);
+  }
+
   /** Keeps what Redis said of a key's window, for the requests that follow. */
-  private remember(leaseKey: string, res: RateLimiterRes): void {
-    const lease = this.leases.get(leaseKey);
+  private remember(bucket: LimitBucket, key: string, res: RateLimiterRes): void {
+    const lease = this.leaseOf(bucket, key);
     if (!lease) return;
     lease.remaining = res.remainingPoints;
     lease.resetAt = Date.now() + res.msBeforeNext;
     if (!lease.expiryScheduled) {
       lease.expiryScheduled = true;
       // Forget the key when its window ends (an idle key costs nothing).
-      setTimeout(() => this.expire(leaseKey), res.msBeforeNext + 1000).unref();
+      setTimeout(() => this.expire(bucket, key), res.msBeforeNext + 1000).unref();
     }
   }
 
-  private expire(leaseKey: string): void {
-    const lease = this.leases.get(leaseKey);
+  private expire(bucket: LimitBucket, key: string): void {
+    const lease = this.leaseOf(bucket, key);
     if (!lease) return;
     if (Date.now() < lease.resetAt || lease.pending > 0 || lease.flushScheduled || lease.inflight) {
-      setTimeout(() => this.expire(leaseKey), Math.max(1000, lease.resetAt - Date.now() + 1000)).unref();
+      setTimeout(() => this.expire(bucket, key), Math.max(1000, lease.resetAt - Date.now() + 1000)).unref();
       return;
     }
-    this.leases.delete(leaseKey);
+    this.leases.get(bucket)!.delete(key);
   }
 }
