@@ -147,7 +147,7 @@ export class FigureService {
     const gen = this.generation;
     const outdated = this.refreshed.size > 0 && performance.now() >= this.batchUntil;
     if (gen && this.now() < gen.validUntil && !outdated) {
-      this.options.metrics?.snapshots.inc({ result: 'hit' });
+      this.options.metrics?.snapshotHit();
       return { generation: gen, hit: true };
     }
     this.building ??= this.build(loader?.()).finally(() => {

@@ -37,3 +37,30 @@ describe('metrics: the source label is bounded', () => {
     expect(metrics.sourceLabel('late')).toBe('late');
   });
 });
+
+describe('metrics: snapshot hits', () => {
+  const hitsIn = (text: string) =>
+    Number(/^whereabouts_snapshot_total\{result="hit"\} (\d+)$/m.exec(text)?.[1] ?? 'NaN');
+
+  it('counts every hit once, whenever the registry is read, alongside builds', async () => {
+    const metrics = new Metrics();
+    for (let i = 0; i < 7; i++) metrics.snapshotHit();
+    metrics.snapshots.inc({ result: 'build' });
+    const first = await metrics.registry.metrics();
+    expect(hitsIn(first)).toBe(7);
+    expect(first).toMatch(/^whereabouts_snapshot_total\{result="build"\} 1$/m);
+    // Read again with nothing new: the same count, not added twice.
+    expect(hitsIn(await metrics.registry.metrics())).toBe(7);
+    for (let i = 0; i < 5; i++) metrics.snapshotHit();
+    expect(hitsIn(await metrics.registry.metrics())).toBe(12);
+    // Read through the metric itself, as /metrics' JSON form would.
+    metrics.snapshotHit();
+    const { values } = await metrics.snapshots.get();
+    expect(values.find((v) => v.labels.result === 'hit')?.value).toBe(13);
+  });
+
+  it('shows no hit series before the first hit', async () => {
+    const metrics = new Metrics();
+    expect(await metrics.registry.metrics()).not.toMatch(/whereabouts_snapshot_total\{result="hit"\}/);
+  });
+});
