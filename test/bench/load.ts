@@ -25,12 +25,6 @@ export interface LoadOptions {
   readonly durationSeconds: number;
   /** Seconds of unmeasured warm-up at the same connection count, in the same autocannon run. @default 1 */
   readonly warmupSeconds?: number;
-  /**
-   * Requests per second across all connections (autocannon's `--overallRate`): an offered load below the
-   * server's capacity, so latency is the service time and not the queue a saturating closed loop builds.
-   * Undefined: as fast as each connection's previous answer allows.
-   */
-  readonly overallRate?: number;
 }
 
 const AUTOCANNON = path.join(path.dirname(require.resolve('autocannon/package.json')), 'autocannon.js');
@@ -54,7 +48,6 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
     '-t',
     '10',
   ];
-  if (options.overallRate !== undefined) args.push('-R', String(options.overallRate));
   const warmup = options.warmupSeconds ?? 1;
   if (warmup > 0) args.push('-W', '[', '-c', String(options.connections ?? 50), '-d', String(warmup), ']');
   for (const [name, value] of Object.entries(options.headers ?? {})) args.push('-H', `${name}=${value}`);
