@@ -17,9 +17,9 @@ import { authenticateAndLimit, restrictToApproved } from './http/graphql-access'
 import type { GatewayConfig } from './config/load';
 import type { RequestContext } from './graphql/context';
 import { createRequestContext, disclosureKFor } from './graphql/context';
+import { approvedExecutor } from './graphql/approved-executor';
 import { OperationCompiler } from './graphql/compiled-operations';
 import { createFastLane } from './http/fast-lane';
-import type { FeedsDeps } from './http/feeds';
 import type { BuiltBody } from './http/response-cache';
 import { ResponseCache } from './http/response-cache';
 import { createFormatError } from './graphql/format-error';
@@ -219,14 +219,25 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
   app.use(webhookRouter(service, env, logger, service.now));
   app.use(dashboardRouter(approved.all));
   const responses = new ResponseCache(service.now);
-  const executeApproved: FeedsDeps['execute'] = async (op, variables, caller) => {
-    const response = await apollo.executeOperation(
-      { query: op.document, variables, operationName: op.operationName },
-      { contextValue: createRequestContext(service, caller, { disclosureK: config.access.disclosureK }) },
-    );
-    if (response.body.kind !== 'single') throw new Error('approved operations are single-result operations');
-    return response.body.singleResult;
-  };
+  // Documents run outside Apollo (the hot path's analyst queries, response-cache builds), on a schema
+  // instance of their own: Apollo instruments the resolvers of the schema it is given.
+  const compiler = new OperationCompiler(buildExecutableSchema(), {
+    validationRules: armor.validationRules,
+    maxTokens: HTTP_DEFAULTS.maxTokens,
+  });
+  const executeApproved = approvedExecutor({
+    compiler,
+    context: (caller) => createRequestContext(service, caller, { disclosureK: config.access.disclosureK }),
+    viaApollo: async (op, variables, caller) => {
+      const response = await apollo.executeOperation(
+        { query: op.document, variables, operationName: op.operationName },
+        { contextValue: createRequestContext(service, caller, { disclosureK: config.access.disclosureK }) },
+      );
+      if (response.body.kind !== 'single')
+        throw new Error('approved operations are single-result operations');
+      return response.body.singleResult;
+    },
+  });
   const feedDeps = {
     execute: executeApproved,
     generation: async () => (await service.current()).generation,
@@ -313,10 +324,7 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
         resolveCaller,
         rateLimits,
         approved,
-        compiler: new OperationCompiler(buildExecutableSchema(), {
-          validationRules: armor.validationRules,
-          maxTokens: HTTP_DEFAULTS.maxTokens,
-        }),
+        compiler,
         feeds: feedDeps,
         responses: new ResponseCache<BuiltBody>(service.now),
         executeApproved,

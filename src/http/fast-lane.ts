@@ -31,7 +31,7 @@ export interface FastLaneDeps {
   readonly feeds: Pick<FeedsDeps, 'execute' | 'generation' | 'responses' | 'disclosureClassOf'>;
   /** Built responses of approved operations run through /graphql (shared with nothing else). */
   readonly responses: ResponseCache<BuiltBody>;
-  /** Runs an approved operation through Apollo, for the response cache (plugins, masking, limits). */
+  /** Runs an approved operation for the response cache (see `approvedExecutor`). */
   readonly executeApproved: FeedsDeps['execute'];
   /** A request context, exactly as the full path builds it. */
   readonly context: (caller: Caller, audit: AuditRecord) => RequestContext;

@@ -12,6 +12,7 @@ import { ERROR_CODES } from '../errors';
 import { admissionOf } from './admission';
 import { sendError } from './errors';
 import { CSV_COLUMNS, CSV_ROWS, toCsv } from './feed-csv';
+import type { ExecuteApproved } from '../graphql/approved-executor';
 import type { BuiltResponse, ResponseCache } from './response-cache';
 import type { Generation } from '../store/figure-service';
 
@@ -22,12 +23,8 @@ export interface FeedsDeps {
   readonly rateLimits: RateLimits;
   /** Feeds anyone may read without a key (`access.publicFeeds`), under journalist-level disclosure control. */
   readonly publicFeeds: ReadonlySet<string>;
-  /** Runs an approved operation as a caller (through Apollo, with every plugin). */
-  execute(
-    op: ApprovedOperation,
-    variables: Record<string, unknown>,
-    caller: Caller,
-  ): Promise<FormattedExecutionResult>;
+  /** Runs an approved operation as a caller (see `approvedExecutor`). */
+  readonly execute: ExecuteApproved;
   /** The current snapshot generation: what a built feed response belongs to. */
   generation(): Promise<Generation>;
   /** Built feed responses, shared with the hot path. */
