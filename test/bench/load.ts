@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 /** One load run's outcome, as autocannon measured it from its own process. */
@@ -90,6 +90,78 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
         });
       } catch {
         reject(new Error(`autocannon printed no JSON report: ${text.slice(0, 200)}`));
+      }
+    });
+  });
+}
+
+/** What one open-loop run measured (`open-loop.lua`); latencies in ms. */
+export interface OpenLoadReport {
+  readonly requests: number;
+  readonly seconds: number;
+  /** Answers per second (any status). */
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  /** Answers other than 2xx or 3xx. */
+  readonly non2xx: number;
+  /** Connect, read and write errors and timeouts. */
+  readonly errors: number;
+}
+
+export interface OpenLoadOptions {
+  readonly url: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** The request rate aimed at: each connection thinks connections / rate seconds on average. */
+  readonly rate: number;
+  /** @default 50 */
+  readonly connections?: number;
+  readonly durationSeconds: number;
+}
+
+const OPEN_LOOP_SCRIPT = path.join(__dirname, 'open-loop.lua');
+
+/** Whether `wrk` (Debian's package) is installed: the open-loop rows need it. */
+export function hasWrk(): boolean {
+  return spawnSync('wrk', ['--version'], { stdio: 'ignore' }).error === undefined;
+}
+
+/**
+ * A load at about a set rate, for latency (autocannon's closed loop gives at saturation only
+ * connections ÷ rps): wrk, a C generator on its own thread, with `open-loop.lua`'s random think time
+ * per connection. Latency is from the request's write to its answer's end, so a stall in the server
+ * shows in every connection sending during it.
+ */
+export function runOpenLoad(options: OpenLoadOptions): Promise<OpenLoadReport> {
+  const connections = options.connections ?? 50;
+  // The think time that brings `connections` to `rate`, less about a millisecond of answer.
+  const thinkMs = Math.max(0, (connections * 1000) / options.rate - 1);
+  const args = [
+    '-t',
+    '1',
+    '-c',
+    String(connections),
+    '-d',
+    `${options.durationSeconds}s`,
+    '--timeout',
+    '10s',
+  ];
+  args.push('-s', OPEN_LOOP_SCRIPT);
+  for (const [name, value] of Object.entries(options.headers ?? {})) args.push('-H', `${name}: ${value}`);
+  args.push(options.url, '--', thinkMs.toFixed(2));
+  return new Promise((resolve, reject) => {
+    execFile('wrk', args, { timeout: (options.durationSeconds + 30) * 1000 }, (error, stdout, stderr) => {
+      if (error) {
+        reject(new Error(`wrk failed: ${(stderr || error.message).slice(0, 500)}`));
+        return;
+      }
+      const line = stdout.split('\n').find((l) => l.startsWith('{'));
+      try {
+        resolve(JSON.parse(line ?? '') as OpenLoadReport);
+      } catch {
+        reject(new Error(`wrk printed no JSON report: ${stdout.slice(0, 200)}`));
       }
     });
   });
