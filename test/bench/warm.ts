@@ -737,6 +737,17 @@ export async function runWarm(
     }
     // The same target at a set load: what latency a caller sees while the service is busy but not
     // saturated; R0 at the same rate is what the machine and the generator add on their own.
+    if (!wrk && !opts.quick) {
+      const why = 'wrk is not installed (apt-get install wrk)';
+      results.push({
+        section: 'warm',
+        name: `feed p99 latency at ${CONNECTIONS} connections, open loop: not measured, ${why}`,
+        value: Number.NaN,
+        unit: 'ms',
+        target: '<= 5 ms',
+        detail: { skipped: why },
+      });
+    }
     if (openLoopRounds > 0) {
       for (const id of openLoopIds) {
         const rs = openLoop.get(id)!;
