@@ -225,13 +225,15 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     validationRules: armor.validationRules,
     maxTokens: HTTP_DEFAULTS.maxTokens,
   });
+  const buildContext = (caller: Caller) =>
+    createRequestContext(service, caller, { disclosureK: config.access.disclosureK });
   const executeApproved = approvedExecutor({
     compiler,
-    context: (caller) => createRequestContext(service, caller, { disclosureK: config.access.disclosureK }),
+    context: buildContext,
     viaApollo: async (op, variables, caller) => {
       const response = await apollo.executeOperation(
         { query: op.document, variables, operationName: op.operationName },
-        { contextValue: createRequestContext(service, caller, { disclosureK: config.access.disclosureK }) },
+        { contextValue: buildContext(caller) },
       );
       if (response.body.kind !== 'single')
         throw new Error('approved operations are single-result operations');
