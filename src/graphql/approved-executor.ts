@@ -1,7 +1,7 @@
 import type { FormattedExecutionResult } from 'graphql';
 import type { ApprovedOperation } from '../access/approved-operations';
 import type { Caller } from '../access/caller';
-import { cacheStatusOf } from './cache-status.plugin';
+import { withCacheStatus } from './cache-status.plugin';
 import type { OperationCompiler } from './compiled-operations';
 import type { RequestContext } from './context';
 
@@ -34,10 +34,7 @@ export function approvedExecutor(deps: {
     if (prepared) {
       const context = deps.context(caller);
       const result = await prepared.run(context, variables);
-      if (!result.errors?.length) {
-        const cacheStatus = cacheStatusOf(context.loaders);
-        return cacheStatus ? { data: result.data, extensions: { cacheStatus } } : { data: result.data };
-      }
+      if (!result.errors?.length) return withCacheStatus(result.data, context.loaders);
     }
     return deps.viaApollo(op, variables, caller);
   };

@@ -37,6 +37,18 @@ export function cacheStatusOf(loaders: RequestLoaders): CacheStatus | null {
 
 const COUNTS_KEY = 'cache-status-counts';
 
+/**
+ * A successful result's data as Apollo sends it with this plugin (`extensions.cacheStatus` when the
+ * request read figures), for results made outside Apollo (the hot path's, response-cache builds).
+ */
+export function withCacheStatus<D>(
+  data: D,
+  loaders: RequestLoaders,
+): { data: D; extensions?: { cacheStatus: CacheStatus } } {
+  const cacheStatus = cacheStatusOf(loaders);
+  return cacheStatus ? { data, extensions: { cacheStatus } } : { data };
+}
+
 /** Adds `extensions.cacheStatus` (see `cacheStatusOf`) to every response that read figures. */
 export function cacheStatusPlugin(): ApolloServerPlugin<RequestContext> {
   return {

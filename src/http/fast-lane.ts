@@ -5,7 +5,7 @@ import { hashVariables } from '../access/audit';
 import type { Caller, CallerResolver } from '../access/caller';
 import type { RateLimits } from '../access/rate-limit';
 import { httpStatusOf } from '../errors';
-import { cacheStatusOf } from '../graphql/cache-status.plugin';
+import { withCacheStatus } from '../graphql/cache-status.plugin';
 import type { OperationCompiler } from '../graphql/compiled-operations';
 import type { RequestContext } from '../graphql/context';
 import type { Logger } from '../logger';
@@ -449,10 +449,7 @@ export function createFastLane(
     const context = deps.context(caller, audit);
     const result = await prepared.run(context, vars);
     if (result.errors?.length) return 'read';
-    const cacheStatus = cacheStatusOf(context.loaders);
-    const json = JSON.stringify(
-      cacheStatus ? { data: result.data, extensions: { cacheStatus } } : { data: result.data },
-    );
+    const json = JSON.stringify(withCacheStatus(result.data, context.loaders));
     answerGraphql(req, res, started, audit, headers, jsonLine(json));
     return 'answered';
   };

@@ -632,36 +632,6 @@ export async function runWarm(
       }
     }
 
-    // --- latency at a set load: wrk's open loop at half the feed's own rate (not in --quick: 60 s) ---
-    const openLoopIds = ['R0', 'W-persisted', 'W-feed-json'] as const;
-    const openLoop = new Map<string, OpenLoadReport[]>(openLoopIds.map((id) => [id, []]));
-    const feedRpsMedian = Math.min(
-      median(runs.get('W-persisted')!.map((r) => r.rps)),
-      median(runs.get('W-feed-json')!.map((r) => r.rps)),
-    );
-    const openLoopRate = Math.max(100, Math.round((feedRpsMedian * OPEN_LOOP_SHARE) / 100) * 100);
-    const wrk = hasWrk();
-    if (!wrk && !opts.quick) log('open loop: not measured, wrk is not installed (apt-get install wrk)');
-    const openLoopRounds = opts.quick || !wrk ? 0 : 3;
-    for (let round = 0; round < openLoopRounds; round++) {
-      for (const id of round % 2 === 0 ? openLoopIds : [...openLoopIds].reverse()) {
-        const target = targets.find((t) => t.id === id)!;
-        const r = await runOpenLoad({
-          url: target.url,
-          headers: target.headers,
-          rate: openLoopRate,
-          connections: CONNECTIONS,
-          durationSeconds: seconds,
-        });
-        openLoop.get(id)!.push(r);
-        log(
-          `open loop ${round + 1}/${openLoopRounds} ${id} aiming at ${openLoopRate} rps: ${Math.round(r.rps)} rps, ` +
-            `p50 ${r.p50Ms} ms, p90 ${r.p90Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms` +
-            (r.non2xx || r.errors ? `, NON-2XX ${r.non2xx} ERRORS ${r.errors}` : ''),
-        );
-      }
-    }
-
     // --- results ---
     const summary = new Map(
       targets.map((t) => {
@@ -693,6 +663,35 @@ export async function runWarm(
       }),
     );
     const s = (id: string) => summary.get(id)!;
+    // The feed is the slower of its two forms (for the ratios, and the open loop's rate).
+    const feed = s('W-persisted').rps <= s('W-feed-json').rps ? s('W-persisted') : s('W-feed-json');
+
+    // --- latency at a set load: wrk's open loop at half the feed's own rate (not in --quick: 60 s) ---
+    const openLoopIds = ['R0', 'W-persisted', 'W-feed-json'] as const;
+    const openLoop = new Map<string, OpenLoadReport[]>(openLoopIds.map((id) => [id, []]));
+    const openLoopRate = Math.max(100, Math.round((feed.rps * OPEN_LOOP_SHARE) / 100) * 100);
+    const wrk = hasWrk();
+    if (!wrk && !opts.quick) log('open loop: not measured, wrk is not installed (apt-get install wrk)');
+    const openLoopRounds = opts.quick || !wrk ? 0 : 3;
+    for (let round = 0; round < openLoopRounds; round++) {
+      for (const id of round % 2 === 0 ? openLoopIds : [...openLoopIds].reverse()) {
+        const target = targets.find((t) => t.id === id)!;
+        const r = await runOpenLoad({
+          url: target.url,
+          headers: target.headers,
+          rate: openLoopRate,
+          connections: CONNECTIONS,
+          durationSeconds: seconds,
+        });
+        openLoop.get(id)!.push(r);
+        log(
+          `open loop ${round + 1}/${openLoopRounds} ${id} aiming at ${openLoopRate} rps: ${Math.round(r.rps)} rps, ` +
+            `p50 ${r.p50Ms} ms, p90 ${r.p90Ms} ms, p99 ${r.p99Ms} ms, max ${r.maxMs} ms` +
+            (r.non2xx || r.errors ? `, NON-2XX ${r.non2xx} ERRORS ${r.errors}` : ''),
+        );
+      }
+    }
+
     const results: ScenarioResult[] = [];
     for (const [id, x] of summary) {
       results.push({
@@ -775,8 +774,7 @@ export async function runWarm(
       });
     }
 
-    // Ratios: the feed is the slower of its two forms; each against the reference on the same document.
-    const feed = s('W-persisted').rps <= s('W-feed-json').rps ? s('W-persisted') : s('W-feed-json');
+    // Ratios: each against the reference on the same document.
     const analyst = s('W-analyst');
     const ratioRow = (
       name: string,
