@@ -5,10 +5,8 @@ export type Logger = pino.Logger;
 
 /**
  * Bytes of log lines gathered before one write to stdout. Every request writes an audit line; writing
- * each as it comes costs a thread-pool round trip per request (about 35 µs of the main thread in
- * `test/bench`, a fifth of a warm feed request). A 4 KB buffer wrote a dozen lines at once; 32 KB writes
- * about a hundred, which took a further 2-3 µs off each line (5.3 against 8.0 µs in a microbenchmark of
- * the audit line, four alternated runs each), while the flush interval still bounds how long a line waits.
+ * each as it comes costs a system call per request. 32 KB writes about a hundred lines at once, while the
+ * flush interval still bounds how long a line waits.
  */
 const LOG_BUFFER_BYTES = 32 * 1024;
 
@@ -21,12 +19,16 @@ const LOG_FLUSH_INTERVAL_MS = 250;
 /** Creates the logger. Never log figures' payloads or request variables: only ids, codes and timings. */
 export function createLogger(env: NodeJS.ProcessEnv = process.env): Logger {
   const level = env.LOG_LEVEL ?? 'info';
-  // Asynchronous, buffered stdout. pino writes what is left synchronously when the process exits
+  // Buffered stdout, each batch written synchronously. What is left is written when the process exits
   // (`exit` event: normal exits, signals handled by the drain, uncaught errors); only a SIGKILL or an
-  // out-of-memory abort can lose the last quarter-second or 32 KB of lines.
+  // out-of-memory abort can lose the last quarter-second or 32 KB of lines. Not asynchronous: a batch in
+  // flight on the thread pool at exit was written after the rest, or not at all (lines out of order in
+  // test/unit/logger.test.ts, 3 runs in 8), and writing on the main thread costs no more per line (an
+  // audit-line microbenchmark writing to a file, seven alternated runs each: 4.6-7.1 µs per line
+  // synchronously, 4.8-7.0 asynchronously).
   const destination = pino.destination({
     dest: 1,
-    sync: false,
+    sync: true,
     minLength: LOG_BUFFER_BYTES,
     maxWrite: LOG_MAX_WRITE_BYTES,
     contentMode: 'buffer',
@@ -39,6 +41,9 @@ export function createLogger(env: NodeJS.ProcessEnv = process.env): Logger {
         // closed at exit: nothing left to write
       }
     }, LOG_FLUSH_INTERVAL_MS).unref();
+    // pino flushes only an asynchronous destination at exit; this buffer is ours to write. (Only loggers
+    // that write register: the process has one; tests make many silent ones.)
+    process.once('exit', () => flushAtExit(destination));
   }
   return pino(
     {
@@ -50,12 +55,20 @@ export function createLogger(env: NodeJS.ProcessEnv = process.env): Logger {
   );
 }
 
+/** Writes what is still buffered, synchronously (the process is exiting). */
+function flushAtExit(destination: ReturnType<typeof pino.destination>): void {
+  try {
+    destination.flushSync();
+  } catch {
+    // stdout already closed: nothing can be written
+  }
+}
+
 /**
  * pino writes strings, and sonic-boom's string mode measures its whole pending buffer
  * (`Buffer.byteLength`) at every write, which flattens the growing string: about 2 KB copied per line at
  * a 4 KB buffer, a third of all the bytes a warm feed request allocated. Its buffer mode keeps a list of
- * Buffers instead, so each line is encoded once, here. pino's exit flush stays registered on the
- * sonic-boom stream itself.
+ * Buffers instead, so each line is encoded once, here.
  */
 function asBuffers(destination: ReturnType<typeof pino.destination>): pino.DestinationStream {
   // sonic-boom's types know only string writes; its buffer mode takes Buffers. `write` is looked up per
