@@ -14,6 +14,8 @@ import { RateLimits } from './access/rate-limit';
 import { TrustedDocumentsCache } from './access/trusted-documents-cache';
 import { accessPlugin } from './graphql/access.plugin';
 import { authenticateAndLimit, restrictToApproved } from './http/graphql-access';
+import { checkGraphqlRequestJson } from './http/graphql-request-check';
+import { JsonTooDeepError, exceedsJsonDepth } from './http/json-guard';
 import type { GatewayConfig } from './config/load';
 import type { RequestContext } from './graphql/context';
 import { createRequestContext, disclosureKFor } from './graphql/context';
@@ -22,9 +24,9 @@ import { OperationCompiler } from './graphql/compiled-operations';
 import { createFastLane } from './http/fast-lane';
 import type { BuiltBody } from './http/response-cache';
 import { ResponseCache } from './http/response-cache';
-import { createFormatError } from './graphql/format-error';
+import { createFormatError, internalErrorLogPlugin } from './graphql/format-error';
 import { buildExecutableSchema, buildGatewaySchema } from './graphql/schema';
-import { createErrorHandler, notFound, sendError } from './http/errors';
+import { createErrorHandler, limitRequestBody, notFound, sendError } from './http/errors';
 import { feedsRouter } from './http/feeds';
 import { healthRouter } from './http/health';
 import type { Logger } from './logger';
@@ -160,7 +162,8 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
   const schema = buildGatewaySchema();
   const apollo = new ApolloServer<RequestContext>({
     schema,
-    formatError: createFormatError((error) => logger.error({ err: error }, 'masked internal error')),
+    // Masked errors are logged by internalErrorLogPlugin, which knows the request id.
+    formatError: createFormatError(),
     includeStacktraceInErrorResponses: false,
     parseOptions: { maxTokens: HTTP_DEFAULTS.maxTokens },
     // A read-only cache of the approved documents: ids resolve to trusted documents, nothing registers.
@@ -175,6 +178,9 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
       ...armor.plugins,
       accessPlugin(),
       cacheStatusPlugin(),
+      internalErrorLogPlugin((error, requestId) =>
+        logger.error({ err: error, requestId }, 'masked internal error'),
+      ),
       ...(deps.httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer: deps.httpServer })] : []),
     ],
   });
@@ -284,17 +290,24 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
       next();
     },
     authenticateAndLimit({ resolveCaller, rateLimits }),
+    limitRequestBody(HTTP_DEFAULTS.bodyLimitBytes),
     express.json({
       limit: HTTP_DEFAULTS.bodyLimitBytes,
       strict: false,
       type: ['application/json', 'application/graphql-response+json'],
+      // The JSON depth guard, on the raw bytes before they are parsed (json-guard.ts).
+      verify: (_req, _res, raw) => {
+        if (exceedsJsonDepth(raw)) throw new JsonTooDeepError();
+      },
     }),
+    checkGraphqlRequestJson,
     restrictToApproved({ approved }),
     expressMiddleware(apollo, {
       context: async ({ res }) =>
         createRequestContext(service, res.locals.caller as Caller, {
           disclosureK: config.access.disclosureK,
           audit: auditOf(res),
+          requestId: res.locals.requestId as string | undefined,
         }),
     }),
   );

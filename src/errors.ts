@@ -14,6 +14,11 @@ export const ERROR_CODES = {
     meaning: 'The HTTP request is not a GraphQL request this server accepts (body, method or parameters).',
   },
   MALFORMED_JSON: { status: 400, meaning: 'The request body is not valid JSON.' },
+  JSON_TOO_DEEP: {
+    status: 400,
+    meaning:
+      'JSON in the request (body, variables, extensions or a WebSocket message) nests arrays and objects deeper than accepted; the message gives the limit.',
+  },
   GRAPHQL_PARSE_FAILED: { status: 400, meaning: 'The query is not syntactically valid GraphQL.' },
   GRAPHQL_VALIDATION_FAILED: {
     status: 400,
@@ -44,7 +49,15 @@ export const ERROR_CODES = {
     status: 406,
     meaning: 'The Accept header allows no media type this endpoint can produce.',
   },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    meaning: 'The client did not send the request headers or body within the server timeouts.',
+  },
   PAYLOAD_TOO_LARGE: { status: 413, meaning: 'The request body is larger than the configured limit.' },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    meaning: 'The request line and headers (query string included) are larger than the server accepts.',
+  },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
     meaning: 'The request body has a Content-Type this endpoint does not read.',

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import './runtime-guard'; // first: stops an unsupported Node before any dependency loads
 import 'reflect-metadata';
-import http from 'node:http';
+import type http from 'node:http';
 import { ApiKeyFileError, ApiKeyStore, ensureDefaultKeys, keysFilePath } from './access/api-keys';
 import { createApp } from './app';
+import type { ServerTimeouts } from './http/server';
+import { ServerTimeoutsError, createHttpServer, serverTimeoutsFromEnv } from './http/server';
 import { ConfigError, loadConfig } from './config/load';
 import { createLogger } from './logger';
 
@@ -66,7 +68,15 @@ export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<http.
     }
     throw error;
   }
-  const server = http.createServer();
+  let timeouts: ServerTimeouts;
+  try {
+    timeouts = serverTimeoutsFromEnv(env);
+  } catch (error) {
+    if (!(error instanceof ServerTimeoutsError)) throw error;
+    process.stderr.write(`whereabouts: ${error.message}\n`);
+    process.exit(78);
+  }
+  const server = createHttpServer(timeouts);
   const app = await createApp(config, { logger, httpServer: server, apiKeys });
   server.on('request', app.handler);
   const host = env.HOST || DEFAULT_HOST;

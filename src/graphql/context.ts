@@ -13,6 +13,8 @@ export interface RequestContext {
   readonly disclosureK: number | null;
   /** The request's audit record, when there is one. */
   readonly audit?: AuditRecord;
+  /** The request's id (`x-request-id`), when it came over HTTP: logged with any internal error. */
+  readonly requestId?: string;
 }
 
 /** The disclosure threshold for a caller: null for analysts (they see everything), else `k` (default 3). */
@@ -24,7 +26,7 @@ export function disclosureKFor(caller: Caller, k: number | undefined): number | 
 export function createRequestContext(
   service: FigureService,
   caller: Caller,
-  options: { disclosureK?: number; audit?: AuditRecord } = {},
+  options: { disclosureK?: number; audit?: AuditRecord; requestId?: string } = {},
 ): RequestContext {
   return {
     caller,
@@ -33,5 +35,6 @@ export function createRequestContext(
     nowMs: service.now(),
     disclosureK: disclosureKFor(caller, options.disclosureK),
     audit: options.audit,
+    requestId: options.requestId,
   };
 }

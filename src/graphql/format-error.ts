@@ -1,7 +1,9 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from 'graphql';
+import type { ApolloServerPlugin } from '@apollo/server';
 import { ERROR_CODES } from '../errors';
+import type { RequestContext } from './context';
 
 /** Codes whose messages are written for clients and may be shown as they are. */
 const PUBLIC_CODES: ReadonlySet<string> = new Set([
@@ -57,5 +59,39 @@ export function createFormatError(log: MaskedErrorLogger = () => undefined) {
     } catch {
       return { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
     }
+  };
+}
+
+/**
+ * Whether `error` carries a registered code whose message is written for clients (`formatError` passes
+ * those through); anything else is an internal error, masked as INTERNAL_SERVER_ERROR.
+ */
+export function isClientError(error: unknown): boolean {
+  const code = innermostCode(unwrapResolverError(error)) ?? innermostCode(error);
+  return code !== undefined && PUBLIC_CODES.has(code) && code !== 'INTERNAL_SERVER_ERROR';
+}
+
+/**
+ * An Apollo plugin that logs each internal (masked) error of a request with the request's id, so that a
+ * client's INTERNAL_SERVER_ERROR can be found in the log by the `x-request-id` it was given (`formatError`
+ * sees no request). Never throws.
+ */
+export function internalErrorLogPlugin(
+  log: (error: unknown, requestId: string | null) => void,
+): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue }) {
+          for (const error of errors) {
+            try {
+              if (!isClientError(error)) log(unwrapResolverError(error), contextValue?.requestId ?? null);
+            } catch {
+              // Logging must not turn an answer into a failure.
+            }
+          }
+        },
+      };
+    },
   };
 }

@@ -15,6 +15,7 @@ import type { Tracer } from '../tracing';
 import { SpanKind } from '../tracing';
 import { admit } from './admission';
 import { errorBody } from './errors';
+import { exceedsJsonDepth, jsonTooDeepMessage } from './json-guard';
 import type { FeedsDeps } from './feeds';
 import { feedHeaderList, feedOperations, findFeed, matchesEtag, parseVariables, renderFeed } from './feeds';
 import { RESTRICTED_ROLES } from './graphql-access';
@@ -114,9 +115,12 @@ function readPersistedGet(search: URLSearchParams): ParsedGet | null {
   if (search.has('query')) return null;
   let extensions: unknown;
   let variables: unknown;
+  const extensionsText = search.get('extensions') ?? 'null';
+  const text = search.get('variables');
+  // Too deep: the full path refuses it (checkGraphqlRequestJson) before anything parses it.
+  if (exceedsJsonDepth(extensionsText) || (text !== null && exceedsJsonDepth(text))) return null;
   try {
-    extensions = JSON.parse(search.get('extensions') ?? 'null');
-    const text = search.get('variables');
+    extensions = JSON.parse(extensionsText);
     variables = text === null ? undefined : JSON.parse(text);
   } catch {
     return null;
@@ -405,6 +409,21 @@ export function createFastLane(
     const caller = await admitCaller(req);
     if (!caller) return 'unread';
     const raw = await readBody(req, length);
+    if (raw !== null && exceedsJsonDepth(raw)) {
+      const audit: AuditRecord = { caller, operation: null, variablesHash: null };
+      answer(
+        req,
+        res,
+        started,
+        '/graphql',
+        '/graphql',
+        audit,
+        httpStatusOf('JSON_TOO_DEEP'),
+        ERROR_HEADERS,
+        errorBody('JSON_TOO_DEEP', jsonTooDeepMessage('the request body')),
+      );
+      return 'answered';
+    }
     let body: unknown;
     try {
       body = raw === null ? undefined : JSON.parse(raw.toString('utf8'));

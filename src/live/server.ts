@@ -7,6 +7,7 @@ import type { Context, SubscribePayload } from 'graphql-ws';
 import { CloseCode, handleProtocols, makeServer } from 'graphql-ws';
 import type WebSocket from 'ws';
 import { WebSocketServer } from 'ws';
+import { exceedsJsonDepth, jsonTooDeepMessage } from '../http/json-guard';
 import type { ApprovedOperations } from '../access/approved-operations';
 import { hashVariables } from '../access/audit';
 import type { Caller, CallerResolver } from '../access/caller';
@@ -339,8 +340,14 @@ export function mountLiveServer(deps: LiveServerDeps): LiveServer {
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
           socket.on('message', async (data) => {
+            const text = String(data);
+            // The one JSON depth guard (json-guard.ts), before graphql-ws parses the message.
+            if (exceedsJsonDepth(text)) {
+              socket.close(CloseCode.BadRequest, jsonTooDeepMessage('the message').slice(0, 120));
+              return;
+            }
             try {
-              await handle(String(data));
+              await handle(text);
             } catch (error) {
               // A socket that went away mid-send, or an internal error: never its message to the client.
               if (socket.readyState === socket.OPEN) {

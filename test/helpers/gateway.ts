@@ -1,4 +1,5 @@
-import http from 'node:http';
+import type http from 'node:http';
+import { createHttpServer } from '../../src/http/server';
 import type { AddressInfo } from 'node:net';
 import type { App, AppDeps } from '../../src/app';
 import { createApp } from '../../src/app';
@@ -15,12 +16,15 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Starts the app on 127.0.0.1, port 0 (the embedded default unless a config is given; open access unless keys are given). */
+/**
+ * Starts the app on 127.0.0.1, port 0 (the embedded default unless a config is given; open access unless keys
+ * are given), on `server` (by default the gateway's own, `createHttpServer`).
+ */
 export async function startGateway(
   config: GatewayConfig = embeddedDefault(),
   deps: AppDeps = {},
+  server: http.Server = createHttpServer(),
 ): Promise<RunningGateway> {
-  const server = http.createServer();
   // Open access (every caller an analyst) unless the test brings its own keys or resolver.
   const access = deps.apiKeys || deps.resolveCaller ? {} : { resolveCaller: openAccess };
   const app = await createApp(config, {
