@@ -137,8 +137,8 @@ describe.each([
         for (const res of answers) {
           expect({ role, status: res.status }).toEqual({ role, status: 400 });
           const body = (await res.json()) as ErrorBody;
-          expect(body.errors[0].extensions.code).toBe('BAD_REQUEST');
-          expect(body.errors[0].message).toMatch(/sha256Hash is the document id as a string/);
+          expect(body.errors[0]!.extensions.code).toBe('BAD_REQUEST');
+          expect(body.errors[0]!.message).toMatch(/sha256Hash is the document id as a string/);
         }
       }
     },
