@@ -9,6 +9,7 @@ import {
   loadDefaultRegistry,
   readForcesCsv,
 } from '../domain/force-registry';
+import { checkFileLocation } from '../sources/file-roots';
 import { BUNDLED_SOURCES } from './bundled';
 import type { ConfigFile, SourceConfig } from './schema';
 import { configFileSchema, sourceConfigSchema } from './schema';
@@ -50,6 +51,30 @@ function checkSecrets(sources: readonly SourceConfig[], env: NodeJS.ProcessEnv, 
   if (missing.length) throw new ConfigError(`invalid configuration in ${origin}:\n${missing.join('\n')}`);
 }
 
+/**
+ * Checks that every file location is inside the config file's folder or a `fileRoots` folder, after
+ * `..` and symlinks are resolved. `bundled:` and http(s) locations are not files of the config's.
+ */
+function checkFileLocations(
+  sources: readonly SourceConfig[],
+  fileRoots: readonly string[],
+  baseDir: string,
+  origin: string,
+): void {
+  const roots = [baseDir, ...fileRoots.map((root) => path.resolve(baseDir, root))];
+  const problems: string[] = [];
+  sources.forEach((s, i) => {
+    if (/^https?:\/\//i.test(s.location) || s.location.startsWith('bundled:')) return;
+    const { file, allowed } = checkFileLocation(s.location, baseDir, roots);
+    if (!allowed) {
+      problems.push(
+        `  - sources[${i}].location: source "${s.id}": file ${file} is outside the config file's folder and fileRoots; accepted: a path inside ${roots.join(' or ')}`,
+      );
+    }
+  });
+  if (problems.length) throw new ConfigError(`invalid configuration in ${origin}:\n${problems.join('\n')}`);
+}
+
 /** The bundled published sources, validated like any other. */
 export function bundledSources(): SourceConfig[] {
   return BUNDLED_SOURCES.map((s) => sourceConfigSchema.parse(s));
@@ -64,6 +89,7 @@ export function buildConfig(
   if (!parsed.success) throw new ConfigError(formatIssues(options.origin, parsed.error));
   const file = parsed.data;
   checkSecrets(file.sources, options.env ?? process.env, options.origin);
+  checkFileLocations(file.sources, file.fileRoots, options.baseDir, options.origin);
 
   let registry = loadDefaultRegistry();
   if (file.forces) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hostRefusal } from '../sources/address-policy';
 
 /** Source kinds: how a payload is fetched and parsed. One adapter folder per kind under `src/sources/`. */
 export const SOURCE_KINDS = ['csv', 'json', 'graphql'] as const;
@@ -87,6 +88,8 @@ export const SOURCE_DEFAULTS = {
   staleForSeconds: 3600,
   /** @default 0 */
   priority: 0,
+  /** @default false: only public addresses (and loopback written as such) are fetched from. */
+  allowPrivateAddresses: false,
 } as const;
 
 const headerValueSchema = z.union([
@@ -107,6 +110,13 @@ export const sourceConfigSchema = z
     shape: z.enum(SOURCE_SHAPES, { error: `must be one of: ${SOURCE_SHAPES.join(', ')}` }).default('counts'),
     /** `bundled:<file>` (a file in src/data), a local path (relative to the config file) or an http(s) URL. */
     location: z.string().min(1),
+    /**
+     * Whether an http(s) location may be at a non-public address: private networks, link-local, cloud
+     * metadata, carrier-grade NAT, loopback reached by a name or inside an IPv6 address, and so on.
+     * Without it such an address is refused at start, and at connect time after DNS.
+     * @default false
+     */
+    allowPrivateAddresses: z.boolean().default(SOURCE_DEFAULTS.allowPrivateAddresses),
     title: z.string().min(1),
     /** The public citation for the source, if any (shown as provenance). Never an internal endpoint. */
     url: z
@@ -193,6 +203,20 @@ export const sourceConfigSchema = z
     }
     if (/^https?:/.test(source.location) && !URL.canParse(source.location)) {
       ctx.addIssue({ code: 'custom', path: ['location'], message: 'is not a valid URL' });
+    } else if (/^https?:/.test(source.location)) {
+      // The WHATWG parser has already normalised decimal, octal and hex IPv4 forms (http://2852039166/).
+      const host = new URL(source.location).hostname;
+      const refusal = hostRefusal(host, {
+        allowPrivate: source.allowPrivateAddresses,
+        loopback: true, // written here by the operator, who means it
+      });
+      if (refusal) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['location'],
+          message: `source "${source.id}": host ${host} is not a public address (${refusal.kind}); accepted: a public address or host name, loopback written as such (127.0.0.1, [::1], localhost), or any address with allowPrivateAddresses: true`,
+        });
+      }
     } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source.location) && !/^https?:\/\//i.test(source.location)) {
       ctx.addIssue({
         code: 'custom',
@@ -334,6 +358,12 @@ export const configFileSchema = z
     upstream: upstreamConfigSchema,
     /** Whether the bundled published sources are served too (they are by default only without a file). */
     includeBundled: z.boolean().default(false),
+    /**
+     * Folders (relative to the config file) that file locations may be in, besides the config file's own
+     * folder; a file location anywhere else is refused at start.
+     * @default []
+     */
+    fileRoots: z.array(z.string().min(1)).default([]),
     sources: z.array(sourceConfigSchema).default([]),
   })
   .strict()

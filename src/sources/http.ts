@@ -1,12 +1,38 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import zlib from 'node:zlib';
-import { Agent } from 'undici';
+import type { Dispatcher } from 'undici';
 import { SourceError } from '../errors';
+import type { AddressRefusal } from './address-policy';
+import { hostRefusal, isWrittenLoopback } from './address-policy';
+import type { BodyLimits } from './body-reader';
+import { BodyReader, tooLarge, unreadable } from './body-reader';
+import { UPSTREAM_BYTE_BUDGET } from './byte-budget';
 import type { FetchContext } from './fetch-context';
 import type { Budget } from './resilience';
+import { AddressNotAllowedError, upstreamDispatcher } from './upstream-dispatcher';
 
-/** Largest upstream body read, so a runaway source cannot exhaust memory. */
+/** Largest upstream body read, as sent and once decoded, so a runaway source cannot exhaust memory. */
 export const MAX_UPSTREAM_BYTES = 20 * 1024 * 1024;
+
+/** Most decoded bytes per byte sent: above it a compressed body is a bomb, not a feed. */
+export const MAX_DECOMPRESSION_RATIO = 100;
+
+/** Decoded bytes before the ratio is checked: small bodies of repeated text compress well honestly. */
+export const RATIO_CHECK_AFTER_BYTES = 1024 * 1024;
+
+/**
+ * The limits of every upstream body. Bytes come from one process-wide budget (`UPSTREAM_BYTE_BUDGET`,
+ * 64 MiB): a fetch that cannot get bytes from it fails at once with UPSTREAM_INVALID_PAYLOAD rather than
+ * waiting. Waiting would hold the fetch's socket and time budget while others finish, and when every
+ * holder waits for more, none finishes (each would time out instead); legitimate feeds are far smaller
+ * than the budget, so only abusive upstreams meet it, and a source failed by it is fetched again at its
+ * next refresh.
+ */
+const BODY_LIMITS: BodyLimits = {
+  maxBytes: MAX_UPSTREAM_BYTES,
+  maxRatio: MAX_DECOMPRESSION_RATIO,
+  ratioAfterBytes: RATIO_CHECK_AFTER_BYTES,
+  budget: UPSTREAM_BYTE_BUDGET,
+};
 
 /** One upstream HTTP request. */
 export interface HttpRequest {
@@ -52,26 +78,12 @@ export function parseRetryAfter(header: string | null, now = Date.now()): number
 /** Most redirects followed for one request (fetch's limit is 20; feeds that need more are broken). */
 export const MAX_REDIRECTS = 5;
 
-/**
- * One keep-alive dispatcher (undici) shared by every source: a cold fan-out reuses connections between
- * refreshes, and the number open at once is bounded by the gateway's fetch concurrency cap
- * (`upstream.concurrency`).
- */
-const DISPATCHER = new Agent();
-
 function timedOut(): SourceError {
   return new SourceError('UPSTREAM_TIMEOUT', 'the source did not answer in time');
 }
 
-function tooLarge(): SourceError {
-  return new SourceError(
-    'UPSTREAM_INVALID_PAYLOAD',
-    `the payload is larger than ${MAX_UPSTREAM_BYTES} bytes`,
-  );
-}
-
-function unreadable(detail: string | undefined): SourceError {
-  return new SourceError('UPSTREAM_INVALID_PAYLOAD', 'the payload could not be read', detail);
+function notAllowed(refusal: AddressRefusal, detail: string): SourceError {
+  return new SourceError('UPSTREAM_UNREACHABLE', refusal.reason, detail);
 }
 
 /** A response head; `body` is read only for a final (2xx) answer. */
@@ -89,36 +101,38 @@ function isRedirect(status: number): boolean {
 /**
  * Sends one request with undici's dispatch API: no streams, no per-request abort-signal listener
  * inside the client, and the request is written as it is dispatched. Resolves at the response head; for a
- * 2xx answer `body` then reads the body (decompressed, bounded). Any other answer's body is read and
- * dropped in the background, which keeps the connection for the next request, as `res.resume()` did.
- * Rejects with the raw error when the request fails before a response head.
+ * 2xx answer `body` then reads the body as it streams in (decoded, bounded: see `BodyReader`). Any other
+ * answer's body is read and dropped in the background, which keeps the connection for the next request,
+ * as `res.resume()` did. Rejects with the raw error when the request fails before a response head.
  */
-function send(url: URL, req: HttpRequest, headers: Record<string, string>, budget: Budget): Promise<Answer> {
+function send(
+  dispatcher: Dispatcher,
+  url: URL,
+  req: HttpRequest,
+  headers: Record<string, string>,
+  budget: Budget,
+): Promise<Answer> {
   return new Promise<Answer>((resolve, reject) => {
     let controller: { abort(reason: Error): void } | null = null;
     let headed = false;
-    let settled = false;
-    let chunks: Buffer[] | null = null;
-    let size = 0;
-    let bodyDone: ((text: string) => void) | null = null;
-    let bodyFailed: ((error: SourceError) => void) | null = null;
-    let encoding = '';
+    let finished = false;
+    let reader: BodyReader | null = null;
     let done = () => {};
     /** Ends the exchange with `error`: before the head, the request fails; after it, the body does. */
     const fail = (error: unknown) => {
-      if (settled) return;
-      settled = true;
+      if (finished) return;
+      finished = true;
       done();
       if (!headed) reject(error);
-      else bodyFailed?.(error instanceof SourceError ? error : unreadable((error as Error)?.message));
+      else reader?.fail(error instanceof SourceError ? error : unreadable((error as Error)?.message));
     };
     // Called at once if the budget has already run out.
     done = budget.onAbort(() => {
       controller?.abort(timedOut());
       fail(timedOut());
     });
-    if (settled) return;
-    DISPATCHER.dispatch(
+    if (finished) return;
+    dispatcher.dispatch(
       {
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
@@ -131,45 +145,49 @@ function send(url: URL, req: HttpRequest, headers: Record<string, string>, budge
           controller = ctl;
           if (budget.aborted) ctl.abort(timedOut());
         },
-        onResponseStart(_ctl, status, responseHeaders) {
+        onResponseStart(ctl, status, responseHeaders) {
           // 1xx informational heads come first and are not the answer.
-          if (status < 200 || settled) return;
+          if (status < 200 || finished) return;
           headed = true;
           if (status >= 300 || isRedirect(status)) {
             // Not read: drop the body as it comes, and let the connection go back to the pool.
-            settled = true;
+            finished = true;
             done();
             resolve({ status, headers: responseHeaders });
             return;
           }
-          chunks = [];
-          encoding = String(responseHeaders['content-encoding'] ?? '')
-            .trim()
-            .toLowerCase();
-          const body = new Promise<string>((resolveBody, rejectBody) => {
-            bodyDone = resolveBody;
-            bodyFailed = rejectBody;
-          });
-          resolve({ status, headers: responseHeaders, body });
-        },
-        onResponseData(ctl, chunk) {
-          if (settled || !chunks) return;
-          size += chunk.byteLength;
-          // Compressed bytes are bounded too; the decoded size is bounded when it is decoded.
-          if (size > MAX_UPSTREAM_BYTES) {
-            ctl.abort(tooLarge());
-            fail(tooLarge());
+          // A body that says it is over the limit is refused before a byte of it is read.
+          const declared = Number(headerText(responseHeaders['content-length']) ?? Number.NaN);
+          if (declared > MAX_UPSTREAM_BYTES) {
+            const error = tooLarge(MAX_UPSTREAM_BYTES);
+            finished = true;
+            done();
+            ctl.abort(error);
+            resolve({ status, headers: responseHeaders, body: Promise.reject(error) });
             return;
           }
-          chunks.push(chunk);
+          const encoding = String(responseHeaders['content-encoding'] ?? '')
+            .trim()
+            .toLowerCase();
+          reader = new BodyReader(encoding, BODY_LIMITS, {
+            pause: () => ctl.pause(),
+            resume: () => ctl.resume(),
+            abort: (error) => {
+              finished = true;
+              done();
+              ctl.abort(error);
+            },
+          });
+          resolve({ status, headers: responseHeaders, body: reader.text });
+        },
+        onResponseData(_ctl, chunk) {
+          if (!finished) reader?.write(chunk);
         },
         onResponseEnd() {
-          if (settled || !chunks) return;
-          settled = true;
+          if (finished || !reader) return;
+          finished = true;
           done();
-          const raw = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-          if (encoding === '' || encoding === 'identity') bodyDone!(raw.toString('utf8'));
-          else decode(raw, encoding).then(bodyDone!, bodyFailed!);
+          reader.end();
         },
         onResponseError(_ctl, error) {
           fail(budget.aborted ? timedOut() : error);
@@ -179,25 +197,15 @@ function send(url: URL, req: HttpRequest, headers: Record<string, string>, budge
   });
 }
 
-/** Decodes a gzip, deflate or br body, bounded by `MAX_UPSTREAM_BYTES` decoded; others pass as they are. */
-function decode(raw: Buffer, encoding: string): Promise<string> {
-  const options = { maxOutputLength: MAX_UPSTREAM_BYTES };
-  const run =
-    encoding === 'gzip' || encoding === 'x-gzip'
-      ? (cb: (e: Error | null, out: Buffer) => void) => zlib.gunzip(raw, options, cb)
-      : encoding === 'deflate'
-        ? (cb: (e: Error | null, out: Buffer) => void) => zlib.inflate(raw, options, cb)
-        : encoding === 'br'
-          ? (cb: (e: Error | null, out: Buffer) => void) => zlib.brotliDecompress(raw, options, cb)
-          : null;
-  if (!run) return Promise.resolve(raw.toString('utf8'));
-  return new Promise((resolve, reject) =>
-    run((error, out) => {
-      if (!error) resolve(out.toString('utf8'));
-      else if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') reject(tooLarge());
-      else reject(unreadable(error.message));
-    }),
-  );
+/**
+ * Refuses a URL whose host is a literal address (or special name) the policy refuses, before connecting:
+ * a literal address is connected to without DNS, so the connect-time check never sees it. Loopback is
+ * allowed only when the configured location is itself loopback, so that a redirect from a public source
+ * cannot reach this machine's own services.
+ */
+function checkHost(url: URL, allowPrivate: boolean, loopback: boolean): void {
+  const refusal = hostRefusal(url.hostname, { allowPrivate, loopback });
+  if (refusal) throw notAllowed(refusal, `${url.href}: ${refusal.kind}`);
 }
 
 /**
@@ -209,12 +217,15 @@ function decode(raw: Buffer, encoding: string): Promise<string> {
  * (and its abort-signal plumbing) cost about half as much again as undici's dispatch, which a cold
  * fan-out over many sources pays once per source. Like fetch, it follows redirects (at most
  * `MAX_REDIRECTS`, http(s) only; a 303, or a 301/302 answering a POST, continues as GET) and decodes
- * gzip, deflate and br bodies.
+ * gzip, deflate and br bodies. Every hop passes the address policy (`address-policy.ts`): a literal
+ * address here, a resolved one when connecting; a refusal is UPSTREAM_UNREACHABLE saying why.
  */
 export async function httpRequest(ctx: FetchContext, req: HttpRequest): Promise<HttpResponse> {
   const headers: Record<string, string> = {
     accept: req.accept,
-    'accept-encoding': 'gzip, deflate, br',
+    // Not br: a brotli decoder holds its whole window (up to 16 MiB) however small the body, which is
+    // charged to the byte budget; gzip's is 32 KiB. A server that sends br anyway is still decoded.
+    'accept-encoding': 'gzip, deflate',
     ...(req.body !== undefined ? { 'content-type': 'application/json' } : {}),
     ...buildHeaders(ctx),
   };
@@ -229,15 +240,21 @@ export async function httpRequest(ctx: FetchContext, req: HttpRequest): Promise<
       `${req.url}: invalid URL`,
     );
   }
+  const allowPrivate = ctx.config.allowPrivateAddresses;
+  const loopback = isWrittenLoopback(url.hostname);
+  const dispatcher = upstreamDispatcher(allowPrivate);
   let current: HttpRequest = req;
   let res: Answer;
   for (let hops = 0; ; hops++) {
     if (ctx.budget.aborted) throw timedOut();
+    checkHost(url, allowPrivate, loopback);
     try {
-      res = await send(url, current, headers, ctx.budget);
+      res = await send(dispatcher, url, current, headers, ctx.budget);
     } catch (error) {
       if (ctx.budget.aborted || (error instanceof SourceError && error.code === 'UPSTREAM_TIMEOUT'))
         throw timedOut();
+      const refused = addressRefusalIn(error);
+      if (refused) throw notAllowed(refused.refusal, `${url.href}: ${refused.message}`);
       const cause = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       throw new SourceError(
         'UPSTREAM_UNREACHABLE',
@@ -285,6 +302,18 @@ export async function httpRequest(ctx: FetchContext, req: HttpRequest): Promise<
   }
   const body = await res.body;
   return { status, contentType: headerText(res.headers['content-type']) ?? '', body };
+}
+
+/** The policy refusal behind a connection error, if that is what it is (undici may wrap it). */
+function addressRefusalIn(error: unknown): AddressNotAllowedError | null {
+  for (let e = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof AddressNotAllowedError) return e;
+    if (e instanceof AggregateError) {
+      const inner = e.errors.find((x) => x instanceof AddressNotAllowedError) as AddressNotAllowedError;
+      if (inner) return inner;
+    }
+  }
+  return null;
 }
 
 function headerText(value: string | string[] | undefined): string | null {

@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { SourceError } from '../../../src/errors';
 import type { FetchContext } from '../../../src/sources/fetch-context';
+import { UPSTREAM_BYTE_BUDGET } from '../../../src/sources/byte-budget';
 import {
+  MAX_DECOMPRESSION_RATIO,
   MAX_REDIRECTS,
   MAX_UPSTREAM_BYTES,
   buildHeaders,
@@ -183,12 +186,41 @@ describe('httpRequest against a local upstream', () => {
     const plain = await failure(httpRequest(ctx(), { method: 'GET', url: `${base}/big`, accept: '*/*' }));
     expect(plain).toMatchObject({ code: 'UPSTREAM_INVALID_PAYLOAD' });
     expect(plain.publicMessage).toBe(`the payload is larger than ${MAX_UPSTREAM_BYTES} bytes`);
-    const bomb = zlib.gzipSync(big);
-    expect(bomb.byteLength).toBeLessThan(MAX_UPSTREAM_BYTES);
+    // Text that compresses only about 2:1 (hex), so that the size limit trips, not the ratio limit.
+    const hex = Buffer.from(randomBytes(Math.ceil((MAX_UPSTREAM_BYTES + 1) / 2)).toString('hex'));
+    const packed = zlib.gzipSync(hex, { level: 1 });
+    expect(packed.byteLength).toBeLessThan(MAX_UPSTREAM_BYTES);
     handler = (_req, res) =>
-      res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' }).end(bomb);
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' }).end(packed);
     const decoded = await failure(httpRequest(ctx(), { method: 'GET', url: `${base}/bomb`, accept: '*/*' }));
     expect(decoded.publicMessage).toBe(`the payload is larger than ${MAX_UPSTREAM_BYTES} bytes`);
+  });
+
+  it('stops a compression bomb by its ratio as soon as 1 MB is decoded, whatever its encoding', async () => {
+    const zeros = Buffer.alloc(MAX_UPSTREAM_BYTES * 4);
+    for (const [encoding, packed] of [
+      ['gzip', zlib.gzipSync(zeros)],
+      ['deflate', zlib.deflateSync(zeros)],
+      ['br', zlib.brotliCompressSync(zeros)],
+    ] as const) {
+      handler = (_req, res) =>
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': encoding }).end(packed);
+      const error = await failure(httpRequest(ctx(), { method: 'GET', url: `${base}/bomb`, accept: '*/*' }));
+      expect(error).toMatchObject({ code: 'UPSTREAM_INVALID_PAYLOAD' });
+      expect(error.publicMessage).toBe(
+        `the payload expands more than ${MAX_DECOMPRESSION_RATIO} times when decompressed (a compression bomb); it was not read`,
+      );
+    }
+    expect(UPSTREAM_BYTE_BUDGET.used).toBe(0);
+  });
+
+  it('reads a small body that compresses very well (the ratio is checked only after 1 MB)', async () => {
+    const text = 'force,value\n' + 'dorset,7\n'.repeat(50_000);
+    handler = (_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/csv', 'content-encoding': 'gzip' }).end(zlib.gzipSync(text));
+    const res = await httpRequest(ctx(), { method: 'GET', url: `${base}/feed.csv`, accept: 'text/csv' });
+    expect(res.body).toBe(text);
+    expect(UPSTREAM_BYTE_BUDGET.used).toBe(0);
   });
 
   it('turns a body cut short (the connection closed mid-body) into UPSTREAM_INVALID_PAYLOAD', async () => {
