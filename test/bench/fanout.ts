@@ -111,7 +111,14 @@ export async function startFanoutGateway(
   run: FanoutRun,
   simulator: Simulator,
   baseUrl: string,
-  options: { label: string; ttlSeconds?: number; concurrency?: number; nodeArgs?: readonly string[] },
+  options: {
+    label: string;
+    ttlSeconds?: number;
+    concurrency?: number;
+    nodeArgs?: readonly string[];
+    /** The node binary (see `startGatewayProcess`); by default this process's own. */
+    execPath?: string;
+  },
 ): Promise<GatewayProcess> {
   const configFile = path.join(run.dir, `gateway-${options.label}.yaml`);
   const document = simulator.gatewayConfig(baseUrl, {
@@ -132,6 +139,7 @@ export async function startFanoutGateway(
     logFile: path.join(run.dir, `gateway-${options.label}.log`),
     timeoutMs: 60_000,
     ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
+    ...(options.execPath ? { execPath: options.execPath } : {}),
   });
   try {
     if (gateway.sources !== simulator.feeds.length)

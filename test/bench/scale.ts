@@ -58,7 +58,7 @@ const COLD_FAN_OUTS = 3;
 const MODEL_SLACK = 1.25;
 
 /** One timed cold national query over every source. */
-interface FanOut {
+export interface FanOut {
   readonly ms: number;
   /** Gateway CPU time (user + system) during the query. */
   readonly cpuMs: number;
@@ -115,7 +115,7 @@ function medianFanOut(fanOuts: readonly FanOut[]): FanOut | null {
 }
 
 /** Samples a process' RSS every `everyMs` until stopped; gives the largest sample in MB. */
-function sampleRss(pid: number, everyMs = 100): { stop(): number } {
+export function sampleRss(pid: number, everyMs = 100): { stop(): number } {
   let max = rssMb(pid);
   const take = () => {
     const v = rssMb(pid);
@@ -132,7 +132,7 @@ function sampleRss(pid: number, everyMs = 100): { stop(): number } {
 }
 
 /** Times one national query of a gateway whose caches are all empty, and checks its answer. */
-async function timeFanOut(
+export async function timeFanOut(
   run: FanoutRun,
   sim: { simulator: Simulator },
   gateway: GatewayProcess,

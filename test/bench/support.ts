@@ -186,6 +186,8 @@ export async function startGatewayProcess(options: {
   logFile: string;
   /** Node arguments before the entry, e.g. ['-r', preload]; by default production's (`productionNodeFlags`). */
   nodeArgs?: readonly string[];
+  /** The node binary that runs the gateway (another Node version, say); by default this process's own. */
+  execPath?: string;
   timeoutMs?: number;
 }): Promise<GatewayProcess> {
   const root = path.resolve(__dirname, '..', '..');
@@ -195,7 +197,7 @@ export async function startGatewayProcess(options: {
   let child: ChildProcess;
   try {
     child = own(
-      spawn(process.execPath, [...(options.nodeArgs ?? productionNodeFlags()), entry], {
+      spawn(options.execPath ?? process.execPath, [...(options.nodeArgs ?? productionNodeFlags()), entry], {
         cwd: root,
         env: options.env,
         stdio: ['ignore', fd, fd],
