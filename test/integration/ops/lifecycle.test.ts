@@ -373,8 +373,7 @@ describe('deployment files (.deploy): parse, and say what the Operations section
     };
     const start = /^node\s+(.*?)\s*dist\/index\.js$/.exec(pkg.scripts.start ?? '');
     expect(start).not.toBeNull();
-    const flags = start![1]!.split(/\s+/);
-    expect(flags).toEqual(expect.arrayContaining(['--no-allocation-site-pretenuring', '--liftoff-only']));
+    const flags = start![1] ? start![1].split(/\s+/) : [];
     const cmd = /^CMD (\[.*\])$/m.exec(fs.readFileSync(path.join(DEPLOY, 'Dockerfile'), 'utf8'));
     expect(JSON.parse(cmd![1]!)).toEqual(['node', ...flags, 'dist/index.js']);
     // A V8 flag a later Node drops would stop the process at start: fail here instead.
