@@ -409,7 +409,8 @@ export function createFastLane(
     const caller = await admitCaller(req);
     if (!caller) return 'unread';
     const raw = await readBody(req, length);
-    if (raw !== null && exceedsJsonDepth(raw)) {
+    /** A body it has read and cannot hand on: refused here, as the full path refuses it. */
+    const refuse = (code: 'JSON_TOO_DEEP' | 'MALFORMED_JSON', message: string): 'answered' => {
       const audit: AuditRecord = { caller, operation: null, variablesHash: null };
       answer(
         req,
@@ -418,29 +419,19 @@ export function createFastLane(
         '/graphql',
         '/graphql',
         audit,
-        httpStatusOf('JSON_TOO_DEEP'),
+        httpStatusOf(code),
         ERROR_HEADERS,
-        errorBody('JSON_TOO_DEEP', jsonTooDeepMessage('the request body')),
+        errorBody(code, message),
       );
       return 'answered';
-    }
+    };
+    if (raw !== null && exceedsJsonDepth(raw))
+      return refuse('JSON_TOO_DEEP', jsonTooDeepMessage('the request body'));
     let body: unknown;
     try {
       body = raw === null ? undefined : JSON.parse(raw.toString('utf8'));
     } catch {
-      const audit: AuditRecord = { caller, operation: null, variablesHash: null };
-      answer(
-        req,
-        res,
-        started,
-        '/graphql',
-        '/graphql',
-        audit,
-        httpStatusOf('MALFORMED_JSON'),
-        ERROR_HEADERS,
-        errorBody('MALFORMED_JSON', 'the request body is not valid JSON'),
-      );
-      return 'answered';
+      return refuse('MALFORMED_JSON', 'the request body is not valid JSON');
     }
     (req as IncomingMessage & { body?: unknown }).body = body;
     if (!isPlainObject(body)) return 'read';

@@ -74,6 +74,7 @@ import {
   startGatewayProcess,
   stopChild,
   stopOwnedChildren,
+  writeFormatted,
 } from './support';
 import { ANALYST_DOCUMENT } from './warm';
 
@@ -891,19 +892,6 @@ function markdown(
   return `${out.join('\n')}\n`;
 }
 
-/** Writes a file as prettier would (`npm run lint` checks test/bench/results too). */
-async function writeFormatted(file: string, text: string): Promise<void> {
-  let out = text;
-  try {
-    const prettier = await import('prettier');
-    const config = (await prettier.resolveConfig(file)) ?? {};
-    out = await prettier.format(text, { ...config, filepath: file });
-  } catch (error) {
-    progress(`prettier could not format ${path.relative(ROOT, file)}: ${(error as Error).message}`);
-  }
-  fs.writeFileSync(file, out.endsWith('\n') ? out : `${out}\n`);
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------------------------------
@@ -1156,8 +1144,8 @@ async function main(): Promise<number> {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   // Only a full run with every measurement is what flags.* (committed) show; the rest is ignored by git.
   const base = quick ? 'quick.flags' : failures.length ? 'partial.flags' : 'flags';
-  await writeFormatted(path.join(RESULTS_DIR, `${base}.json`), JSON.stringify(json, null, 2));
-  await writeFormatted(path.join(RESULTS_DIR, `${base}.md`), md);
+  await writeFormatted(path.join(RESULTS_DIR, `${base}.json`), JSON.stringify(json, null, 2), progress);
+  await writeFormatted(path.join(RESULTS_DIR, `${base}.md`), md, progress);
   progress(`wrote test/bench/results/${base}.json and ${base}.md in ${env.durationSeconds} s`);
   process.stdout.write(md);
   return failures.length ? 1 : 0;

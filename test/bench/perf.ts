@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { killOwnedChildren, stopOwnedChildren } from './support';
+import { killOwnedChildren, stopOwnedChildren, writeFormatted } from './support';
 import type { ScenarioOptions, ScenarioResult } from './types';
 import type { WarmRatios } from './warm';
 import { runWarm } from './warm';
@@ -223,19 +223,6 @@ function markdown(
   return `${out.join('\n')}\n`;
 }
 
-/** Writes a file as prettier would (`npm run lint` checks test/bench/results too). */
-async function writeFormatted(file: string, text: string): Promise<void> {
-  let out = text;
-  try {
-    const prettier = await import('prettier');
-    const config = (await prettier.resolveConfig(file)) ?? {};
-    out = await prettier.format(text, { ...config, filepath: file });
-  } catch (error) {
-    progress(`prettier could not format ${path.relative(ROOT, file)}: ${(error as Error).message}`);
-  }
-  fs.writeFileSync(file, out.endsWith('\n') ? out : `${out}\n`);
-}
-
 /** Replaces what lies between the bench markers in README.md, adding a Performance section if absent. */
 function updateReadme(table: string): void {
   const text = fs.readFileSync(README, 'utf8');
@@ -416,8 +403,8 @@ async function main(): Promise<number> {
   // Only a full run of every group, none failing, is what latest.* (committed) and the README show.
   const complete = !quick && !failed && groups.length === GROUPS.length;
   const base = quick ? 'quick' : complete ? 'latest' : 'partial';
-  await writeFormatted(path.join(RESULTS_DIR, `${base}.json`), JSON.stringify(json, null, 2));
-  await writeFormatted(path.join(RESULTS_DIR, `${base}.md`), md);
+  await writeFormatted(path.join(RESULTS_DIR, `${base}.json`), JSON.stringify(json, null, 2), progress);
+  await writeFormatted(path.join(RESULTS_DIR, `${base}.md`), md, progress);
   if (complete) updateReadme(md);
   progress(`wrote test/bench/results/${base}.json and ${base}.md${complete ? ' and README.md' : ''}`);
   process.stderr.write(`\n${md}\n`);

@@ -233,3 +233,23 @@ export async function startGatewayProcess(options: {
   child.kill('SIGKILL');
   throw new Error(`the gateway did not listen within ${options.timeoutMs ?? 30_000} ms:\n${tail()}`);
 }
+
+/**
+ * Writes a results file as prettier would (`npm run lint` checks test/bench/results too); if prettier
+ * cannot format it, says so through `progress` and writes it as it is.
+ */
+export async function writeFormatted(
+  file: string,
+  text: string,
+  progress: (line: string) => void,
+): Promise<void> {
+  let out = text;
+  try {
+    const prettier = await import('prettier');
+    const config = (await prettier.resolveConfig(file)) ?? {};
+    out = await prettier.format(text, { ...config, filepath: file });
+  } catch (error) {
+    progress(`prettier could not format ${path.basename(file)}: ${(error as Error).message}`);
+  }
+  fs.writeFileSync(file, out.endsWith('\n') ? out : `${out}\n`);
+}
