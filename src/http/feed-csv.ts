@@ -1,4 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
+import { FIGURE_STATUSES } from '../domain/figure';
+import { neutraliseFormula } from '../domain/formula-guard';
 
 /** The documented columns of every CSV feed, in order. */
 export const CSV_COLUMNS = [
@@ -13,18 +15,25 @@ export const CSV_COLUMNS = [
   'source_title',
 ] as const;
 
+/** The `status` cell of a force that has no figure in the window (no source gave one), so no row is silently missing. */
+export const NO_FIGURE = 'NO_FIGURE';
+
+/** Every value the `status` column can hold: a figure's status, or `NO_FIGURE`. README's feeds section lists each. */
+export const CSV_STATUSES = [...FIGURE_STATUSES, NO_FIGURE] as const;
+
 /** One row of a CSV feed. */
 export type CsvRow = Record<(typeof CSV_COLUMNS)[number], string | number | null>;
 
 /**
- * Neutralises a cell a spreadsheet would read as a formula (= + - @, and tab or carriage return that
- * some programs strip first) by prefixing a single quote: CSV injection (OWASP). Numbers are left alone:
- * a negative count cannot occur, and a number cell is never interpreted as a formula.
+ * A cell as the CSV writer puts it out: text through `neutraliseFormula` (the one rule, shared with the
+ * ingest check), so that a spreadsheet never runs it; a number as it is, since csv-stringify writes a
+ * JavaScript number as digits and a spreadsheet reads `-5` as minus five, never as a formula (the `value`
+ * column is a number or empty, never text); null as an empty cell.
  */
-export function neutraliseFormula(cell: string | number | null): string | number {
+export function csvCell(cell: string | number | null): string | number {
   if (cell === null) return '';
   if (typeof cell === 'number') return cell;
-  return /^[=+\-@\t\r]/.test(cell) ? `'${cell}` : cell;
+  return neutraliseFormula(cell);
 }
 
 /**
@@ -34,7 +43,7 @@ export function neutraliseFormula(cell: string | number | null): string | number
  */
 export function toCsv(rows: readonly CsvRow[]): string {
   const body = stringify(
-    rows.map((row) => CSV_COLUMNS.map((column) => neutraliseFormula(row[column]))),
+    rows.map((row) => CSV_COLUMNS.map((column) => csvCell(row[column]))),
     { header: true, columns: [...CSV_COLUMNS], record_delimiter: '\r\n', quoted_match: /[",\r\n]/ },
   );
   return `\ufeff${body}`;
@@ -49,7 +58,7 @@ function figureRow(force: { id: string; name: string }, figure: any): CsvRow {
     as_at: figure?.asAt?.date ?? null,
     precision: figure?.asAt?.precision ?? null,
     value: figure?.value ?? null,
-    status: figure?.status ?? 'NO_FIGURE',
+    status: figure?.status ?? NO_FIGURE,
     basis: figure?.basis ?? null,
     freshness: figure?.freshness ?? null,
     source_title: figure?.provenance?.title ?? null,

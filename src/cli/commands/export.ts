@@ -4,7 +4,7 @@ import { isCalendarDay, todayIso } from '../../domain/dates';
 import { entriesFor, summarise } from '../../domain/national';
 import { comparablePublishedTotals } from '../../domain/published';
 import type { CsvRow } from '../../http/feed-csv';
-import { toCsv } from '../../http/feed-csv';
+import { NO_FIGURE, toCsv } from '../../http/feed-csv';
 import { FigureService } from '../../store/figure-service';
 
 /**
@@ -53,7 +53,7 @@ export function registerExportCommand(program: Command): void {
           as_at: e.figure?.asAt?.date ?? null,
           precision: e.figure?.asAt?.precision ?? null,
           value: e.figure?.value ?? null,
-          status: e.figure?.status ?? 'NO_FIGURE',
+          status: e.figure?.status ?? NO_FIGURE,
           basis: e.figure?.basis ?? null,
           freshness: e.figure ? (e.stale ? 'STALE' : 'FRESH') : null,
           source_title: e.figure?.provenance.title ?? null,

@@ -3,6 +3,7 @@ import { SHAPE_FIELDS } from '../../config/schema';
 import type { Breakdown, BreakdownCell, Dimension, Figure, Measure, SourceReport } from '../../domain/figure';
 import { OFFENCE_CATEGORIES } from '../../domain/figure';
 import type { ShapeContext } from './common';
+import { MAX_TITLE_LENGTH, MAX_URL_LENGTH, upstreamTextSchema } from './upstream-text';
 import {
   asAtOf,
   asAtTextSchema,
@@ -12,6 +13,7 @@ import {
   memoSchema,
   precisionSchema,
   provenanceOf,
+  refuseFutureAsAt,
   rejectDuplicates,
   validateRows,
 } from './common';
@@ -85,10 +87,11 @@ function buildRowSchema(numbers: ShapeContext['numbers']) {
         .union([z.boolean(), z.enum(['true', 'false', 'TRUE', 'FALSE', 'True', 'False'])])
         .transform((v) => v === true || String(v).toLowerCase() === 'true')
         .optional(),
-      title: z.string().optional(),
-      url: z.string().optional(),
+      title: upstreamTextSchema(MAX_TITLE_LENGTH).optional(),
+      url: upstreamTextSchema(MAX_URL_LENGTH).optional(),
     })
     .superRefine((row, issue) => {
+      refuseFutureAsAt(row, issue);
       const target = DIMENSION_NAMES[row.dimension];
       if (target && 'dimension' in target && row.category !== ALL) {
         const rule = CATEGORY_RULES[target.dimension];

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { AS_AT_FORMATS, parseAsAt } from '../../domain/dates';
-import type { AsAt, Provenance } from '../../domain/figure';
+import type { AsAt, Precision, Provenance } from '../../domain/figure';
 import { PRECISIONS } from '../../domain/figure';
 import type { SourceConfig } from '../../config/schema';
 import { SourceError } from '../../errors';
 import { describeField, mapRow } from '../mapping';
+import { futureAsAtProblem } from './fetch-date';
 
 /** What a shape needs to turn validated rows into figures. */
 export interface ShapeContext {
@@ -96,10 +97,40 @@ export function enumText<T extends readonly [string, ...string[]]>(values: T) {
     .pipe(z.enum(values, { error: `must be one of ${values.join(', ')}` }));
 }
 
+/** A row's precision as a hint to `parseAsAt` (`UNKNOWN`, or none, leaves the date as written). */
+function precisionHint(precision: string | undefined): Precision | undefined {
+  return precision === 'DAY' || precision === 'MONTH' || precision === 'YEAR' ? precision : undefined;
+}
+
 /** Resolves the date of a row at its precision. */
 export function asAtOf(date: string, precision: string | undefined): AsAt {
-  const hint = precision === 'DAY' || precision === 'MONTH' || precision === 'YEAR' ? precision : undefined;
-  return parseAsAt(date, hint)!;
+  return parseAsAt(date, precisionHint(precision))!;
+}
+
+/**
+ * Why a row's date, at its precision, cannot be a figure of this fetch (see `futureAsAtProblem`), or
+ * null. Judged at the precision the row states, since a coarser one moves the date back to the first
+ * day of its period (`2026-12-25` given as a month is December 2026). Rows without a usable date are
+ * left to the date's own rule. `retrievedAt` defaults to the fetch being validated, for row schemas.
+ */
+export function asAtAfterFetch(
+  date: string | undefined,
+  precision: string | undefined,
+  retrievedAt: string = validatingContext().retrievedAt,
+): string | null {
+  // Typed as the schema's output, but a refinement may see a row whose other fields failed: check.
+  if (typeof date !== 'string') return null;
+  const asAt = parseAsAt(date, precisionHint(precision));
+  return asAt === null ? null : futureAsAtProblem(asAt, retrievedAt);
+}
+
+/** For a row schema's `superRefine`: an issue on `asAt` when the row is dated after the fetch. */
+export function refuseFutureAsAt(
+  row: { readonly asAt?: string | undefined; readonly precision?: string | undefined },
+  issue: z.RefinementCtx,
+): void {
+  const problem = asAtAfterFetch(row.asAt, row.precision);
+  if (problem !== null) issue.addIssue({ code: 'custom', path: ['asAt'], message: problem });
 }
 
 /** Provenance of a row: its own citation if the shape maps one, else the source's. */

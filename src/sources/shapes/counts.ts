@@ -4,9 +4,11 @@ import type { Figure, Measure, SourceReport } from '../../domain/figure';
 import { parseAsAt } from '../../domain/dates';
 import { BASES, PRECISIONS } from '../../domain/figure';
 import type { ShapeContext } from './common';
+import { MAX_TITLE_LENGTH, MAX_URL_LENGTH, checkUpstreamText, upstreamTextSchema } from './upstream-text';
 import {
   COUNT_TEXT,
   MAX_COUNT,
+  asAtAfterFetch,
   asAtOf,
   asAtTextSchema,
   countSchema,
@@ -15,6 +17,7 @@ import {
   memoSchema,
   precisionSchema,
   provenanceOf,
+  refuseFutureAsAt,
   rejectDuplicates,
   validateRows,
 } from './common';
@@ -47,7 +50,10 @@ const PRECISION_TEXT: ReadonlySet<string> = new Set([...PRECISIONS, 'UNKNOWN']);
 const BASIS_TEXT: ReadonlySet<string> = new Set(BASES);
 const STATUS_TEXT: ReadonlySet<string> = new Set(REPORTABLE_STATUSES);
 const COUNT_FIELDS = ['unaccounted', 'registered', 'breachesCautionedOrConvicted', 'returnedToCustody'];
-const TEXT_FIELDS = ['title', 'url'];
+const TEXT_FIELDS: ReadonlyArray<[string, number]> = [
+  ['title', MAX_TITLE_LENGTH],
+  ['url', MAX_URL_LENGTH],
+];
 
 /** `value` as the enum schema reads it (see `enumText`), if it is one of `allowed`. */
 function enumValue(value: unknown, allowed: ReadonlySet<string>, spaces: boolean): string | undefined {
@@ -101,12 +107,16 @@ export function plainCountsRow(
       row[field] = Number(value);
     } else return undefined;
   }
-  for (const field of TEXT_FIELDS) {
+  for (const [field, maxLength] of TEXT_FIELDS) {
     const value = mapped[field];
     if (value === undefined) continue;
     if (typeof value !== 'string') return undefined;
-    row[field] = value;
+    const checked = checkUpstreamText(value, maxLength);
+    if (!checked.ok) return undefined;
+    // Blank once cleaned counts as not given, as the schema's text field has it.
+    if (checked.text !== '') row[field] = checked.text;
   }
+  if (asAtAfterFetch(asAt, row.precision as string | undefined, ctx.retrievedAt) !== null) return undefined;
   // The schema's headline rules (see buildRowSchema); a row that breaks one goes to it for the message.
   const status = row.unaccountedStatus ?? (row.unaccounted !== undefined ? 'REPORTED' : undefined);
   if (status === undefined && requireHeadline) return undefined;
@@ -128,10 +138,11 @@ function buildRowSchema(numbers: ShapeContext['numbers'], requireHeadline: boole
       registered: count,
       breachesCautionedOrConvicted: count,
       returnedToCustody: count,
-      title: z.string().optional(),
-      url: z.string().optional(),
+      title: upstreamTextSchema(MAX_TITLE_LENGTH).optional(),
+      url: upstreamTextSchema(MAX_URL_LENGTH).optional(),
     })
     .superRefine((row, issue) => {
+      refuseFutureAsAt(row, issue);
       const status = row.unaccountedStatus ?? (row.unaccounted !== undefined ? 'REPORTED' : undefined);
       if (status === undefined && requireHeadline) {
         issue.addIssue({

@@ -11,6 +11,7 @@ import {
   memoSchema,
   precisionSchema,
   provenanceOf,
+  refuseFutureAsAt,
   validateRows,
 } from './common';
 
@@ -27,31 +28,35 @@ function buildRowSchema(numbers: ShapeContext['numbers'], maxYear: number) {
     .int()
     .min(1950, 'must be a year from 1950')
     .max(maxYear, 'must not be in the future');
-  return z.object({
-    forceId: forceIdSchema(),
-    asAt: asAtTextSchema.optional(),
-    precision: precisionSchema.optional(),
-    basis: enumText(BASES).optional(),
-    yearWentMissing: (numbers === 'native'
-      ? year
-      : z
-          .string()
-          .regex(/^\d{4}$/, 'must be a year')
-          .transform(Number)
-          .pipe(year)
-    ).optional(),
-    offenceCategory: enumText(OFFENCE_CATEGORIES).optional(),
-    mappaLevel: z
-      .union([
-        z.number(),
-        z
-          .string()
-          .regex(/^[123]$/)
-          .transform(Number),
-      ])
-      .pipe(z.number().int().min(1, 'must be 1, 2 or 3').max(3, 'must be 1, 2 or 3'))
-      .optional(),
-  });
+  return z
+    .object({
+      forceId: forceIdSchema(),
+      asAt: asAtTextSchema.optional(),
+      precision: precisionSchema.optional(),
+      basis: enumText(BASES).optional(),
+      yearWentMissing: (numbers === 'native'
+        ? year
+        : z
+            .string()
+            .regex(/^\d{4}$/, 'must be a year')
+            .transform(Number)
+            .pipe(year)
+      ).optional(),
+      offenceCategory: enumText(OFFENCE_CATEGORIES).optional(),
+      mappaLevel: z
+        .union([
+          z.number(),
+          z
+            .string()
+            .regex(/^[123]$/)
+            .transform(Number),
+        ])
+        .pipe(z.number().int().min(1, 'must be 1, 2 or 3').max(3, 'must be 1, 2 or 3'))
+        .optional(),
+    })
+    .superRefine((row, issue) => {
+      refuseFutureAsAt(row, issue);
+    });
 }
 
 type RecordRow = z.output<ReturnType<typeof rowSchema>>;

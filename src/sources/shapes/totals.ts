@@ -3,12 +3,21 @@ import { SHAPE_FIELDS } from '../../config/schema';
 import type { PublishedTotal, SourceReport } from '../../domain/figure';
 import type { ShapeContext } from './common';
 import {
+  MAX_LABEL_LENGTH,
+  MAX_NOTES_LENGTH,
+  MAX_TITLE_LENGTH,
+  MAX_URL_LENGTH,
+  requiredUpstreamTextSchema,
+  upstreamTextSchema,
+} from './upstream-text';
+import {
   asAtOf,
   asAtTextSchema,
   countSchema,
   memoSchema,
   precisionSchema,
   provenanceOf,
+  refuseFutureAsAt,
   validateRows,
 } from './common';
 
@@ -20,21 +29,22 @@ function rowSchema(ctx: ShapeContext) {
 
 function buildRowSchema(numbers: ShapeContext['numbers']) {
   const count = countSchema(numbers);
-  return z.object({
-    scope: z.string().min(1),
-    asAt: asAtTextSchema.optional(),
-    precision: precisionSchema.optional(),
-    measure: z
-      .string()
-      .min(1)
-      .transform((m) => m.trim().toLowerCase()),
-    value: count,
-    forcesResponded: count.optional(),
-    forcesAsked: count.optional(),
-    notes: z.string().optional(),
-    title: z.string().optional(),
-    url: z.string().optional(),
-  });
+  return z
+    .object({
+      scope: requiredUpstreamTextSchema(MAX_LABEL_LENGTH),
+      asAt: asAtTextSchema.optional(),
+      precision: precisionSchema.optional(),
+      measure: requiredUpstreamTextSchema(MAX_LABEL_LENGTH).transform((m) => m.toLowerCase()),
+      value: count,
+      forcesResponded: count.optional(),
+      forcesAsked: count.optional(),
+      notes: upstreamTextSchema(MAX_NOTES_LENGTH).optional(),
+      title: upstreamTextSchema(MAX_TITLE_LENGTH).optional(),
+      url: upstreamTextSchema(MAX_URL_LENGTH).optional(),
+    })
+    .superRefine((row, issue) => {
+      refuseFutureAsAt(row, issue);
+    });
 }
 
 /** `totals` shape: national totals an investigation published, kept apart from our sums. */

@@ -1,6 +1,8 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { CsvRow } from '../../../src/http/feed-csv';
-import { neutraliseFormula, toCsv } from '../../../src/http/feed-csv';
+import { CSV_STATUSES, csvCell, toCsv } from '../../../src/http/feed-csv';
 
 const row = (overrides: Partial<CsvRow>): CsvRow => ({
   force_id: 'dorset',
@@ -16,17 +18,34 @@ const row = (overrides: Partial<CsvRow>): CsvRow => ({
 });
 
 describe('CSV for spreadsheets', () => {
-  test.each(['=HYPERLINK("http://x")', '+1+2', '-3+cmd', '@SUM(A1)', '\t=1', '\r=1'])(
-    'a cell starting like a formula (%j) is neutralised',
+  test.each(['=HYPERLINK("http://x")', '+1+2', '-3+cmd', '@SUM(A1)', '\t=1', '\r=1', ' =1', '＝1'])(
+    'a text cell starting like a formula (%j) is neutralised',
     (cell) => {
-      expect(neutraliseFormula(cell)).toBe(`'${cell}`);
+      expect(csvCell(cell)).toBe(`'${cell}`);
     },
   );
 
-  test('ordinary text, numbers and empty cells are kept as they are', () => {
-    expect(neutraliseFormula('Dorset Police')).toBe('Dorset Police');
-    expect(neutraliseFormula(0)).toBe(0);
-    expect(neutraliseFormula(null)).toBe('');
+  test('ordinary text, numbers (negative ones too) and empty cells are kept as they are', () => {
+    expect(csvCell('Dorset Police')).toBe('Dorset Police');
+    expect(csvCell(0)).toBe(0);
+    expect(csvCell(-5)).toBe(-5);
+    expect(csvCell(null)).toBe('');
+  });
+
+  test('a negative number in the value column is written as a number a spreadsheet reads as minus five', () => {
+    const text = toCsv([row({ value: -5 })]);
+    expect(text.split('\r\n')[1]).toBe(
+      'dorset,Dorset Police,2018-01-17,DAY,-5,REPORTED,WHEREABOUTS_UNKNOWN,FRESH,A title',
+    );
+  });
+
+  test('a hostile title is neutralised in the file, however it hides its formula', () => {
+    const titles = ['=HYPERLINK("http://x")', ' @SUM(1)', '\u200b＋1', '－2+3'];
+    const back = parse(toCsv(titles.map((t) => row({ source_title: t }))), {
+      bom: true,
+      columns: true,
+    }) as Record<string, string>[];
+    expect(back.map((r) => r.source_title)).toEqual(titles.map((t) => `'${t}`));
   });
 
   test('quotes, commas, newlines and non-ASCII survive a round trip; formulas come back neutralised', () => {
@@ -45,5 +64,11 @@ describe('CSV for spreadsheets', () => {
     expect(back[1]!.force_name).toBe('Heddlu Dyfed-Powys — Cymru');
     expect(back[1]!.source_title).toBe('\'=cmd|" /C calc"!A0');
     expect(back[1]!.value).toBe('');
+  });
+
+  test('README documents every value the status column can hold, NO_FIGURE included (issue 18)', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '../../../README.md'), 'utf8');
+    const feeds = readme.slice(readme.indexOf('## Data feeds'), readme.indexOf('## Dashboard'));
+    for (const status of CSV_STATUSES) expect(feeds).toContain(`| \`${status}\` |`);
   });
 });

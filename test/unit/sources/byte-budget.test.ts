@@ -114,9 +114,10 @@ describe('BodyReader: a brotli window', () => {
 describe('httpRequest: the budget across concurrent fetches', () => {
   let server: http.Server;
   let base: string;
-  let arrived = 0;
-  let allArrived: () => void = () => undefined;
-  const everyone = new Promise<void>((resolve) => (allArrived = resolve));
+  // The bodies end only when the test says: once the budget has refused a fetch, so that the outcome does
+  // not depend on how fast a busy machine reads (it failed under the full suite when they ended on a timer).
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
   const FETCHES = 5;
   // Under the per-fetch cap, but five of them are far over the shared budget.
   const part = Buffer.alloc(Math.floor(MAX_UPSTREAM_BYTES * 0.9) - 1024, 0x20);
@@ -126,10 +127,9 @@ describe('httpRequest: the budget across concurrent fetches', () => {
     server = http.createServer((req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       if (req.url === '/stall') return void res.write('[');
-      // Each sends most of its body, and the rest only once every fetch has had time to read that.
+      // Each sends most of its body, and the rest only when the test lets it.
       res.write(part);
-      if (++arrived === FETCHES) allArrived();
-      void everyone.then(() => setTimeout(() => res.end('x'.repeat(1024)), 1000));
+      void finished.then(() => res.end('x'.repeat(1024)));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -150,11 +150,21 @@ describe('httpRequest: the budget across concurrent fetches', () => {
   it('lets no more than the budget be held at once: the fetches over it fail, the rest succeed', async () => {
     let peak = 0;
     const timer = setInterval(() => (peak = Math.max(peak, UPSTREAM_BYTE_BUDGET.used)), 1);
-    const results = await Promise.allSettled(
-      Array.from({ length: FETCHES }, (_, i) =>
-        httpRequest(ctx(), { method: 'GET', url: `${base}/big/${i}`, accept: '*/*' }),
+    const fetches = Array.from({ length: FETCHES }, (_, i) =>
+      httpRequest(ctx(), { method: 'GET', url: `${base}/big/${i}`, accept: '*/*' }),
+    );
+    // Five bodies of 90 % of the per-fetch cap cannot all be held within the budget: one must be refused
+    // while the rest are still being read. Then the others may end.
+    await Promise.race(
+      fetches.map((p) =>
+        p.then(
+          () => new Promise<never>(() => undefined),
+          () => undefined,
+        ),
       ),
     );
+    finish();
+    const results = await Promise.allSettled(fetches);
     clearInterval(timer);
     const failed = results.filter((r) => r.status === 'rejected').map((r) => r.reason as SourceError);
     // A failed fetch returns its bytes, which may let another through: at least one fails, not all.

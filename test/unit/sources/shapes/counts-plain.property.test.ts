@@ -43,6 +43,16 @@ const value = fc.oneof(
     ' 7',
     'https://force.example/a',
     'a title',
+    // Dated after the fetch (see ctxFor), at each precision; text the ingest check cleans or refuses.
+    '2026-12-09',
+    '2027-01',
+    '2027',
+    '=HYPERLINK("http://x")',
+    ' @SUM(1)',
+    '\u200b',
+    'a\u202eb',
+    'a\u0000b',
+    'line\r\nbreak',
   ),
   fc.constantFrom(0, -0, 5, 1.5, -1, 10_000_000, 10_000_001, Number.NaN, Number.POSITIVE_INFINITY),
   fc.integer({ min: -3, max: 20_000_000 }),
@@ -55,7 +65,7 @@ const value = fc.oneof(
 const COUNT = fc.constantFrom<unknown>(0, 7, 10_000_000, '7', '00000042', '99999999');
 const GOOD: Record<string, fc.Arbitrary<unknown>> = {
   forceId: fc.constantFrom('dorset', 'hampshire'),
-  asAt: fc.constantFrom('2018-01-17', '2015-03', '2015', ' 2018-01-17 '),
+  asAt: fc.constantFrom('2018-01-17', '2015-03', '2015', ' 2018-01-17 ', '2026-12-08', '2026-12'),
   precision: fc.constantFrom('day', ' Month ', 'unknown', 'YEAR'),
   basis: fc.constantFrom('whereabouts unknown', 'Whereabouts-Unknown', 'wanted', 'missing  or wanted'),
   unaccountedStatus: fc.constantFrom('reported', 'withheld', ' not held '),
@@ -80,7 +90,11 @@ const identity = Object.fromEntries(FIELDS.map((f) => [f, f]));
 
 function ctxFor(numbers: 'text' | 'native', headline: boolean) {
   const mapping = headline ? identity : { forceId: 'forceId', asAt: 'asAt', registered: 'registered' };
-  return context({ mapping }, { numbers, forces: ['dorset', 'hampshire'] });
+  // Fetched on 7 December 2026, so that the fixtures' November 2026 rows are not dated after the fetch.
+  return context(
+    { mapping },
+    { numbers, forces: ['dorset', 'hampshire'], retrievedAt: '2026-12-07T10:00:00.000Z' },
+  );
 }
 
 /** The row schema's answer for one mapped row: the row, or undefined when it rejects it. */
@@ -146,6 +160,8 @@ describe('plainCountsRow (property): every row it answers is the row schema’s 
       { forceId: 'dorset', asAt: '2026-11-23', unaccounted: '1' }, // text where JSON has numbers
       { forceId: 'dorset', asAt: '2026-11-23' }, // the headline is missing
       { forceId: 'dorset', asAt: '2026-11-23', unaccountedStatus: 'withheld', unaccounted: 3 },
+      { forceId: 'dorset', asAt: '2027-01', unaccounted: 1 }, // dated after the fetch
+      { forceId: 'dorset', asAt: '2026-11-23', unaccounted: 1, title: 'a\u202eb' }, // a bidi override
     ];
     for (const mapped of cases) {
       expect(plainCountsRow(mapped, ctx)).toBeUndefined();
