@@ -73,6 +73,7 @@ import {
   sleep,
   startGatewayProcess,
   stopChild,
+  ensureBuilt,
   stopOwnedChildren,
   writeFormatted,
 } from './support';
@@ -947,31 +948,15 @@ function environment(quick: boolean, timing: Timing, runtimes: Record<string, Ru
   };
 }
 
-/** Newest modification time of any file under `dir` (ms). */
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : fs.statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-/** The gateways run dist/ (as `npm start` does): built first when src/ changed since (as perf.ts does). */
-function ensureBuilt(): void {
-  const entry = path.join(ROOT, 'dist', 'index.js');
-  if (fs.existsSync(entry) && fs.statSync(entry).mtimeMs >= newestMtime(path.join(ROOT, 'src'))) return;
-  progress('src/ changed since the last build: npm run build');
+/**
+ * The gateways run dist/, built first when src/ changed since (`ensureBuilt`); if the build fails, the
+ * dist/ there is measured, since every configuration runs the same one and the comparison stays fair.
+ */
+function buildOrKeep(): void {
   try {
-    execFileSync('npm', ['run', 'build'], {
-      cwd: ROOT,
-      // The project's Node first: npm scripts then build with it, whatever Node the machine has.
-      env: { ...process.env, PATH: `${path.join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    ensureBuilt(progress);
   } catch (error) {
-    // Every configuration runs the same dist/, so a comparison stays fair with a build that is behind src/.
-    if (!fs.existsSync(entry)) throw error;
+    if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) throw error;
     progress(
       `npm run build failed (${(error as Error).message.split('\n')[0]}): measuring the dist/ there is`,
     );
@@ -1005,7 +990,7 @@ async function main(): Promise<number> {
     return 64;
   }
   const { quick, timing } = args;
-  ensureBuilt();
+  buildOrKeep();
   const runtimes = resolveRuntimes();
   for (const config of CONFIGURATIONS) checkFlags(config, runtimes[config.runtime]);
   const env = environment(quick, timing, runtimes);

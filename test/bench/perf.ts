@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { killOwnedChildren, stopOwnedChildren, writeFormatted } from './support';
+import { ensureBuilt, killOwnedChildren, stopOwnedChildren, writeFormatted } from './support';
 import type { ScenarioOptions, ScenarioResult } from './types';
 import type { WarmRatios } from './warm';
 import { runWarm } from './warm';
@@ -312,27 +312,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-/** Newest modification time of any file under `dir` (ms). */
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : fs.statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-/**
- * The gateway runs from dist/ (as `npm start` does): build it when src/ changed since the last build.
- * A fresh clone has it built by `npm ci` (prepare), so a quick run does not pay for a build.
- */
-function ensureBuilt(): void {
-  const entry = path.join(ROOT, 'dist', 'index.js');
-  if (fs.existsSync(entry) && fs.statSync(entry).mtimeMs >= newestMtime(path.join(ROOT, 'src'))) return;
-  progress('src/ changed since the last build: npm run build');
-  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
 async function main(): Promise<number> {
   let args: { quick: boolean; groups: Group[] };
   try {
@@ -343,7 +322,7 @@ async function main(): Promise<number> {
     return 64;
   }
   const { quick, groups } = args;
-  ensureBuilt();
+  ensureBuilt(progress);
   const startedAt = new Date();
   const env = environment(quick, startedAt);
   const opts: ScenarioOptions = { quick, log: progress };

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -252,4 +252,32 @@ export async function writeFormatted(
     progress(`prettier could not format ${path.basename(file)}: ${(error as Error).message}`);
   }
   fs.writeFileSync(file, out.endsWith('\n') ? out : `${out}\n`);
+}
+
+/** Newest modification time of any file under `dir` (ms). */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The gateway runs from dist/ (as `npm start` does): builds it when src/ changed since the last build,
+ * with the project's Node first on PATH (npm scripts then build with it, whatever Node the machine has).
+ * A fresh clone has it built by `npm ci` (prepare), so a quick run does not pay for a build. Throws when
+ * the build fails.
+ */
+export function ensureBuilt(progress: (line: string) => void): void {
+  const root = path.resolve(__dirname, '..', '..');
+  const entry = path.join(root, 'dist', 'index.js');
+  if (fs.existsSync(entry) && fs.statSync(entry).mtimeMs >= newestMtime(path.join(root, 'src'))) return;
+  progress('src/ changed since the last build: npm run build');
+  execFileSync('npm', ['run', 'build'], {
+    cwd: root,
+    env: { ...process.env, PATH: `${path.join(root, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
