@@ -73,6 +73,11 @@ export const ERROR_CODES = {
     status: 502,
     meaning: 'Source reason: the source could not be reached (connection refused or reset, DNS).',
   },
+  UPSTREAM_ADDRESS_REFUSED: {
+    status: 502,
+    meaning:
+      "Source reason: the source's address is not public (private, link-local, metadata...) and the source does not allow it (allowPrivateAddresses); not retried.",
+  },
   UPSTREAM_HTTP_ERROR: {
     status: 502,
     meaning: 'Source reason: the source answered with an HTTP error status.',
@@ -99,6 +104,7 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export type SourceErrorCode =
   | 'UPSTREAM_TIMEOUT'
   | 'UPSTREAM_UNREACHABLE'
+  | 'UPSTREAM_ADDRESS_REFUSED'
   | 'UPSTREAM_HTTP_ERROR'
   | 'UPSTREAM_RATE_LIMITED'
   | 'UPSTREAM_INVALID_PAYLOAD'

@@ -82,8 +82,9 @@ function timedOut(): SourceError {
   return new SourceError('UPSTREAM_TIMEOUT', 'the source did not answer in time');
 }
 
+/** A refusal by the address policy: its own code, which is not retried (the address will not change). */
 function notAllowed(refusal: AddressRefusal, detail: string): SourceError {
-  return new SourceError('UPSTREAM_UNREACHABLE', refusal.reason, detail);
+  return new SourceError('UPSTREAM_ADDRESS_REFUSED', refusal.reason, detail);
 }
 
 /** A response head; `body` is read only for a final (2xx) answer. */
@@ -218,7 +219,7 @@ function checkHost(url: URL, allowPrivate: boolean, loopback: boolean): void {
  * fan-out over many sources pays once per source. Like fetch, it follows redirects (at most
  * `MAX_REDIRECTS`, http(s) only; a 303, or a 301/302 answering a POST, continues as GET) and decodes
  * gzip, deflate and br bodies. Every hop passes the address policy (`address-policy.ts`): a literal
- * address here, a resolved one when connecting; a refusal is UPSTREAM_UNREACHABLE saying why.
+ * address here, a resolved one when connecting; a refusal is UPSTREAM_ADDRESS_REFUSED saying why.
  */
 export async function httpRequest(ctx: FetchContext, req: HttpRequest): Promise<HttpResponse> {
   const headers: Record<string, string> = {

@@ -26,6 +26,8 @@ let upstream: http.Server;
 let gateway: RunningGateway;
 let port: number;
 let hits = 0;
+/** How often each name was looked up: a refused address must not be retried. */
+const lookups: Record<string, number> = {};
 
 beforeAll(async () => {
   upstream = http.createServer((_req, res) => {
@@ -37,6 +39,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   port = (upstream.address() as AddressInfo).port;
   setUpstreamResolver(async (hostname) => {
+    lookups[hostname] = (lookups[hostname] ?? 0) + 1;
     const found = DNS[hostname];
     if (!found) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
     return found;
@@ -55,7 +58,8 @@ beforeAll(async () => {
     {
       sources: [
         source('rebound', 'rebound.force.example'),
-        source('private', 'private.force.example'),
+        // Three attempts allowed: a refusal must use one (the address will not change between attempts).
+        source('private', 'private.force.example', { retry: { maxAttempts: 3 } }),
         source('metadata', 'metadata.force.example'),
         source('mixed', 'mixed.force.example'),
         source('allowed', 'allowed.force.example', { allowPrivateAddresses: true }),
@@ -87,7 +91,7 @@ it('refuses a name that resolves to a non-public address at connect time, saying
   );
   const byId = Object.fromEntries(res.body.data!.sources.map((s) => [s.id, s]));
   const refused = (kind: string) => ({
-    code: 'UPSTREAM_UNREACHABLE',
+    code: 'UPSTREAM_ADDRESS_REFUSED',
     message: `the source's address is not public (${kind}); set allowPrivateAddresses to allow it`,
   });
   expect(byId.rebound!.error).toEqual(refused('loopback'));
@@ -98,4 +102,5 @@ it('refuses a name that resolves to a non-public address at connect time, saying
   // The one allowed source reached the upstream; no refused one did.
   expect(byId.allowed!.error).toBeNull();
   expect(hits).toBe(1);
+  expect(lookups['private.force.example']).toBe(1);
 });
