@@ -15,6 +15,7 @@ import { TrustedDocumentsCache } from './access/trusted-documents-cache';
 import { accessPlugin } from './graphql/access.plugin';
 import { authenticateAndLimit, restrictToApproved } from './http/graphql-access';
 import { checkGraphqlRequestJson } from './http/graphql-request-check';
+import { CSRF_PREFLIGHTED_HEADERS } from './http/csrf';
 import { JsonTooDeepError, exceedsJsonDepth } from './http/json-guard';
 import type { GatewayConfig } from './config/load';
 import type { RequestContext } from './graphql/context';
@@ -170,7 +171,7 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     persistedQueries: { cache: new TrustedDocumentsCache(approved) },
     validationRules: armor.validationRules,
     allowBatchedHttpRequests: false,
-    csrfPrevention: true,
+    csrfPrevention: { requestHeaders: [...CSRF_PREFLIGHTED_HEADERS] },
     // The process owns its signals (src/index.ts drains and exits); Apollo's own handler would race it.
     stopOnTerminationSignals: false,
     introspection: true,

@@ -14,6 +14,7 @@ import type { Generation } from '../store/figure-service';
 import type { Tracer } from '../tracing';
 import { SpanKind } from '../tracing';
 import { admit } from './admission';
+import { passesCsrfPrevention } from './csrf';
 import { errorBody } from './errors';
 import { exceedsJsonDepth, jsonTooDeepMessage } from './json-guard';
 import type { FeedsDeps } from './feeds';
@@ -372,8 +373,8 @@ export function createFastLane(
     search: string,
     headers: HeaderList,
   ): Promise<boolean> => {
-    // Apollo's CSRF prevention: a GET must carry a header a browser cannot send cross-site unprompted.
-    if (!req.headers['apollo-require-preflight'] && !req.headers['x-apollo-operation-name']) return false;
+    // Apollo's CSRF prevention, with the same headers (csrf.ts); the full path refuses the rest.
+    if (!passesCsrfPrevention(req.headers)) return false;
     const parsed = parseGet(search);
     if (!parsed) return false;
     const caller = await admitCaller(req);
