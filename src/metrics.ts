@@ -196,7 +196,15 @@ export class Metrics {
         this.set((probes().l2State?.() ?? 'none') === 'none' ? 0 : 1);
       },
     });
-    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'whereabouts_' });
+    if (options.defaultMetrics) {
+      collectDefaultMetrics({ register: this.registry, prefix: 'whereabouts_' });
+      // prom-client names three gauges with a counter's `_total` suffix, which Prometheus' own lint
+      // (`promtool check metrics`) rejects. Each is the sum of its per-type gauge, which stays:
+      // `sum(whereabouts_nodejs_active_handles)` gives the same number.
+      for (const kind of ['handles', 'requests', 'resources']) {
+        this.registry.removeSingleMetric(`whereabouts_nodejs_active_${kind}_total`);
+      }
+    }
   }
 
   /** Tells the scrape-time gauges where to read breaker states and Redis status. */

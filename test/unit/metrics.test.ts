@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { MAX_SOURCE_LABELS, Metrics, OTHER_SOURCES_LABEL } from '../../src/metrics';
 
 describe('metrics: the source label is bounded', () => {
@@ -63,4 +64,36 @@ describe('metrics: snapshot hits', () => {
     const metrics = new Metrics();
     expect(await metrics.registry.metrics()).not.toMatch(/whereabouts_snapshot_total\{result="hit"\}/);
   });
+});
+
+describe('metrics: clean for Prometheus (issue 21)', () => {
+  const text = async () => {
+    const metrics = new Metrics({ defaultMetrics: true });
+    metrics.watch({ sources: () => [{ id: 'dorset-feed', breaker: 'CLOSED' }], l2State: () => 'ready' });
+    return metrics.registry.metrics();
+  };
+
+  test('no metric that is not a counter has a name ending in _total (promtool lint)', async () => {
+    const types = [...(await text()).matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(([, name, type]) => ({
+      name,
+      type,
+    }));
+    expect(types.length).toBeGreaterThan(20);
+    expect(types.filter((t) => t.type !== 'counter' && t.name!.endsWith('_total'))).toEqual([]);
+    expect(types.map((t) => t.name)).toContain('whereabouts_nodejs_active_handles');
+  });
+
+  // Debian's prometheus package provides promtool; .ci/install-system-deps installs it, so CI always runs this.
+  const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' }).status === 0;
+  (promtool || process.env.CI ? test : test.skip)(
+    'passes promtool check metrics with no lint warning',
+    async () => {
+      const run = spawnSync('promtool', ['check', 'metrics'], { input: await text(), encoding: 'utf8' });
+      expect({ status: run.status, stdout: run.stdout, stderr: run.stderr }).toEqual({
+        status: 0,
+        stdout: '',
+        stderr: '',
+      });
+    },
+  );
 });
