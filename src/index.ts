@@ -22,11 +22,14 @@ export const DEFAULT_SHUTDOWN_DEADLINE_MS = 10_000;
  * Process entry: load config, build the app, listen on `PORT` (default 4000), drain on SIGTERM/SIGINT
  * within `WHEREABOUTS_SHUTDOWN_DEADLINE_MS`.
  */
-export async function serve(env: NodeJS.ProcessEnv = process.env): Promise<http.Server> {
+export async function serve(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { configNamedBy?: string } = {},
+): Promise<http.Server> {
   const logger = createLogger(env);
   let config;
   try {
-    config = loadConfig(env);
+    config = loadConfig(env, options.configNamedBy);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`whereabouts: ${error.message}\n`);

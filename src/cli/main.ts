@@ -2,6 +2,7 @@
 import '../runtime-guard'; // first: stops an unsupported Node before any dependency loads
 import 'reflect-metadata';
 import { Command } from 'commander';
+import { commanderExit, exitFor } from './exit-codes';
 import { registerDemoCommand } from './commands/demo';
 import { registerErrorsCommand } from './commands/errors';
 import { registerExportCommand } from './commands/export';
@@ -19,7 +20,10 @@ export function buildCli(): Command {
       "Whereabouts: a GraphQL gateway for UK police forces' counts of registered sex offenders whose whereabouts are unknown",
     )
     .showHelpAfterError()
-    .configureHelp({ sortSubcommands: true });
+    .configureHelp({ sortSubcommands: true })
+    .addHelpText('after', '\nExit codes: 0 done, 1 failed, 2 usage error, 78 configuration error.')
+    // Before the subcommands are added, which inherit it: one mapping of errors to exit codes.
+    .exitOverride(commanderExit);
   registerServeCommand(program);
   registerSchemaCommand(program);
   registerErrorsCommand(program);
@@ -35,8 +39,9 @@ export function buildCli(): Command {
 if (require.main === module) {
   buildCli()
     .parseAsync(process.argv)
-    .catch((error) => {
-      process.stderr.write(`whereabouts: ${(error as Error).message}\n`);
-      process.exit(1);
+    .catch((error: unknown) => {
+      const { code, message } = exitFor(error);
+      if (message !== null) process.stderr.write(`whereabouts: ${message}\n`);
+      process.exit(code);
     });
 }

@@ -156,11 +156,26 @@ export function parseConfigText(text: string): unknown {
   return YAML.parse(text);
 }
 
+/** Why a config file could not be read, in words (with the system's code). */
+function unreadable(error: NodeJS.ErrnoException): string {
+  const words: Record<string, string> = {
+    ENOENT: 'no such file',
+    EACCES: 'permission denied',
+    EISDIR: 'it is a folder',
+  };
+  const code = error.code ?? 'error';
+  return words[code] ? `${words[code]} (${code})` : code;
+}
+
 /**
  * Loads the configuration: the YAML file named by `WHEREABOUTS_CONFIG`, or the embedded default.
- * Every problem is reported at once, each naming its field and what is accepted.
+ * Every problem is reported at once, each naming its field and what is accepted. `namedBy` is what the
+ * user gave the file's name with, for the message when it cannot be read (the CLI's `--config`).
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  namedBy: string = 'WHEREABOUTS_CONFIG',
+): GatewayConfig {
   const file = env.WHEREABOUTS_CONFIG;
   if (!file) return embeddedDefault();
   const resolved = path.resolve(file);
@@ -169,7 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     text = fs.readFileSync(resolved, 'utf8');
   } catch (error) {
     throw new ConfigError(
-      `cannot read WHEREABOUTS_CONFIG file ${resolved}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      `cannot read the ${namedBy} file ${resolved}: ${unreadable(error as NodeJS.ErrnoException)}`,
     );
   }
   let document: unknown;

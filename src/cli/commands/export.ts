@@ -6,6 +6,7 @@ import { comparablePublishedTotals } from '../../domain/published';
 import type { CsvRow } from '../../http/feed-csv';
 import { NO_FIGURE, toCsv } from '../../http/feed-csv';
 import { FigureService } from '../../store/figure-service';
+import { UsageError } from '../exit-codes';
 
 /**
  * `whereabouts export`: the national figures as at a date, from the configured sources, to stdout as the
@@ -26,16 +27,22 @@ export function registerExportCommand(program: Command): void {
       'sources config YAML (default: env WHEREABOUTS_CONFIG, else the embedded default)',
     )
     .action(async (options: { format: string; asAt?: string; windowDays?: string; config?: string }) => {
-      if (!['csv', 'json'].includes(options.format)) throw new Error('--format must be csv or json');
+      if (!['csv', 'json'].includes(options.format))
+        throw new UsageError(`--format must be csv or json; got "${options.format}"`);
       const asAt = options.asAt ?? todayIso();
-      if (!isCalendarDay(asAt) || asAt > todayIso())
-        throw new Error('--as-at must be a real day written YYYY-MM-DD, not in the future');
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(asAt))
+        throw new UsageError(`--as-at must be a day written YYYY-MM-DD; got "${asAt}"`);
+      if (!isCalendarDay(asAt)) throw new UsageError(`--as-at ${asAt} is not a real calendar day`);
+      if (asAt > todayIso())
+        throw new UsageError(`--as-at ${asAt} is in the future; the latest accepted is today, ${todayIso()}`);
       const env = { ...process.env, ...(options.config ? { WHEREABOUTS_CONFIG: options.config } : {}) };
-      const config = loadConfig(env);
+      const config = loadConfig(env, options.config ? '--config' : undefined);
       const windowDays =
         options.windowDays === undefined ? config.national.windowDays : Number(options.windowDays);
       if (!Number.isInteger(windowDays) || windowDays < 1 || windowDays > 3650)
-        throw new Error('--window-days must be a whole number from 1 to 3650');
+        throw new UsageError(
+          `--window-days must be a whole number from 1 to 3650; got "${options.windowDays}"`,
+        );
       const service = new FigureService(config, { env });
       const { generation } = await service.current();
       const { snapshot } = generation;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { EXIT } from '../exit-codes';
 import type { ApiKeyInfo } from '../../access/api-keys';
 import {
   ApiKeyInputError,
@@ -11,9 +12,6 @@ import {
   parseRole,
 } from '../../access/api-keys';
 import { ROLES } from '../../access/caller';
-
-/** Exit status for a role or label that cannot be used. */
-export const EXIT_BAD_INPUT = 2;
 
 const FILE_HELP = `the keys file (default: $${KEYS_FILE_ENV}, else ${DEFAULT_KEYS_FILE} in the working directory)`;
 
@@ -67,7 +65,7 @@ export function registerKeysCommand(program: Command): void {
         label = parseLabel(options.label);
       } catch (error) {
         if (error instanceof ApiKeyInputError)
-          this.error(`error: ${error.message}`, { exitCode: EXIT_BAD_INPUT });
+          this.error(`error: ${error.message}`, { exitCode: EXIT.USAGE });
         throw error;
       }
       const store = ApiKeyStore.load(resolveFile(options));

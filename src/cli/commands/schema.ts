@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { printGatewaySchema } from '../../graphql/schema';
 import { PACKAGE_ROOT } from '../../paths';
+import { EXIT } from '../exit-codes';
 
 /** Where the emitted SDL is committed. */
 export const SCHEMA_FILE = path.join(PACKAGE_ROOT, 'schema', 'schema.graphql');
@@ -27,7 +28,7 @@ export function registerSchemaCommand(program: Command): void {
           process.stderr.write(
             'schema/schema.graphql is stale: run `npm run schema:emit` and commit the result\n',
           );
-          process.exit(1);
+          process.exit(EXIT.FAILURE);
         }
         process.stdout.write('schema/schema.graphql is current\n');
       } else {

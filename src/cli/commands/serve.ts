@@ -14,6 +14,6 @@ export function registerServeCommand(program: Command): void {
       const env = { ...process.env };
       if (options.port !== undefined) env.PORT = options.port;
       if (options.config !== undefined) env.WHEREABOUTS_CONFIG = options.config;
-      await serve(env);
+      await serve(env, { configNamedBy: options.config !== undefined ? '--config' : undefined });
     });
 }

@@ -38,7 +38,7 @@ export function parsePort(text: string): number {
 export function parseLatency(text: string): [number, number] {
   const parts = text.split(',').map((p) => p.trim());
   if (parts.length > 2 || parts.some((p) => !/^\d+$/.test(p))) {
-    throw new InvalidArgumentError('must be MIN,MAX in whole milliseconds, e.g. 5,40');
+    throw new InvalidArgumentError('must be MIN,MAX or one number, in whole milliseconds, e.g. 5,40 or 20');
   }
   const min = Number(parts[0]);
   const max = Number(parts[1] ?? parts[0]);
@@ -98,7 +98,11 @@ export function registerSimulateCommand(program: Command): void {
       'where to write the gateway config YAML (point WHEREABOUTS_CONFIG at it)',
     )
     .option('--seed <seed>', 'seed of the simulated figures (same seed, same figures)')
-    .option('--latency-ms <min,max>', 'random delay before each feed response, in ms', parseLatency)
+    .option(
+      '--latency-ms <min[,max]>',
+      'random delay before each feed response, in whole ms: MIN,MAX, or one number for both',
+      parseLatency,
+    )
     .option(
       '--drift-interval-ms <ms>',
       'figures drift once per this many ms (default 60000)',

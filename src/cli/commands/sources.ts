@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/load';
 import { SourceError } from '../../errors';
 import { createSource } from '../../sources/source';
+import { EXIT } from '../exit-codes';
 
 /** One line of the `sources check` table. */
 interface CheckRow {
@@ -53,7 +54,7 @@ export function registerSourcesCommand(program: Command): void {
     )
     .action(async (options: { config?: string }) => {
       const env = { ...process.env, ...(options.config ? { WHEREABOUTS_CONFIG: options.config } : {}) };
-      const config = loadConfig(env);
+      const config = loadConfig(env, options.config ? '--config' : undefined);
       const list = config.sources.map((sc) =>
         createSource(sc, { registry: config.registry, baseDir: config.baseDir, env }),
       );
@@ -109,6 +110,6 @@ export function registerSourcesCommand(program: Command): void {
       process.stdout.write(`${table(rows)}\n`);
       const failed = rows.filter((r) => r.status !== 'OK').length;
       process.stdout.write(`${rows.length - failed} of ${rows.length} sources OK (${config.origin})\n`);
-      if (failed > 0) process.exitCode = 1;
+      if (failed > 0) process.exitCode = EXIT.FAILURE;
     });
 }

@@ -83,13 +83,58 @@ describe('the whereabouts CLI', () => {
     expect(json.publishedTotals.map((t: { value: number }) => t.value)).toEqual([485]);
   });
 
+  // Exit codes, the same for every command (src/cli/exit-codes.ts): 2 for usage, 78 for configuration.
   test.each([
-    [['export', '--as-at', '2018-02-30'], '--as-at must be a real day written YYYY-MM-DD, not in the future'],
-    [['export', '--format', 'xlsx'], '--format must be csv or json'],
-  ])('%j is refused with a clear message', (args, message) => {
+    [['export', '--as-at', '2018-02-30'], 2, 'whereabouts: --as-at 2018-02-30 is not a real calendar day\n'],
+    [
+      ['export', '--as-at', '2099-01-01'],
+      2,
+      `whereabouts: --as-at 2099-01-01 is in the future; the latest accepted is today, ${new Date().toISOString().slice(0, 10)}\n`,
+    ],
+    [
+      ['export', '--as-at', '17/01/2018'],
+      2,
+      'whereabouts: --as-at must be a day written YYYY-MM-DD; got "17/01/2018"\n',
+    ],
+    [['export', '--format', 'xlsx'], 2, 'whereabouts: --format must be csv or json; got "xlsx"\n'],
+    [
+      ['export', '--window-days', '0'],
+      2,
+      'whereabouts: --window-days must be a whole number from 1 to 3650; got "0"\n',
+    ],
+    [
+      ['serve', '--config', '/no/such/gateway.yaml'],
+      78,
+      'whereabouts: cannot read the --config file /no/such/gateway.yaml: no such file (ENOENT)\n',
+    ],
+    [
+      ['sources', 'check', '--config', '/no/such/gateway.yaml'],
+      78,
+      'whereabouts: cannot read the --config file /no/such/gateway.yaml: no such file (ENOENT)\n',
+    ],
+  ])('%j is refused with exit %i and a message naming the argument', (args, status, message) => {
     const r = cli(args);
-    expect(r.status).toBe(1);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status, stderr: message });
+  });
+
+  test.each([
+    [['--bogus'], "error: unknown option '--bogus'"],
+    [['no-such-command'], "error: unknown command 'no-such-command'"],
+    [
+      ['simulate', '--latency-ms', '5,x', '--out', '/tmp/unused.yaml'],
+      "error: option '--latency-ms <min[,max]>' argument '5,x' is invalid. must be MIN,MAX or one number",
+    ],
+    [['keys', 'create', '--label', 'x'], "error: required option '--role <role>' not specified"],
+  ])('%j is a usage error: exit 2', (args, message) => {
+    const r = cli(args);
+    expect(r.status).toBe(2);
     expect(r.stderr).toContain(message);
+  });
+
+  test('--help exits 0 and lists the exit codes', () => {
+    const r = cli(['--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Exit codes: 0 done, 1 failed, 2 usage error, 78 configuration error.');
   });
 
   test('feeds list shows each approved query feed with its formats and document id', () => {

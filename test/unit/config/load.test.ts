@@ -277,7 +277,7 @@ describe('loadConfig', () => {
   it('names a file it cannot read', () => {
     const missing = path.join(dir, 'missing.yaml');
     expect(() => loadConfig({ WHEREABOUTS_CONFIG: missing })).toThrow(
-      new ConfigError(`cannot read WHEREABOUTS_CONFIG file ${missing}: ENOENT`),
+      new ConfigError(`cannot read the WHEREABOUTS_CONFIG file ${missing}: no such file (ENOENT)`),
     );
   });
 
