@@ -254,6 +254,20 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     // Responses differ only between callers who see everything (analysts) and those under control.
     disclosureClassOf: (caller: Caller) => `k${disclosureKFor(caller, config.access.disclosureK) ?? 'none'}`,
   };
+  // CORS for `access.corsOrigins` only, the same allow-list for feeds and /graphql: a newsroom page on
+  // another origin may read a feed (with a key, or a public feed without one) and its caching headers.
+  const corsOrigin = (origin: string | undefined, done: (error: Error | null, allow?: boolean) => void) =>
+    done(null, origin !== undefined && config.access.corsOrigins.includes(origin));
+  app.use(
+    '/feeds',
+    cors({
+      origin: corsOrigin,
+      methods: ['GET'],
+      allowedHeaders: ['authorization', 'if-none-match', 'if-modified-since', 'x-request-id'],
+      exposedHeaders: ['etag', 'last-modified', 'x-request-id'],
+      maxAge: 600,
+    }),
+  );
   app.use(
     feedsRouter({
       approved,
@@ -266,8 +280,7 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
   app.use(
     '/graphql',
     cors({
-      origin: (origin, done) =>
-        done(null, origin !== undefined && config.access.corsOrigins.includes(origin)),
+      origin: corsOrigin,
       methods: ['GET', 'POST'],
       allowedHeaders: [
         'content-type',

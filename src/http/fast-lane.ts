@@ -18,7 +18,7 @@ import { passesCsrfPrevention } from './csrf';
 import { errorBody } from './errors';
 import { exceedsJsonDepth, jsonTooDeepMessage } from './json-guard';
 import type { FeedsDeps } from './feeds';
-import { feedHeaderList, feedOperations, findFeed, matchesEtag, parseVariables, renderFeed } from './feeds';
+import { feedHeaderList, feedOperations, findFeed, notModified, parseVariables, renderFeed } from './feeds';
 import { RESTRICTED_ROLES } from './graphql-access';
 import { REQUEST_ID_HEADER, operationLabeller, requestIdOf } from './request-logging';
 import type { BuiltBody, ResponseCache } from './response-cache';
@@ -494,7 +494,11 @@ export function createFastLane(
       variablesHash: parsed.variablesHash,
     };
     const inm = req.headers['if-none-match'];
-    if (matchesEtag(Array.isArray(inm) ? inm.join(',') : inm, built.etag)) {
+    const conditional = {
+      ifNoneMatch: Array.isArray(inm) ? inm.join(',') : inm,
+      ifModifiedSince: req.headers['if-modified-since'],
+    };
+    if (notModified(conditional, built)) {
       answer(req, res, started, '/feeds', path, audit, 304, feedHeaderList(built, caller, format, 304), null);
     } else {
       answer(

@@ -137,7 +137,9 @@ function feedHeaderSet(built: BuiltResponse, caller: Caller, format: 'json' | 'c
       etag: built.etag,
       'last-modified': new Date(Math.floor(built.lastModifiedMs / 1000) * 1000).toUTCString(),
       'cache-control': `${scope}, max-age=${FEED_MAX_AGE_SECONDS}, must-revalidate`,
-      vary: 'Authorization',
+      // Origin too: the CORS headers depend on it (access.corsOrigins), so a shared cache must not give a
+      // response made for one page (or for none) to another.
+      vary: 'Authorization, Origin',
     };
     const notModified = Object.entries(common).flat();
     set = Object.freeze({
@@ -176,6 +178,21 @@ export function feedHeaderList(
 /** Whether an If-None-Match header names this ETag. */
 export function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
   return !!ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+}
+
+/**
+ * Whether a conditional GET of a built feed is answered 304 (RFC 9110 §13.2.2): by its ETag when the
+ * request has If-None-Match (which then decides alone), else by If-Modified-Since against Last-Modified
+ * at the whole second it is sent with. A date that cannot be read is ignored, as the RFC says.
+ */
+export function notModified(
+  headers: { ifNoneMatch: string | undefined; ifModifiedSince: string | undefined },
+  built: Pick<BuiltResponse, 'etag' | 'lastModifiedMs'>,
+): boolean {
+  if (headers.ifNoneMatch !== undefined) return matchesEtag(headers.ifNoneMatch, built.etag);
+  if (headers.ifModifiedSince === undefined) return false;
+  const since = Date.parse(headers.ifModifiedSince);
+  return !Number.isNaN(since) && Math.floor(built.lastModifiedMs / 1000) * 1000 <= since;
 }
 
 /** The media type of a feed format. */
@@ -329,7 +346,11 @@ export function feedsRouter(deps: FeedsDeps): Router {
     const built = await renderFeed(deps, op, format, parsed.variables, caller);
     if ('code' in built) return sendError(res, built.code, built.message);
     res.set(feedHeaders(built, caller, format));
-    if (matchesEtag(req.header('if-none-match'), built.etag)) return res.status(304).end();
+    const conditional = {
+      ifNoneMatch: req.header('if-none-match'),
+      ifModifiedSince: req.header('if-modified-since'),
+    };
+    if (notModified(conditional, built)) return res.status(304).end();
     res.status(200).type(feedContentType(format)).send(built.body);
   });
   return router;

@@ -334,7 +334,7 @@ describe('the hot path answers exactly as the full path does', () => {
     }
     expect(comparable(again)).toEqual(
       expect.objectContaining({
-        vary: 'Authorization',
+        vary: 'Authorization, Origin',
         'cache-control': expect.stringMatching(/^private, /),
       }),
     );
