@@ -63,7 +63,7 @@ import type { LoadOptions, LoadResult } from './load';
 import { runLoad } from './load';
 import type { FanOut } from './scale';
 import { sampleRss, timeFanOut } from './scale';
-import type { GatewayProcess } from './support';
+import type { GatewayProcess, MachineFacts } from './support';
 import {
   exited,
   gatewayEnv,
@@ -771,14 +771,7 @@ interface Environment {
   distBuiltAt: string;
   /** dist/index.js's time at the end, when another build replaced it during the run. */
   distRebuiltAt?: string;
-  machine: {
-    cpuModel: string;
-    cpus: number;
-    totalMemoryMb: number;
-    os: string;
-    loadAverageAtStart: number[];
-    loadAverageAtEnd?: number[];
-  };
+  machine: MachineFacts;
   durationSeconds?: number;
 }
 

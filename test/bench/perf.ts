@@ -18,6 +18,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { MachineFacts } from './support';
 import { ensureBuilt, killOwnedChildren, stopOwnedChildren, writeFormatted } from './support';
 import type { ScenarioOptions, ScenarioResult } from './types';
 import type { WarmRatios } from './warm';
@@ -187,14 +188,7 @@ function markdown(
   env: Record<string, unknown>,
 ): string {
   const v = env.versions as Record<string, string>;
-  const m = env.machine as {
-    cpuModel: string;
-    cpus: number;
-    totalMemoryMb: number;
-    os: string;
-    loadAverageAtStart: number[];
-    loadAverageAtEnd?: number[];
-  };
+  const m = env.machine as MachineFacts;
   const out: string[] = [];
   out.push(
     `Measured ${String(env.date).slice(0, 16).replace('T', ' ')} UTC${env.quick ? ' (--quick)' : ''} on ` +

@@ -281,3 +281,13 @@ export function ensureBuilt(progress: (line: string) => void): void {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }
+
+/** The machine a benchmark ran on, as its results record it. */
+export interface MachineFacts {
+  cpuModel: string;
+  cpus: number;
+  totalMemoryMb: number;
+  os: string;
+  loadAverageAtStart: number[];
+  loadAverageAtEnd?: number[];
+}
