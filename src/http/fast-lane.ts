@@ -16,7 +16,7 @@ import { SpanKind } from '../tracing';
 import { admit } from './admission';
 import { passesCsrfPrevention } from './csrf';
 import { errorBody } from './errors';
-import { exceedsJsonDepth, jsonTooDeepMessage } from './json-guard';
+import { exceedsJsonDepth, isPlainObject, jsonTooDeepMessage } from './json-guard';
 import type { FeedsDeps } from './feeds';
 import { feedHeaderList, feedOperations, findFeed, notModified, parseVariables, renderFeed } from './feeds';
 import { RESTRICTED_ROLES } from './graphql-access';
@@ -90,10 +90,6 @@ function persistedHash(extensions: unknown): string | null {
   const pq = (extensions as { persistedQuery?: { version?: unknown; sha256Hash?: unknown } } | null)
     ?.persistedQuery;
   return pq && pq.version === 1 && typeof pq.sha256Hash === 'string' ? pq.sha256Hash : null;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A GET naming a persisted document: its id, variables and operation name. */

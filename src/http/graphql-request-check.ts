@@ -1,10 +1,6 @@
 import type { RequestHandler } from 'express';
 import { sendError } from './errors';
-import { exceedsJsonDepth, jsonTooDeepMessage } from './json-guard';
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import { exceedsJsonDepth, isPlainObject, jsonTooDeepMessage } from './json-guard';
 
 /**
  * Express middleware for `/graphql`, after `express.json`: the checks of a request's JSON that Apollo does

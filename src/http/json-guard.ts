@@ -62,3 +62,8 @@ export class JsonTooDeepError extends Error {
     this.name = 'JsonTooDeepError';
   }
 }
+
+/** Whether a parsed JSON value is an object (not null, not an array): what a request body or `variables` must be. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
