@@ -17,8 +17,8 @@ import { admit } from './admission';
 import { passesCsrfPrevention } from './csrf';
 import { errorBody } from './errors';
 import { exceedsJsonDepth, isPlainObject, jsonTooDeepMessage } from './json-guard';
-import type { FeedsDeps } from './feeds';
-import { feedHeaderList, feedOperations, findFeed, notModified, parseVariables, renderFeed } from './feeds';
+import type { FeedFormat, FeedsDeps } from './feeds';
+import { feedAnswer, feedOperations, findFeed, parseVariables, renderFeed } from './feeds';
 import { RESTRICTED_ROLES } from './graphql-access';
 import { REQUEST_ID_HEADER, operationLabeller, requestIdOf } from './request-logging';
 import type { BuiltBody, ResponseCache } from './response-cache';
@@ -138,7 +138,7 @@ function readPersistedGet(search: URLSearchParams): ParsedGet | null {
 /** A feed URL's operation, format and variables (with their cache key and audit hash, computed once). */
 interface FeedRequest {
   readonly op: ApprovedOperation;
-  readonly format: 'json' | 'csv';
+  readonly format: FeedFormat;
   readonly variables: Record<string, unknown>;
   readonly variablesKey: string;
   readonly variablesHash: string | null;
@@ -490,25 +490,12 @@ export function createFastLane(
       variablesHash: parsed.variablesHash,
     };
     const inm = req.headers['if-none-match'];
-    const conditional = {
+    const reply = feedAnswer(built, caller, format, {
       ifNoneMatch: Array.isArray(inm) ? inm.join(',') : inm,
       ifModifiedSince: req.headers['if-modified-since'],
-    };
-    if (notModified(conditional, built)) {
-      answer(req, res, started, '/feeds', path, audit, 304, feedHeaderList(built, caller, format, 304), null);
-    } else {
-      answer(
-        req,
-        res,
-        started,
-        '/feeds',
-        path,
-        audit,
-        200,
-        feedHeaderList(built, caller, format, 200),
-        built.body,
-      );
-    }
+      acceptEncoding: req.headers['accept-encoding'],
+    });
+    answer(req, res, started, '/feeds', path, audit, reply.status, reply.headers, reply.body);
     return true;
   };
 

@@ -10,6 +10,8 @@ import type { RateLimits } from '../access/rate-limit';
 import type { ErrorCode } from '../errors';
 import { ERROR_CODES } from '../errors';
 import { admissionOf } from './admission';
+import type { ContentCoding } from './content-coding';
+import { chooseCoding, CodedBody } from './content-coding';
 import { sendError } from './errors';
 import { CSV_COLUMNS, CSV_ROWS, toCsv } from './feed-csv';
 import type { ExecuteApproved } from '../graphql/approved-executor';
@@ -33,6 +35,9 @@ export interface FeedsDeps {
   disclosureClassOf(caller: Caller): string;
 }
 
+/** The forms a feed is served in: `/feeds/<name>.<format>`. */
+export type FeedFormat = 'json' | 'csv';
+
 /** A feed request that cannot be answered: the error code and message to send. */
 export interface FeedRefusal {
   readonly code: ErrorCode;
@@ -43,11 +48,11 @@ export interface FeedRefusal {
 export function findFeed(
   feeds: readonly ApprovedOperation[],
   file: string,
-): { op: ApprovedOperation; format: 'json' | 'csv' } | FeedRefusal {
+): { op: ApprovedOperation; format: FeedFormat } | FeedRefusal {
   const match = /^([a-z0-9-]+)\.(json|csv)$/.exec(file);
   const op = match ? feeds.find((f) => f.name === match[1]) : undefined;
   if (!match || !op) return { code: 'NOT_FOUND', message: 'no such feed; see GET /feeds' };
-  const format = match[2] as 'json' | 'csv';
+  const format = match[2] as FeedFormat;
   if (format === 'csv' && !CSV_ROWS[op.name]) {
     return {
       code: 'NOT_FOUND',
@@ -75,7 +80,7 @@ function newestReport(generation: Generation): number {
 export async function renderFeed(
   deps: Pick<FeedsDeps, 'execute' | 'generation' | 'responses' | 'disclosureClassOf'>,
   op: ApprovedOperation,
-  format: 'json' | 'csv',
+  format: FeedFormat,
   variables: Record<string, unknown>,
   caller: Caller,
   variablesKey: string = JSON.stringify(variables),
@@ -97,6 +102,7 @@ export async function renderFeed(
     const body = Buffer.from(text);
     return {
       body,
+      coded: new CodedBody(body),
       etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
       lastModifiedMs: newestReport(generation),
     };
@@ -108,43 +114,63 @@ export async function renderFeed(
   return (await build()) ?? refused ?? { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' };
 }
 
-/** A feed response's headers for one cache scope and format, made once per built response. */
+/** A feed response's headers for one cache scope, format and content coding, made once per built response. */
 interface FeedHeaderSet {
-  /** Those of a 200 and of its 304 alike (no media type: a 304 has no body). */
+  /** Those of a 200 and of its 304 alike (no media type or coding: a 304 has no body). */
   readonly common: Readonly<Record<string, string>>;
-  /** A 200's, media type included, as the flat name/value list node's `writeHead` takes. */
+  /** A 200's, media type and coding included, as the flat name/value list node's `writeHead` takes. */
   readonly ok: readonly string[];
   /** A 304's, as the same list. */
   readonly notModified: readonly string[];
 }
 
+const CODINGS: readonly ContentCoding[] = ['identity', 'br', 'gzip'];
+const FORMATS: readonly FeedFormat[] = ['json', 'csv'];
+
 /**
- * Feed headers per built response, cache scope and format: pollers get the same bytes, so the same
+ * Feed headers per built response, cache scope, format and coding: pollers get the same bytes, so the same
  * headers. The hot path writes the lists as they are; copying an object and adding fields to it per
  * request cost about 8 µs (V8 took a slow path for each field added to the copy).
  */
 const headersOfBuilt = new WeakMap<BuiltResponse, Array<FeedHeaderSet | undefined>>();
 
-function feedHeaderSet(built: BuiltResponse, caller: Caller, format: 'json' | 'csv'): FeedHeaderSet {
+/**
+ * The ETag of a built body sent in `coding`. A compressed form is another representation, so it gets its
+ * own strong validator (RFC 9110 §8.8.3): the body's, with the coding added inside the quotes.
+ */
+export function feedEtag(built: Pick<BuiltResponse, 'etag'>, coding: ContentCoding): string {
+  return coding === 'identity' ? built.etag : `${built.etag.slice(0, -1)}-${coding}"`;
+}
+
+function feedHeaderSet(
+  built: BuiltResponse,
+  caller: Caller,
+  format: FeedFormat,
+  coding: ContentCoding,
+): FeedHeaderSet {
   const scope = caller.via === 'public-feed' ? 'public' : 'private';
   let sets = headersOfBuilt.get(built);
   if (!sets) headersOfBuilt.set(built, (sets = []));
-  // One slot per scope and format (no key string made per request).
-  const slot = (scope === 'public' ? 0 : 2) + (format === 'json' ? 0 : 1);
+  // One slot per scope, format and coding (no key string made per request).
+  const slot =
+    ((scope === 'public' ? 0 : 1) * FORMATS.length + FORMATS.indexOf(format)) * CODINGS.length +
+    CODINGS.indexOf(coding);
   let set = sets[slot];
   if (!set) {
     const common = {
-      etag: built.etag,
+      etag: feedEtag(built, coding),
       'last-modified': new Date(Math.floor(built.lastModifiedMs / 1000) * 1000).toUTCString(),
       'cache-control': `${scope}, max-age=${FEED_MAX_AGE_SECONDS}, must-revalidate`,
-      // Origin too: the CORS headers depend on it (access.corsOrigins), so a shared cache must not give a
-      // response made for one page (or for none) to another.
-      vary: 'Authorization, Origin',
+      // Origin: the CORS headers depend on it (access.corsOrigins), so a shared cache must not give a
+      // response made for one page (or for none) to another. Accept-Encoding: the coding depends on it.
+      vary: 'Authorization, Origin, Accept-Encoding',
     };
     const notModified = Object.entries(common).flat();
+    const ok = [...notModified, 'content-type', feedContentType(format)];
+    if (coding !== 'identity') ok.push('content-encoding', coding);
     set = Object.freeze({
       common: Object.freeze(common),
-      ok: Object.freeze([...notModified, 'content-type', feedContentType(format)]),
+      ok: Object.freeze(ok),
       notModified: Object.freeze(notModified),
     });
     sets[slot] = set;
@@ -152,32 +178,46 @@ function feedHeaderSet(built: BuiltResponse, caller: Caller, format: 'json' | 'c
   return set;
 }
 
-/** The headers of a feed response and of its 304, media type aside; a new object the caller may add to. */
-export function feedHeaders(
-  built: BuiltResponse,
-  caller: Caller,
-  format: 'json' | 'csv',
-): Record<string, string> {
-  return { ...feedHeaderSet(built, caller, format).common };
+/** How a feed response goes out to one request: its coding, body and header list. */
+export interface FeedAnswer {
+  readonly status: 200 | 304;
+  /** The 200's body in the chosen coding; null for a 304. */
+  readonly body: Buffer | null;
+  /** Flat name/value list as node's `writeHead` takes (shared: not to be changed). */
+  readonly headers: readonly string[];
 }
 
 /**
- * The headers of a feed's 200 (media type included) or 304, as the flat name/value list node's
- * `writeHead` takes; shared, not to be changed.
+ * The answer to a GET of a built feed: 304 when the request's validators match (`notModified`), else the
+ * body in the coding its Accept-Encoding prefers (`chooseCoding`), with that coding's ETag and headers.
+ * One function for both request paths, so the two cannot answer differently.
  */
-export function feedHeaderList(
+export function feedAnswer(
   built: BuiltResponse,
   caller: Caller,
-  format: 'json' | 'csv',
-  status: 200 | 304,
-): readonly string[] {
-  const set = feedHeaderSet(built, caller, format);
-  return status === 200 ? set.ok : set.notModified;
+  format: FeedFormat,
+  request: {
+    ifNoneMatch: string | undefined;
+    ifModifiedSince: string | undefined;
+    acceptEncoding: string | string[] | undefined;
+  },
+): FeedAnswer {
+  const coding = built.coded.codingFor(chooseCoding(request.acceptEncoding));
+  const set = feedHeaderSet(built, caller, format, coding);
+  if (notModified(request, built)) return { status: 304, body: null, headers: set.notModified };
+  return { status: 200, body: built.coded.bytes(coding), headers: set.ok };
 }
 
-/** Whether an If-None-Match header names this ETag. */
+/**
+ * Whether an If-None-Match header names this body, in any of its codings: a client that cached the gzip
+ * form and now asks without gzip still holds the same content, so it gets its 304.
+ */
 export function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
-  return !!ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
+  if (!ifNoneMatch) return false;
+  return ifNoneMatch.split(',').some((t) => {
+    const tag = t.trim().replace(/^W\//, '');
+    return tag === '*' || CODINGS.some((coding) => tag === feedEtag({ etag }, coding));
+  });
 }
 
 /**
@@ -196,7 +236,7 @@ export function notModified(
 }
 
 /** The media type of a feed format. */
-export function feedContentType(format: 'json' | 'csv'): string {
+export function feedContentType(format: FeedFormat): string {
   return format === 'json' ? 'application/json; charset=utf-8' : 'text/csv; charset=utf-8';
 }
 
@@ -345,13 +385,15 @@ export function feedsRouter(deps: FeedsDeps): Router {
     auditOf(res).variablesHash = hashVariables(parsed.variables);
     const built = await renderFeed(deps, op, format, parsed.variables, caller);
     if ('code' in built) return sendError(res, built.code, built.message);
-    res.set(feedHeaders(built, caller, format));
-    const conditional = {
+    const answer = feedAnswer(built, caller, format, {
       ifNoneMatch: req.header('if-none-match'),
       ifModifiedSince: req.header('if-modified-since'),
-    };
-    if (notModified(conditional, built)) return res.status(304).end();
-    res.status(200).type(feedContentType(format)).send(built.body);
+      acceptEncoding: req.headers['accept-encoding'],
+    });
+    for (let i = 0; i < answer.headers.length; i += 2)
+      res.setHeader(answer.headers[i]!, answer.headers[i + 1]!);
+    if (answer.body === null) return res.status(304).end();
+    res.status(200).end(answer.body);
   });
   return router;
 }

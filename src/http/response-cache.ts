@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import type { CodedBody } from './content-coding';
 import type { Generation } from '../store/figure-service';
 
 /** Longest a built response is served again (ms): `ageSeconds` in it may lag the clock by at most this. */
@@ -9,9 +10,11 @@ export interface BuiltBody {
   readonly body: Buffer;
 }
 
-/** A feed's built body, with what its conditional-request headers need. */
+/** A feed's built body, with its compressed forms and what its conditional-request headers need. */
 export interface BuiltResponse extends BuiltBody {
-  /** Strong validator of `body`. */
+  /** `body` and its compressed forms, each made once. */
+  readonly coded: CodedBody;
+  /** Strong validator of `body` as built (a coded form's ETag adds the coding: see `feedEtag`). */
   readonly etag: string;
   /** Epoch ms of the newest report behind the figures in it. */
   readonly lastModifiedMs: number;

@@ -334,7 +334,7 @@ describe('the hot path answers exactly as the full path does', () => {
     }
     expect(comparable(again)).toEqual(
       expect.objectContaining({
-        vary: 'Authorization, Origin',
+        vary: 'Authorization, Origin, Accept-Encoding',
         'cache-control': expect.stringMatching(/^private, /),
       }),
     );
