@@ -188,9 +188,11 @@ export async function startGatewayProcess(options: {
   nodeArgs?: readonly string[];
   /** The node binary that runs the gateway (another Node version, say); by default this process's own. */
   execPath?: string;
+  /** The checkout whose `dist/index.js` runs (another build, for an A/B); by default this one. */
+  root?: string;
   timeoutMs?: number;
 }): Promise<GatewayProcess> {
-  const root = path.resolve(__dirname, '..', '..');
+  const root = options.root ?? path.resolve(__dirname, '..', '..');
   const entry = path.join(root, 'dist', 'index.js');
   if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run npm run build`);
   const fd = fs.openSync(options.logFile, 'a');

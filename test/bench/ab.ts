@@ -1,0 +1,420 @@
+/**
+ * A/B of two builds of the gateway in one run on one machine: `node test/bench/run.js ab --a <git ref>
+ * [--b <git ref>] [--rounds 3] [--seconds 5] [--targets feed,feed-br,...] [--name label]`.
+ *
+ * Each side is a build of its own (`--a`/`--b` a commit, checked out as a git worktree under the system's
+ * temporary folder and built there with this checkout's node_modules; `worktree`, the default for `--b`,
+ * is this checkout as it is). Both gateways run side by side on one Redis and one simulator (45 forces,
+ * warm), with the warm bench's settings: auth, limits and rate limiting on, LOG_LEVEL=info to a file.
+ *
+ * Every round runs each target against both sides, one after the other, in an order that alternates
+ * (A then B, then B then A), so slow drift on this shared 2-core machine lands on both. Each round starts
+ * a fresh pair of gateway processes (see `startPair`). Per run it records
+ * autocannon's throughput and the gateway's own CPU per request (utime + stime from /proc/<pid>/stat over
+ * the measured window, divided by the requests answered), which noise from other processes moves far
+ * less than throughput; and the gateway's peak RSS. The report gives medians over the rounds and B/A.
+ * Written to test/bench/results/ab-<name>.{md,json}.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { ApiKeyStore } from '../../src/access/api-keys';
+import { createSimulator } from '../../src/simulator';
+import { runLoad } from './load';
+import type { LoadResult } from './load';
+import {
+  ensureBuilt,
+  gatewayEnv,
+  killOwnedChildren,
+  sleep,
+  startGatewayProcess,
+  startRedisServer,
+  stopOwnedChildren,
+} from './support';
+import type { GatewayProcess } from './support';
+import { ANALYST_DOCUMENT } from './warm';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const RESULTS = path.join(__dirname, 'results');
+const FORCES = 45;
+const CONNECTIONS = 50;
+const TTL_SECONDS = 86_400;
+const RATE_LIMIT_POINTS = 10_000_000;
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
+const CLOCK_TICKS = 100;
+const FEED_PATH = '/feeds/national-latest.json';
+const FEED_OPERATION = 'NationalLatest';
+
+/** What a target sends, given the keys and the feed document's hash. */
+interface TargetSpec {
+  readonly what: string;
+  request(ctx: { journalist: string; analyst: string; feedHash: string }): {
+    path: string;
+    method: 'GET' | 'POST';
+    headers: Record<string, string>;
+    body?: string;
+  };
+}
+
+const TARGETS: Readonly<Record<string, TargetSpec>> = {
+  feed: {
+    what: 'feed JSON, no Accept-Encoding',
+    request: ({ journalist }) => ({
+      path: FEED_PATH,
+      method: 'GET',
+      headers: { authorization: `Bearer ${journalist}` },
+    }),
+  },
+  'feed-br': {
+    what: 'feed JSON, Accept-Encoding: gzip, deflate, br (a browser)',
+    request: ({ journalist }) => ({
+      path: FEED_PATH,
+      method: 'GET',
+      headers: { authorization: `Bearer ${journalist}`, 'accept-encoding': 'gzip, deflate, br' },
+    }),
+  },
+  'feed-gzip': {
+    what: 'feed JSON, Accept-Encoding: gzip',
+    request: ({ journalist }) => ({
+      path: FEED_PATH,
+      method: 'GET',
+      headers: { authorization: `Bearer ${journalist}`, 'accept-encoding': 'gzip' },
+    }),
+  },
+  persisted: {
+    what: 'persisted GET /graphql (journalist)',
+    request: ({ journalist, feedHash }) => ({
+      path:
+        '/graphql?extensions=' +
+        encodeURIComponent(JSON.stringify({ persistedQuery: { version: 1, sha256Hash: feedHash } })),
+      method: 'GET',
+      headers: { authorization: `Bearer ${journalist}`, 'apollo-require-preflight': 'true' },
+    }),
+  },
+  analyst: {
+    what: 'analyst POST /graphql (ad-hoc document)',
+    request: ({ analyst }) => ({
+      path: '/graphql',
+      method: 'POST',
+      headers: { authorization: `Bearer ${analyst}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: ANALYST_DOCUMENT }),
+    }),
+  },
+};
+
+interface Args {
+  a: string;
+  b: string;
+  rounds: number;
+  seconds: number;
+  targets: string[];
+  name: string;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = {
+    a: '',
+    b: 'worktree',
+    rounds: 3,
+    seconds: 5,
+    targets: ['feed', 'feed-br', 'persisted', 'analyst'],
+    name: 'latest',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = argv[++i];
+    if (value === undefined) throw new Error(`${flag} needs a value`);
+    if (flag === '--a') args.a = value;
+    else if (flag === '--b') args.b = value;
+    else if (flag === '--rounds') args.rounds = Number(value);
+    else if (flag === '--seconds') args.seconds = Number(value);
+    else if (flag === '--targets') args.targets = value.split(',');
+    else if (flag === '--name') args.name = value;
+    else throw new Error(`unknown option ${flag}`);
+  }
+  if (!args.a) throw new Error('--a <git ref> is required');
+  if (!Number.isInteger(args.rounds) || args.rounds < 1) throw new Error('--rounds must be a whole number');
+  if (!(args.seconds > 0)) throw new Error('--seconds must be positive');
+  if (!/^[a-z0-9-]+$/.test(args.name)) throw new Error('--name: lower-case letters, digits and dashes');
+  for (const t of args.targets) if (!TARGETS[t]) throw new Error(`unknown target ${t}`);
+  return args;
+}
+
+/** A side's checkout, built: this one, or a git worktree of `ref` sharing this checkout's node_modules. */
+function buildSide(ref: string, log: (line: string) => void): { root: string; label: string } {
+  if (ref === 'worktree') {
+    ensureBuilt(log);
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', 'src'], { cwd: ROOT }).toString().trim();
+    return { root: ROOT, label: `working tree (${head}${dirty ? ' + uncommitted src' : ''})` };
+  }
+  const sha = execFileSync('git', ['rev-parse', '--verify', `${ref}^{commit}`], { cwd: ROOT })
+    .toString()
+    .trim();
+  const dir = path.join(os.tmpdir(), 'whereabouts-ab', sha.slice(0, 12));
+  if (!fs.existsSync(path.join(dir, 'package.json'))) {
+    fs.mkdirSync(path.dirname(dir), { recursive: true });
+    execFileSync('git', ['worktree', 'add', '--detach', '--force', dir, sha], { cwd: ROOT, stdio: 'ignore' });
+  }
+  const modules = path.join(dir, 'node_modules');
+  if (!fs.existsSync(modules)) fs.symlinkSync(path.join(ROOT, 'node_modules'), modules, 'dir');
+  const lockDiffers =
+    execFileSync('git', ['diff', '--name-only', sha, '--', 'package-lock.json'], { cwd: ROOT })
+      .toString()
+      .trim() !== '';
+  if (lockDiffers)
+    log(`${ref}: package-lock.json differs from this checkout's; it runs on this node_modules`);
+  if (!fs.existsSync(path.join(dir, 'dist', 'index.js'))) {
+    log(`building ${ref} (${sha.slice(0, 12)}) in ${dir}`);
+    execFileSync('npm', ['run', 'build'], {
+      cwd: dir,
+      env: { ...process.env, PATH: `${path.join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  }
+  return { root: dir, label: `${ref} (${sha.slice(0, 12)})` };
+}
+
+/** utime + stime of a process, in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+function rssMb(pid: number): number {
+  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function get(
+  url: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: body === undefined ? 'GET' : 'POST', headers, signal: AbortSignal.timeout(10_000) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Waits until the gateway reports every simulated force (so both sides measure the same warm state). */
+async function waitWarm(base: string, analyst: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const res = await get(
+      `${base}/graphql`,
+      { authorization: `Bearer ${analyst}`, 'content-type': 'application/json' },
+      JSON.stringify({ query: '{ national { coverage { reporting } } }' }),
+    ).catch(() => null);
+    const reporting = res?.status === 200 ? JSON.parse(res.text)?.data?.national?.coverage?.reporting : -1;
+    if (reporting >= FORCES) return;
+    if (Date.now() > deadline)
+      throw new Error(`${base} did not warm up within 60 s (reporting ${reporting})`);
+    await sleep(200);
+  }
+}
+
+interface Run extends LoadResult {
+  readonly cpuUsPerRequest: number;
+  readonly rssMaxMb: number;
+}
+
+async function measure(
+  gateway: GatewayProcess,
+  url: string,
+  spec: ReturnType<TargetSpec['request']>,
+  seconds: number,
+): Promise<Run> {
+  const pid = gateway.child.pid!;
+  const load = {
+    url,
+    method: spec.method,
+    headers: spec.headers,
+    ...(spec.body !== undefined ? { body: spec.body } : {}),
+    connections: CONNECTIONS,
+  };
+  await runLoad({ ...load, durationSeconds: 1, warmupSeconds: 0 });
+  let rssMaxMb = rssMb(pid);
+  const sampler = setInterval(() => (rssMaxMb = Math.max(rssMaxMb, rssMb(pid))), 250);
+  const before = cpuSeconds(pid);
+  try {
+    const result = await runLoad({ ...load, durationSeconds: seconds, warmupSeconds: 0 });
+    const cpu = cpuSeconds(pid) - before;
+    if (result.non2xx || result.errors)
+      throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+    return { ...result, cpuUsPerRequest: (cpu * 1e6) / Math.max(1, result.requests), rssMaxMb };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+async function main(): Promise<void> {
+  const log = (line: string) => process.stderr.write(`ab: ${line}\n`);
+  const args = parseArgs(process.argv.slice(3));
+  const sides = { A: buildSide(args.a, log), B: buildSide(args.b, log) };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'whereabouts-bench-ab-'));
+  const keys = ApiKeyStore.load(path.join(dir, 'keys.json'));
+  const ctx = {
+    analyst: keys.create('analyst', 'bench ab: analyst').token,
+    journalist: keys.create('journalist', 'bench ab: journalist').token,
+    feedHash: '',
+  };
+  const manifest = JSON.parse(
+    fs.readFileSync(path.join(ROOT, 'src', 'generated', 'persisted-documents.json'), 'utf8'),
+  ) as Record<string, string>;
+  const feedKey = Object.keys(manifest).find((k) =>
+    new RegExp(`^query ${FEED_OPERATION}\\b`).test(manifest[k]!),
+  );
+  if (!feedKey) throw new Error(`no ${FEED_OPERATION} in the manifest`);
+  ctx.feedHash = feedKey.replace(/^sha256:/, '');
+
+  const simulator = createSimulator({ latencyMs: [0, 0], driftIntervalMs: TTL_SECONDS * 1000 });
+  try {
+    const { baseUrl } = await simulator.listen(0);
+    const configFile = path.join(dir, 'gateway.yaml');
+    simulator.writeGatewayConfig(configFile, baseUrl, {
+      ttlSeconds: TTL_SECONDS,
+      staleForSeconds: TTL_SECONDS,
+    });
+    const limit = `{ points: ${RATE_LIMIT_POINTS}, durationSeconds: 60 }`;
+    fs.appendFileSync(
+      configFile,
+      `access:\n  rateLimits:\n    analyst: ${limit}\n    journalist: ${limit}\n`,
+    );
+    /**
+     * Starts one gateway per side, each with a Redis of its own, so each fetches every source itself
+     * (sharing one, the side started second found the figures in Redis and skipped the fan-out).
+     */
+    const startPair = async (round: number): Promise<Record<'A' | 'B', GatewayProcess>> => {
+      const pair = {} as Record<'A' | 'B', GatewayProcess>;
+      for (const side of ['A', 'B'] as const) {
+        const redis = await startRedisServer(dir);
+        pair[side] = await startGatewayProcess({
+          root: sides[side].root,
+          env: gatewayEnv({
+            configFile,
+            redisUrl: redis.url,
+            keysFile: path.join(dir, 'keys.json'),
+            logLevel: 'info',
+          }),
+          logFile: path.join(dir, `gateway-${side}-${round}.log`),
+        });
+      }
+      for (const side of ['A', 'B'] as const) {
+        await waitWarm(`http://127.0.0.1:${pair[side].port}`, ctx.analyst);
+        log(`round ${round + 1}: ${side} ${sides[side].label} on :${pair[side].port}`);
+      }
+      return pair;
+    };
+    const runs: Record<string, Run[]> = {};
+    for (let round = 0; round < args.rounds; round++) {
+      // Fresh processes every round: two processes of one build differed by up to a third in CPU per
+      // request and by 100 MB in RSS for the whole of their lives (an A/A run), so one pair per run would
+      // measure which process got lucky. A median over rounds of fresh pairs measures the build.
+      const gateways = await startPair(round);
+      for (const target of args.targets) {
+        const order: Array<'A' | 'B'> =
+          (round + args.targets.indexOf(target)) % 2 === 0 ? ['A', 'B'] : ['B', 'A'];
+        for (const side of order) {
+          const spec = TARGETS[target]!.request(ctx);
+          const run = await measure(
+            gateways[side],
+            `http://127.0.0.1:${gateways[side].port}${spec.path}`,
+            spec,
+            args.seconds,
+          );
+          (runs[`${side}|${target}`] ??= []).push(run);
+          log(
+            `round ${round + 1} ${target} ${side}: ${Math.round(run.rps)} rps, ${run.cpuUsPerRequest.toFixed(1)} µs CPU/request, RSS ${Math.round(run.rssMaxMb)} MB`,
+          );
+        }
+      }
+      await stopOwnedChildren();
+    }
+    const summary = args.targets.map((target) => {
+      const of = (side: 'A' | 'B') => {
+        const r = runs[`${side}|${target}`]!;
+        return {
+          rps: median(r.map((x) => x.rps)),
+          cpuUs: median(r.map((x) => x.cpuUsPerRequest)),
+          rssMaxMb: Math.max(...r.map((x) => x.rssMaxMb)),
+          rpsRounds: r.map((x) => Math.round(x.rps)),
+          cpuRounds: r.map((x) => Number(x.cpuUsPerRequest.toFixed(1))),
+        };
+      };
+      return { target, what: TARGETS[target]!.what, A: of('A'), B: of('B') };
+    });
+    const pct = (b: number, a: number) => `${b >= a ? '+' : ''}${(((b - a) / a) * 100).toFixed(1)} %`;
+    const lines = [
+      `# A/B: ${args.name}`,
+      '',
+      `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.versions.node}, by \`node test/bench/run.js ab --a ${args.a} --b ${args.b} --rounds ${args.rounds} --seconds ${args.seconds} --targets ${args.targets.join(',')} --name ${args.name}\`.`,
+      '',
+      `- A: ${sides.A.label}`,
+      `- B: ${sides.B.label}`,
+      `- ${FORCES} simulated forces, warm; ${CONNECTIONS} connections; ${args.rounds} rounds of ${args.seconds} s per target and side, alternating A/B order; medians.`,
+      '',
+      '| target | A rps | B rps | B vs A | A CPU µs/req | B CPU µs/req | B vs A | A RSS max MB | B RSS max MB |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+      ...summary.map(
+        (s) =>
+          `| ${s.what} | ${Math.round(s.A.rps)} | ${Math.round(s.B.rps)} | ${pct(s.B.rps, s.A.rps)} | ${s.A.cpuUs.toFixed(1)} | ${s.B.cpuUs.toFixed(1)} | ${pct(s.B.cpuUs, s.A.cpuUs)} | ${Math.round(s.A.rssMaxMb)} | ${Math.round(s.B.rssMaxMb)} |`,
+      ),
+      '',
+      'Per round (rps; CPU µs/request):',
+      '',
+      ...summary.map(
+        (s) =>
+          `- ${s.target}: A ${s.A.rpsRounds.join(', ')}; ${s.A.cpuRounds.join(', ')} — B ${s.B.rpsRounds.join(', ')}; ${s.B.cpuRounds.join(', ')}`,
+      ),
+    ];
+    const feedA = summary.find((s) => s.target === 'feed')?.A;
+    const coded = summary.filter((s) => s.target === 'feed-br' || s.target === 'feed-gzip');
+    if (feedA && coded.length) {
+      lines.push(
+        '',
+        "Compressed feeds on B against A's uncompressed feed (the same request without Accept-Encoding):",
+        '',
+      );
+      for (const s of coded)
+        lines.push(
+          `- ${s.target}: throughput ${pct(s.B.rps, feedA.rps)}, CPU per request ${pct(s.B.cpuUs, feedA.cpuUs)}`,
+        );
+    }
+    fs.mkdirSync(RESULTS, { recursive: true });
+    fs.writeFileSync(path.join(RESULTS, `ab-${args.name}.md`), `${lines.join('\n')}\n`);
+    fs.writeFileSync(
+      path.join(RESULTS, `ab-${args.name}.json`),
+      `${JSON.stringify({ args, sides, summary }, null, 2)}\n`,
+    );
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await stopOwnedChildren();
+    await simulator.close();
+  }
+}
+
+process.on('exit', killOwnedChildren);
+main().catch((error: unknown) => {
+  process.stderr.write(`ab: ${(error as Error).message}\n`);
+  killOwnedChildren();
+  process.exit(1);
+});
