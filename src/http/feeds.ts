@@ -14,6 +14,7 @@ import type { ContentCoding } from './content-coding';
 import { chooseCoding, CodedBody } from './content-coding';
 import { sendError } from './errors';
 import { CSV_COLUMNS, CSV_ROWS, toCsv } from './feed-csv';
+import { toXlsx, XLSX_MEDIA_TYPE } from './feed-xlsx';
 import type { ExecuteApproved } from '../graphql/approved-executor';
 import type { BuiltResponse, ResponseCache } from './response-cache';
 import type { Generation } from '../store/figure-service';
@@ -36,7 +37,7 @@ export interface FeedsDeps {
 }
 
 /** The forms a feed is served in: `/feeds/<name>.<format>`. */
-export type FeedFormat = 'json' | 'csv';
+export type FeedFormat = 'json' | 'csv' | 'xlsx';
 
 /** A feed request that cannot be answered: the error code and message to send. */
 export interface FeedRefusal {
@@ -49,14 +50,14 @@ export function findFeed(
   feeds: readonly ApprovedOperation[],
   file: string,
 ): { op: ApprovedOperation; format: FeedFormat } | FeedRefusal {
-  const match = /^([a-z0-9-]+)\.(json|csv)$/.exec(file);
+  const match = /^([a-z0-9-]+)\.(json|csv|xlsx)$/.exec(file);
   const op = match ? feeds.find((f) => f.name === match[1]) : undefined;
   if (!match || !op) return { code: 'NOT_FOUND', message: 'no such feed; see GET /feeds' };
   const format = match[2] as FeedFormat;
-  if (format === 'csv' && !CSV_ROWS[op.name]) {
+  if (format !== 'json' && !CSV_ROWS[op.name]) {
     return {
       code: 'NOT_FOUND',
-      message: `the feed "${op.name}" has no CSV form; use /feeds/${op.name}.json`,
+      message: `the feed "${op.name}" has no ${format.toUpperCase()} form (it is not a list of figures); use /feeds/${op.name}.json`,
     };
   }
   return { op, format };
@@ -95,16 +96,23 @@ export async function renderFeed(
       refused = { code: (first.extensions?.code as ErrorCode) ?? 'BAD_REQUEST', message: first.message };
       return null;
     }
-    const text =
+    const lastModifiedMs = newestReport(generation);
+    const body =
       format === 'json'
-        ? JSON.stringify({ feed: op.name, parameters: variables, data: result.data })
-        : toCsv(CSV_ROWS[op.name]!(result.data));
-    const body = Buffer.from(text);
+        ? Buffer.from(JSON.stringify({ feed: op.name, parameters: variables, data: result.data }))
+        : format === 'csv'
+          ? Buffer.from(toCsv(CSV_ROWS[op.name]!(result.data)))
+          : toXlsx(CSV_ROWS[op.name]!(result.data), {
+              feed: op.name,
+              parameters: variables,
+              generatedAtMs: lastModifiedMs,
+            });
     return {
       body,
-      coded: new CodedBody(body),
+      // An .xlsx is a zip already: compressing it again gains nothing.
+      coded: new CodedBody(body, format !== 'xlsx'),
       etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
-      lastModifiedMs: newestReport(generation),
+      lastModifiedMs,
     };
   };
   const built = await deps.responses.get(key, generation, build);
@@ -125,7 +133,7 @@ interface FeedHeaderSet {
 }
 
 const CODINGS: readonly ContentCoding[] = ['identity', 'br', 'gzip'];
-const FORMATS: readonly FeedFormat[] = ['json', 'csv'];
+const FORMATS: readonly FeedFormat[] = ['json', 'csv', 'xlsx'];
 
 /**
  * Feed headers per built response, cache scope, format and coding: pollers get the same bytes, so the same
@@ -237,8 +245,14 @@ export function notModified(
 
 /** The media type of a feed format. */
 export function feedContentType(format: FeedFormat): string {
-  return format === 'json' ? 'application/json; charset=utf-8' : 'text/csv; charset=utf-8';
+  return FEED_MEDIA_TYPES[format];
 }
+
+const FEED_MEDIA_TYPES: Readonly<Record<FeedFormat, string>> = {
+  json: 'application/json; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  xlsx: XLSX_MEDIA_TYPE,
+};
 
 /** Longest a client or proxy may reuse a feed response before revalidating (seconds). */
 export const FEED_MAX_AGE_SECONDS = 60;
@@ -364,6 +378,7 @@ export function feedsRouter(deps: FeedsDeps): Router {
           description: op.description,
           json: `/feeds/${op.name}.json`,
           csv: CSV_ROWS[op.name] ? `/feeds/${op.name}.csv` : null,
+          xlsx: CSV_ROWS[op.name] ? `/feeds/${op.name}.xlsx` : null,
           parameters: variablesOf(op),
           roles: op.roles,
           approvedBy: op.approvedBy,

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
+import * as XLSX from '@e965/xlsx';
 import { ApiKeyStore } from '../../src/access/api-keys';
 import { buildConfig } from '../../src/config/load';
 import type { RunningGateway } from '../helpers/gateway';
@@ -118,9 +119,46 @@ describe("journalists' data feeds (/feeds)", () => {
     expect(rows.reduce((s, r) => s + Number(r.value || 0), 0)).toBe(389);
   });
 
+  test('an .xlsx feed has the CSV rows with numbers as numbers and days as dates, compressed only as a zip', async () => {
+    const url = `${gateway.url}/feeds/national-latest.xlsx?asAt=2018-01-17`;
+    const res = await fetch(url, {
+      headers: { authorization: `Bearer ${journalist}`, 'accept-encoding': 'br, gzip' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe(
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    );
+    expect(res.headers.get('content-encoding')).toBeNull();
+    const book = XLSX.read(Buffer.from(await res.arrayBuffer()), { type: 'buffer', cellDates: true });
+    const sheet = book.Sheets[book.SheetNames[0]!]!;
+    const rows = XLSX.utils.sheet_to_json<Record<string, unknown>>(sheet, { defval: null });
+    const csv = parse((await get('/feeds/national-latest.csv?asAt=2018-01-17', journalist)).text, {
+      bom: true,
+      columns: true,
+    }) as Record<string, string>[];
+    expect(rows.map((r) => r.force_id)).toEqual(csv.map((r) => r.force_id));
+    const met = rows.find((r) => r.force_id === 'metropolitan')!;
+    expect(met.value).toBe(227);
+    expect(met.as_at).toBeInstanceOf(Date);
+    expect((met.as_at as Date).toISOString().slice(0, 10)).toBe('2018-01-17');
+    expect(met.precision).toBe('DAY');
+    expect(rows.find((r) => r.force_id === 'cheshire')).toMatchObject({ value: null, status: 'NO_FIGURE' });
+    expect(rows.reduce((sum, r) => sum + Number(r.value ?? 0), 0)).toBe(389);
+    const again = await fetch(url, {
+      headers: { authorization: `Bearer ${journalist}`, 'if-none-match': res.headers.get('etag')! },
+    });
+    expect(again.status).toBe(304);
+    const index = await get('/feeds', journalist);
+    expect(index.json.feeds.find((f: any) => f.name === 'national-latest').xlsx).toBe(
+      '/feeds/national-latest.xlsx',
+    );
+  });
+
   test.each([
     ['/feeds/nope.json', 404, 'NOT_FOUND'],
     ['/feeds/sources-status.csv', 404, 'NOT_FOUND'],
+    ['/feeds/sources-status.xlsx', 404, 'NOT_FOUND'],
+    ['/feeds/national-latest.ods', 404, 'NOT_FOUND'],
     ['/feeds/national-latest.json?windowDays=abc', 400, 'BAD_USER_INPUT'],
     ['/feeds/national-latest.json?asAt=2018-02-30', 400, 'INVALID_DATE'],
     ['/feeds/national-latest.json?colour=red', 400, 'BAD_USER_INPUT'],

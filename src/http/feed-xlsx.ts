@@ -1,0 +1,266 @@
+import * as XLSX from '@e965/xlsx';
+import { daysBetween, parseAsAt } from '../domain/dates';
+import type { Precision } from '../domain/figure';
+import { CSV_COLUMNS, CSV_STATUSES, csvCell } from './feed-csv';
+import type { CsvRow } from './feed-csv';
+
+/** The media type of an `.xlsx` feed response. */
+export const XLSX_MEDIA_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+/** The workbook's sheets: the rows (the CSV's columns, in order), then what they are. */
+export const XLSX_SHEETS = { figures: 'Figures', about: 'About' } as const;
+
+/**
+ * The number format of an `as_at` cell by the precision its text is written in. A month or year figure is
+ * stored as the first day of its period (the day "How figures are counted" already dates it from: the
+ * oldest it could be), so the column sorts and filters as dates, while the format shows only what the
+ * source said: `2015-03`, not a day it never named. The cell shows the CSV's text exactly.
+ */
+export const XLSX_DATE_FORMATS: Readonly<Record<Precision, string>> = {
+  DAY: 'yyyy-mm-dd',
+  MONTH: 'yyyy-mm',
+  YEAR: 'yyyy',
+};
+
+/** The number format of the About sheet's generated-at cell (UTC). */
+export const XLSX_TIMESTAMP_FORMAT = 'yyyy-mm-dd hh:mm:ss';
+
+/** One line per value of the `status` column, as the README's feeds section gives them. */
+export const STATUS_MEANINGS: Readonly<Record<(typeof CSV_STATUSES)[number], string>> = {
+  REPORTED: "the force's figure; value is the count (zero is a count)",
+  WITHHELD: 'the force refused to give it; value empty',
+  NOT_HELD: 'the force does not record it; value empty',
+  SUPPRESSED: 'hidden by disclosure control (breakdown cells only); value empty',
+  UNAVAILABLE:
+    'the source failed (timeout, HTTP error, invalid payload...) and nothing usable is cached; value empty',
+  NO_FIGURE:
+    'no source has a figure for the force dated at or before the date and within the window; the row is there so that no force is silently missing',
+};
+
+/** What each column holds, for the About sheet. */
+export const COLUMN_MEANINGS: Readonly<Record<(typeof CSV_COLUMNS)[number], string>> = {
+  force_id: "the force's id (text)",
+  force_name: "the force's name (text)",
+  as_at: 'the date the figure is as at (a date cell shown at its precision: yyyy-mm-dd, yyyy-mm or yyyy)',
+  precision: 'how precisely the source dates the figure: DAY, MONTH or YEAR (text)',
+  value: 'the count (a number cell); empty unless status is REPORTED',
+  status: 'whether the figure has a value and if not why (text; see below)',
+  basis: 'what the count counts: WHEREABOUTS_UNKNOWN, WANTED or MISSING_OR_WANTED (text)',
+  freshness: "FRESH, or STALE when served after the source's time to live ran out (text)",
+  source_title: 'the source the figure comes from (text)',
+};
+
+/** What the About sheet says about where the rows come from, line by line. */
+export const PROVENANCE_NOTES: readonly string[] = [
+  'Each row is one force figure as its source gave it; source_title names the source (GraphQL provenance gives its URL and retrieval time).',
+  'Rows whose source_title starts with SIMULATED come from the simulator: made-up numbers, never a real force figure.',
+  'The sum of the value column is the sum of the forces that reported, not a national total: see status, and the published totals in GraphQL.',
+  'Counts only: no personal data is in this file or anywhere in Whereabouts.',
+  "Text a spreadsheet could run as a formula (starting with =, +, -, @) is prefixed with ', exactly as in the CSV form.",
+];
+
+/** What the About sheet says of the feed the rows came from. */
+export interface XlsxMeta {
+  /** The feed's name, e.g. `national-latest`. */
+  readonly feed: string;
+  /** The variables the feed ran with (validated from the query string), as the JSON form's `parameters`. */
+  readonly parameters: Readonly<Record<string, unknown>>;
+  /**
+   * The newest report time of the snapshot the rows come from (epoch ms; the feed's Last-Modified), or 0
+   * when nothing has been retrieved. Never the wall clock: one snapshot gives the same bytes every time.
+   */
+  readonly generatedAtMs: number;
+}
+
+/**
+ * The rows of a CSV feed as an Excel workbook (SheetJS CE): sheet "Figures" has the CSV's columns in the
+ * same order, `value` as number cells (empty when null), `as_at` as date cells whose format shows the
+ * source's precision (`XLSX_DATE_FORMATS`), every text cell exactly as the CSV writes it (`csvCell`, so
+ * through `neutraliseFormula`), the header row frozen and filterable, columns sized to their text; sheet
+ * "About" names the feed, its parameters, the generated-at time, the columns, the status values and the
+ * provenance notes. The same rows and meta give the same bytes (no wall clock, zip entries without times).
+ * @example toXlsx(CSV_ROWS['national-latest']!(data), { feed: 'national-latest', parameters: { asAt: '2018-01-17' }, generatedAtMs })
+ */
+export function toXlsx(rows: readonly CsvRow[], meta: XlsxMeta): Buffer {
+  const workbook = XLSX.utils.book_new();
+  XLSX.utils.book_append_sheet(workbook, figuresSheet(rows), XLSX_SHEETS.figures);
+  XLSX.utils.book_append_sheet(workbook, aboutSheet(meta), XLSX_SHEETS.about);
+  workbook.Props = { Title: `Whereabouts feed ${meta.feed}` };
+  // Stored, not deflated: the package is opened again at once to freeze the header (withFrozenHeader).
+  // bookSST: shared strings (t="s"), the form Excel itself writes and every reader knows.
+  const stored = XLSX.write(workbook, {
+    type: 'buffer',
+    bookType: 'xlsx',
+    bookSST: true,
+    compression: false,
+  });
+  return withFrozenHeader(stored as Buffer);
+}
+
+/** Excel's day zero in the 1900 date system: serial n is n days after it (from 1900-03-01 on). */
+const EXCEL_EPOCH = '1899-12-30';
+
+/**
+ * The first day whose 1900-system serial is right: Excel counts a 1900-02-29 that never was, so earlier
+ * serials are off by one. No figure is that old; should one be, its date stays text rather than be wrong.
+ */
+const FIRST_EXACT_SERIAL_DAY = '1900-03-01';
+
+/** Widest column, in characters: a long source title is cut at its edge, not pushing the rest off screen. */
+const MAX_COLUMN_WIDTH = 60;
+
+function figuresSheet(rows: readonly CsvRow[]): XLSX.WorkSheet {
+  const cells: Array<Array<XLSX.CellObject | undefined>> = [
+    CSV_COLUMNS.map((column) => textCell(column)),
+    ...rows.map((row) =>
+      CSV_COLUMNS.map((column) => {
+        const cell = row[column];
+        return column === 'as_at' && typeof cell === 'string' ? asAtCell(cell) : cellOf(cell);
+      }),
+    ),
+  ];
+  const sheet = sheetOf(cells);
+  const lastCell = XLSX.utils.encode_cell({ r: rows.length, c: CSV_COLUMNS.length - 1 });
+  sheet['!autofilter'] = { ref: `A1:${lastCell}` };
+  return sheet;
+}
+
+function aboutSheet(meta: XlsxMeta): XLSX.WorkSheet {
+  const parameters = Object.keys(meta.parameters)
+    .sort()
+    .map((name) => [cellOf(name), cellOf(parameterText(meta.parameters[name]))]);
+  const generatedAt =
+    meta.generatedAtMs > 0 ? timestampCell(meta.generatedAtMs) : textCell('no source has been read yet');
+  const line = (label: string, value?: string) => [
+    label ? textCell(label) : undefined,
+    cellOf(value ?? null),
+  ];
+  return sheetOf([
+    line('Whereabouts feed', meta.feed),
+    line('Same rows as', `/feeds/${meta.feed}.csv`),
+    [textCell('Generated at (UTC)'), generatedAt],
+    line('', 'the newest time a source was read for these figures, not the time this file was made'),
+    [],
+    line('Parameters', parameters.length === 0 ? '(none)' : undefined),
+    ...parameters,
+    [],
+    line('column', 'what it holds'),
+    ...CSV_COLUMNS.map((column) => line(column, COLUMN_MEANINGS[column])),
+    [],
+    line('status', 'meaning'),
+    ...CSV_STATUSES.map((status) => line(status, STATUS_MEANINGS[status])),
+    [],
+    line('Provenance'),
+    ...PROVENANCE_NOTES.map((note) => line('', note)),
+  ]);
+}
+
+/** A sheet from rows of cells (undefined: no cell), with `!ref` and columns sized to their shown text. */
+function sheetOf(rows: ReadonlyArray<ReadonlyArray<XLSX.CellObject | undefined>>): XLSX.WorkSheet {
+  const sheet: XLSX.WorkSheet = {};
+  const widths: number[] = [];
+  rows.forEach((row, r) =>
+    row.forEach((cell, c) => {
+      if (!cell) return;
+      sheet[XLSX.utils.encode_cell({ r, c })] = cell;
+      widths[c] = Math.max(widths[c] ?? 0, shownLength(cell));
+    }),
+  );
+  const columns = Math.max(1, ...rows.map((row) => row.length));
+  sheet['!ref'] = XLSX.utils.encode_range({
+    s: { r: 0, c: 0 },
+    e: { r: Math.max(0, rows.length - 1), c: columns - 1 },
+  });
+  // +2: room for the filter button of the header row.
+  sheet['!cols'] = Array.from({ length: columns }, (_, c) => ({
+    wch: Math.min(MAX_COLUMN_WIDTH, (widths[c] ?? 8) + 2),
+  }));
+  return sheet;
+}
+
+/** The length of what a cell shows: a date shows as long as its format, a number as its digits. */
+function shownLength(cell: XLSX.CellObject): number {
+  if (cell.t === 'n' && typeof cell.z === 'string') return cell.z.replace(/"/g, '').length;
+  return String(cell.v).length;
+}
+
+/** A CSV cell as an xlsx cell: the very text or number `csvCell` gives the CSV; no cell where it is empty. */
+function cellOf(value: string | number | null): XLSX.CellObject | undefined {
+  const csv = csvCell(value);
+  if (typeof csv === 'number') return { t: 'n', v: csv };
+  return csv === '' ? undefined : { t: 's', v: csv };
+}
+
+/** Text that is ours (headers, labels): no guard needed, and none applied, as `csvCell` would apply none. */
+function textCell(text: string): XLSX.CellObject {
+  return { t: 's', v: text };
+}
+
+/**
+ * An `as_at` text as a date cell: its first day as a serial number with the format of the precision its
+ * text is written in (the same text `precision` names, by `parseAsAt`). A serial with a date format is
+ * how Excel itself stores dates (SheetJS's `t: 'd'` cells are an ISO-text extension fewer readers take).
+ * Text that is not a source date, or a day before serials are exact, stays text, as the CSV has it.
+ */
+function asAtCell(text: string): XLSX.CellObject | undefined {
+  const asAt = parseAsAt(text);
+  if (!asAt || asAt.date !== text || asAt.start < FIRST_EXACT_SERIAL_DAY) return cellOf(text);
+  return { t: 'n', v: daysBetween(EXCEL_EPOCH, asAt.start), z: XLSX_DATE_FORMATS[asAt.precision] };
+}
+
+/** Epoch ms as a date-time cell (UTC), to the second, as Last-Modified gives it. */
+function timestampCell(ms: number): XLSX.CellObject {
+  const seconds = Math.floor(ms / 1000);
+  return { t: 'n', v: daysBetween(EXCEL_EPOCH, '1970-01-01') + seconds / 86_400, z: XLSX_TIMESTAMP_FORMAT };
+}
+
+/** A feed variable as text: a string as it is, anything else (number, boolean, list) as JSON. */
+function parameterText(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
+}
+
+/** Where SheetJS puts the first sheet in the package, and the view it writes for it. */
+const FIGURES_SHEET_PATH = '/xl/worksheets/sheet1.xml';
+const PLAIN_SHEET_VIEW = '<sheetView workbookViewId="0"/>';
+const FROZEN_SHEET_VIEW =
+  '<sheetView tabSelected="1" workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView>';
+
+/** The part of SheetJS's bundled zip library (`XLSX.CFB`, typed `any`) this module uses. */
+interface ZipEntry {
+  content: Uint8Array;
+  mt?: Date;
+}
+interface Zip {
+  FileIndex: ZipEntry[];
+}
+interface ZipLibrary {
+  read(data: Buffer, options: { type: 'buffer' }): Zip;
+  find(zip: Zip, path: string): ZipEntry | null;
+  write(zip: Zip, options: { fileType: 'zip'; type: 'buffer'; compression: boolean }): Buffer;
+  utils: { cfb_add(zip: Zip, path: string, content: Uint8Array): void };
+}
+const zipLibrary = XLSX.CFB as ZipLibrary;
+
+/**
+ * The package with the Figures sheet's header row frozen, deflated. SheetJS CE writes no panes (frozen
+ * panes are a SheetJS Pro feature), so its sheet view is swapped for one with a frozen pane, using the zip
+ * library SheetJS bundles. The version is pinned exactly; a test fails if its sheet view changes.
+ */
+function withFrozenHeader(stored: Buffer): Buffer {
+  const zip = zipLibrary.read(stored, { type: 'buffer' });
+  const sheet = zipLibrary.find(zip, FIGURES_SHEET_PATH);
+  const xml = sheet ? Buffer.from(sheet.content).toString('utf8') : '';
+  if (!xml.includes(PLAIN_SHEET_VIEW))
+    throw new Error(
+      `SheetJS wrote no ${PLAIN_SHEET_VIEW} in ${FIGURES_SHEET_PATH}; cannot freeze the header`,
+    );
+  zipLibrary.utils.cfb_add(
+    zip,
+    FIGURES_SHEET_PATH,
+    Buffer.from(xml.replace(PLAIN_SHEET_VIEW, FROZEN_SHEET_VIEW)),
+  );
+  // Reading gives each entry a time (parsed from the zero DOS time SheetJS wrote, through the local time
+  // zone), which writing would put back: without it every entry keeps the zero time, whatever the zone.
+  for (const entry of zip.FileIndex) delete entry.mt;
+  return zipLibrary.write(zip, { fileType: 'zip', type: 'buffer', compression: true });
+}
