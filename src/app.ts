@@ -34,6 +34,7 @@ import type { Logger } from './logger';
 import { createLogger } from './logger';
 import { cacheStatusPlugin } from './graphql/cache-status.plugin';
 import { webhookRouter } from './http/webhooks';
+import { WebhookReplayCheck } from './http/webhook-replay';
 import { dashboardRouter } from './http/dashboard/router';
 import { Metrics } from './metrics';
 import { requestObservability } from './http/request-logging';
@@ -223,7 +224,9 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     if (caller.role !== 'operator') return sendError(res, 'FORBIDDEN', '/metrics is for operator keys only');
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  app.use(webhookRouter(service, env, logger, service.now));
+  app.use(
+    webhookRouter(service, new WebhookReplayCheck({ redis, metrics, logger }), env, logger, service.now),
+  );
   app.use(dashboardRouter(approved.all));
   const responses = new ResponseCache(service.now);
   // Documents run outside Apollo (the hot path's analyst queries, response-cache builds), on a schema

@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { RequestLoaders } from '../store/figure-service';
+import { MemoKey } from '../store/generation-memo';
 import type { RequestContext } from './context';
 
 /** `extensions.cacheStatus` of a response. */
@@ -19,7 +20,7 @@ export function cacheStatusOf(loaders: RequestLoaders): CacheStatus | null {
   if (!used) return null;
   const { generation, hit } = used;
   // Counted once per generation: the warm path must not grow with the number of sources.
-  let counts = generation.derived.get(COUNTS_KEY) as Omit<CacheStatus, 'snapshot'> | undefined;
+  let counts = generation.memo.get(COUNTS);
   if (!counts) {
     const sources = { fresh: 0, stale: 0, unavailable: 0 };
     const tiers: Record<string, number> = { L1: 0, L2: 0, UPSTREAM: 0 };
@@ -30,12 +31,13 @@ export function cacheStatusOf(loaders: RequestLoaders): CacheStatus | null {
       if (read.origin in tiers) tiers[read.origin]! += 1;
     }
     counts = { sources, tiers };
-    generation.derived.set(COUNTS_KEY, counts);
+    generation.memo.set(COUNTS, counts);
   }
   return { snapshot: hit ? 'HIT' : 'BUILT', ...counts };
 }
 
-const COUNTS_KEY = 'cache-status-counts';
+/** The source and tier counts of `cacheStatus`, the same for every request of a generation. */
+const COUNTS = new MemoKey<Omit<CacheStatus, 'snapshot'>>('cache status counts');
 
 /**
  * A successful result's data as Apollo sends it with this plugin (`extensions.cacheStatus` when the

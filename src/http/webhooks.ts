@@ -4,6 +4,7 @@ import express from 'express';
 import type { Logger } from '../logger';
 import type { FigureService } from '../store/figure-service';
 import { sendError } from './errors';
+import type { WebhookReplayCheck } from './webhook-replay';
 
 /** Webhook defaults. */
 export const WEBHOOK_DEFAULTS = {
@@ -37,6 +38,7 @@ export function signWebhook(secret: string, timestamp: number, body: string | Bu
  */
 export function webhookRouter(
   service: FigureService,
+  replays: WebhookReplayCheck,
   env: NodeJS.ProcessEnv,
   logger: Logger,
   nowMs: () => number = Date.now,
@@ -63,7 +65,7 @@ export function webhookRouter(
       const expected = Buffer.from(signWebhook(secret, timestamp, body));
       if (given.length !== expected.length || !timingSafeEqual(given, expected))
         return reject('bad signature');
-      const fresh = await service.store.claimOnce(
+      const fresh = await replays.claim(
         sourceId,
         expected.toString(),
         WEBHOOK_DEFAULTS.toleranceSeconds * 2 * 1000,

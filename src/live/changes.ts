@@ -1,6 +1,6 @@
 import { Repeater, SlidingBuffer } from '@graphql-yoga/subscription';
 import type { Logger } from '../logger';
-import type { InvalidationMessage } from '../store/figure-store';
+import type { InvalidationMessage } from '../store/invalidation-bus';
 import type { FigureService } from '../store/figure-service';
 
 /** One change of a source's stored report, as subscribers receive it. */
@@ -39,7 +39,7 @@ interface Subscriber {
  * - `SourceReader` `updated` (sourceId, background): this instance stored a new report (its own fetch, a
  *   stale-while-revalidate refresh, an operator refresh or webhook, or a report another instance fetched
  *   while this one waited on the refresh lock);
- * - `FigureStore.onMessage`: another instance's `updated` / `invalidate` on the store's pub/sub channel
+ * - `InvalidationBus.onMessage`: another instance's `updated` / `invalidate` on the store's pub/sub channel
  *   (`keys.invalidationChannel`), which already reaches every instance.
  *
  * One change can arrive by both (a lock waiter receives the report and then the announcement), so each
@@ -60,7 +60,7 @@ export class LiveChanges {
   ) {
     service.reader.on('updated', this.onUpdated);
     // The store has no way to unsubscribe; after close() the listener does nothing.
-    service.store.onMessage(
+    service.store.bus.onMessage(
       (message: InvalidationMessage) => void this.signal(message.sourceId, message.kind),
     );
   }
@@ -106,7 +106,7 @@ export class LiveChanges {
         const keepMs = (source.config.ttlSeconds + source.config.staleForSeconds) * 1000;
         // L1 holds a report this instance just stored; after another instance's message L1 was dropped
         // and the read goes to L2, where that instance wrote its report before announcing it.
-        const [lookup] = await this.service.store.lookupMany(
+        const [lookup] = await this.service.store.reports.lookupMany(
           [sourceId],
           () => ({ freshMs: Number.POSITIVE_INFINITY, keepMs }),
           this.service.now(),

@@ -8,6 +8,7 @@ import type { Tracer } from '../tracing';
 import { createSource } from '../sources/source';
 import type { FigureStore } from './figure-store';
 import { TieredFigureStore } from './figure-store';
+import { GenerationMemo } from './generation-memo';
 import type { Snapshot } from './snapshot';
 import { buildSnapshot } from './snapshot';
 import type { SourceRead } from './source-reader';
@@ -44,8 +45,8 @@ export interface Generation {
   readonly snapshot: Snapshot;
   /** Epoch ms after which the sources must be read again. */
   readonly validUntil: number;
-  /** Results derived from this snapshot, keyed by what they were asked (e.g. national as at a date). */
-  readonly derived: Map<string, unknown>;
+  /** Results derived from this snapshot, by what they are and what they were asked (e.g. a date). */
+  readonly memo: GenerationMemo;
 }
 
 /**
@@ -98,7 +99,8 @@ export class FigureService {
     this.sourcesById = new Map(this.sources.map((s) => [s.config.id, s]));
     this.store = options.store ?? new TieredFigureStore({ metrics: options.metrics, logger: options.logger });
     this.reader = new SourceReader(this.sourcesById, {
-      store: this.store,
+      reports: this.store.reports,
+      locks: this.store.locks,
       now: this.now,
       metrics: options.metrics,
       tracer: options.tracer,
@@ -116,7 +118,7 @@ export class FigureService {
     this.reader.on('updated', (sourceId, background) => {
       if (background) this.refreshed.add(sourceId);
     });
-    this.store.onMessage((message) => this.invalidate(message.sourceId));
+    this.store.bus.onMessage((message) => this.invalidate(message.sourceId));
   }
 
   /** Source priority for tie-breaking between figures dated the same. */
@@ -195,16 +197,17 @@ export class FigureService {
     stale.forEach((i, k) => {
       const read = fresh[k]!;
       reads[i] = read;
-      const ttlMs = this.sources[i]!.config.ttlSeconds * 1000;
       until[i] =
-        read.ok && read.freshness === 'FRESH' ? read.retrievedAt + ttlMs : now + UNSETTLED_SNAPSHOT_MS;
+        read.ok && read.freshness === 'FRESH'
+          ? read.retrievedAt + this.reader.timing(ids[i]!).freshMs
+          : now + UNSETTLED_SNAPSHOT_MS;
     });
     let validUntil = Number.POSITIVE_INFINITY;
     for (const u of until) validUntil = Math.min(validUntil, u);
     const generation: Generation = {
       snapshot: buildSnapshot(this.sources, reads, new Date(now).toISOString()),
       validUntil,
-      derived: new Map(),
+      memo: new GenerationMemo(),
     };
     // The next build starts from these reads (sources changed meanwhile are in `changed`), unless
     // everything was invalidated meanwhile.

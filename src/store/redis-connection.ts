@@ -2,11 +2,12 @@ import type { ClusterOptions, RedisOptions } from 'ioredis';
 import Redis, { Cluster } from 'ioredis';
 import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 
 /**
  * Client settings that fail fast: with Redis down a command errors at once instead of queueing, and a
  * hung server costs at most `REDIS_OPERATION_TIMEOUT_MS` per operation (`run` enforces it). ioredis'
- * defaults wait 10-70 s or forever (see STACK.md). Its own `commandTimeout` is only a backstop for
+ * defaults wait 10-70 s or forever. Its own `commandTimeout` is only a backstop for
  * commands outside `run` (ready checks, subscribe, quit): an ioredis timer fires before the reply
  * waiting in the socket is read whenever the event loop stalls longer than it (a cold start under a
  * burst stalls 300-500 ms), and those false timeouts opened the breaker and dropped the refresh lock.
@@ -106,6 +107,24 @@ export interface RunOptions {
 /** Rejection of `runAside` when a command was not sent at all. */
 function notSent(why: string): Promise<never> {
   return Promise.reject(new Error(`redis command not sent: ${why}`));
+}
+
+/**
+ * Records a Redis operation that failed, and answers undefined (for `.catch`): the caller goes on without
+ * Redis (fail open). Counted in `whereabouts_redis_errors_total{operation}`.
+ */
+export type RedisFailureRecorder = (operation: string, error: unknown) => undefined;
+
+/** A `RedisFailureRecorder` counting into `metrics` and logging at debug level, when given. */
+export function redisFailureRecorder(metrics?: Metrics, logger?: Logger): RedisFailureRecorder {
+  return (operation, error) => {
+    metrics?.redisErrors.inc({ operation });
+    logger?.debug(
+      { operation, err: (error as Error)?.message },
+      'redis operation failed; serving without it',
+    );
+    return undefined;
+  };
 }
 
 /** The client type used by the store: one server or a cluster. */

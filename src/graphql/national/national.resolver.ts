@@ -4,6 +4,7 @@ import type { ForceEntry } from '../../domain/national';
 import { entriesFor, summarise, summariseBy } from '../../domain/national';
 import { comparablePublishedTotals } from '../../domain/published';
 import { resolveAsAt, resolveWindow } from '../args';
+import { MemoKey } from '../../store/generation-memo';
 import type { RequestContext } from '../context';
 import { DateScalar } from '../scalars';
 import { summaryView, viewSecond } from '../views';
@@ -17,6 +18,20 @@ export function publishedTotalView(total: PublishedTotal) {
   return { ...total, source: total.provenance };
 }
 
+/** A view made in one clock second: views hold ages, which change once a second (see `figureView`). */
+interface OfSecond<T> {
+  readonly second: number;
+  readonly value: T;
+}
+
+type SummaryView = ReturnType<typeof summaryView>;
+
+/** What the national queries keep per generation, each per date and window. */
+const ENTRIES = new MemoKey<ForceEntry[]>("each force's entry");
+const NATIONAL_VIEW = new MemoKey<OfSecond<SummaryView>>('national view');
+const REGIONS_VIEW = new MemoKey<OfSecond<SummaryView[]>>('regions view');
+const NATIONS_VIEW = new MemoKey<OfSecond<SummaryView[]>>('nations view');
+
 /**
  * Each force's entry as at a date, computed once per snapshot generation and date (a precomputed
  * aggregate): the warm path reuses it, whatever the number of sources, until a figure changes.
@@ -26,9 +41,9 @@ async function entriesAsAt(ctx: RequestContext, asAtArg: string | null, windowAr
   const asAt = resolveAsAt(asAtArg, nowMs);
   const windowDays = resolveWindow(windowArg, service.national.windowDays);
   const generation = await ctx.loaders.generation();
-  const { snapshot, derived } = generation;
-  const key = `entries|${asAt}|${windowDays}`;
-  let entries = derived.get(key) as ForceEntry[] | undefined;
+  const { snapshot, memo: generationMemo } = generation;
+  const asked = `${asAt}|${windowDays}`;
+  let entries = generationMemo.get(ENTRIES, asked);
   if (!entries) {
     entries = entriesFor(service.registry.all, snapshot.figuresByForce, {
       asAt,
@@ -37,16 +52,15 @@ async function entriesAsAt(ctx: RequestContext, asAtArg: string | null, windowAr
       priorityOf: service.priorityOf,
       staleSources: snapshot.staleSources,
     });
-    derived.set(key, entries);
+    generationMemo.set(ENTRIES, entries, asked);
   }
-  // Views hold ages, which change once a second: each is made again in a new clock second (see
-  // `figureView`), replacing the last one rather than adding to the generation's memo.
+  // Each view is made again in a new clock second, replacing the last one rather than adding to the
+  // generation's memo.
   const second = viewSecond(nowMs);
   const view = { snapshot, nowMs };
-  const memo = <T>(name: string, make: () => T): T => {
-    const k = `${name}|${asAt}|${windowDays}`;
-    let made = derived.get(k) as { second: number; value: T } | undefined;
-    if (!made || made.second !== second) derived.set(k, (made = { second, value: make() }));
+  const memo = <T>(key: MemoKey<OfSecond<T>>, make: () => T): T => {
+    let made = generationMemo.get(key, asked);
+    if (!made || made.second !== second) made = generationMemo.set(key, { second, value: make() }, asked);
     return made.value;
   };
   return { asAt, windowDays, snapshot, entries, memo, view };
@@ -66,7 +80,7 @@ export class NationalResolver {
   ) {
     const { asAt, windowDays, snapshot, entries, memo, view } = await entriesAsAt(ctx, asAtArg, windowArg);
     // The whole view is derived once per snapshot, date, window and clock second.
-    return memo('national-view', () =>
+    return memo(NATIONAL_VIEW, () =>
       summaryView(
         summarise(entries, asAt, windowDays),
         view,
@@ -83,7 +97,7 @@ export class NationalResolver {
     @Ctx() ctx: RequestContext,
   ) {
     const { asAt, windowDays, entries, memo, view } = await entriesAsAt(ctx, asAtArg, windowArg);
-    return memo('regions-view', () =>
+    return memo(REGIONS_VIEW, () =>
       summariseBy(entries, (f) => f.region, asAt, windowDays).map(({ key, summary }) =>
         summaryView(summary, view, [], key),
       ),
@@ -97,7 +111,7 @@ export class NationalResolver {
     @Ctx() ctx: RequestContext,
   ) {
     const { asAt, windowDays, entries, memo, view } = await entriesAsAt(ctx, asAtArg, windowArg);
-    return memo('nations-view', () =>
+    return memo(NATIONS_VIEW, () =>
       summariseBy(entries, (f) => f.nation, asAt, windowDays).map(({ key, summary }) =>
         summaryView(summary, view, [], key),
       ),

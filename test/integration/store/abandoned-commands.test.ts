@@ -77,13 +77,13 @@ describe('commands abandoned to a hung Redis (a single redis-server, SIGSTOP)', 
 
     hung.redis.pause();
     // Past its deadline the caller goes on without coordination...
-    expect(await a.store.tryLock('s-hung', 60_000)).toEqual({ state: 'no-coordination' });
+    expect(await a.store.locks.tryLock('s-hung', 60_000)).toEqual({ state: 'no-coordination' });
     hung.redis.resume();
     // ...and once everything A sent before this PING has run (one connection's commands run in order),
     // the lock the server took late is gone again: nobody waits behind it for its 60 s.
     expect(await a.connection.client.ping()).toBe('PONG');
     expect(await hung.redis.command('EXISTS', keys.lock('s-hung'))).toBe('0');
-    const lock = await b.store.tryLock('s-hung', 60_000);
+    const lock = await b.store.locks.tryLock('s-hung', 60_000);
     expect(lock.state).toBe('acquired');
     if (lock.state === 'acquired') await lock.release();
   });
@@ -91,15 +91,15 @@ describe('commands abandoned to a hung Redis (a single redis-server, SIGSTOP)', 
   test('the undo only drops its own lock: one another caller holds is kept', async () => {
     const a = await connected();
     const b = await connected();
-    const held = await b.store.tryLock('s-held', 60_000);
+    const held = await b.store.locks.tryLock('s-held', 60_000);
     expect(held.state).toBe('acquired');
 
     hung.redis.pause();
-    expect(await a.store.tryLock('s-held', 60_000)).toEqual({ state: 'no-coordination' });
+    expect(await a.store.locks.tryLock('s-held', 60_000)).toEqual({ state: 'no-coordination' });
     hung.redis.resume();
     expect(await a.connection.client.ping()).toBe('PONG');
     // A's late request found B's lock, and A's undo left it alone.
-    expect(await a.store.tryLock('s-held', 60_000)).toEqual({ state: 'held-elsewhere' });
+    expect(await a.store.locks.tryLock('s-held', 60_000)).toEqual({ state: 'held-elsewhere' });
     if (held.state === 'acquired') await held.release();
     expect(await hung.redis.command('EXISTS', keys.lock('s-held'))).toBe('0');
   });
@@ -135,17 +135,17 @@ describe('a late commit (a single redis-server, SIGSTOP)', () => {
   test('an older report committed while Redis was stopped does not replace the newer one, is not announced, and still drops its lock', async () => {
     const a = await connected();
     const b = await connected();
-    const lock = await a.store.tryLock('s-late', 60_000);
+    const lock = await a.store.locks.tryLock('s-late', 60_000);
     expect(lock.state).toBe('acquired');
     // B wrote a newer report (its refresh ran while A's fetch was still on its way).
-    await b.store.commit('s-late', { report: EMPTY_REPORT, retrievedAt: 2_000 }, 60_000, {
+    await b.store.reports.commit('s-late', { report: EMPTY_REPORT, retrievedAt: 2_000 }, 60_000, {
       state: 'no-coordination',
     });
     const messages = await announcements();
 
     hung.redis.pause();
     // A's commit of its older fetch misses its deadline; the server runs it when it wakes.
-    await a.store.commit('s-late', { report: EMPTY_REPORT, retrievedAt: 1_000 }, 60_000, lock);
+    await a.store.reports.commit('s-late', { report: EMPTY_REPORT, retrievedAt: 1_000 }, 60_000, lock);
     hung.redis.resume();
     expect(await everythingSentRuns(a.connection)).toBe('PONG');
     await messages.flush();
@@ -155,7 +155,7 @@ describe('a late commit (a single redis-server, SIGSTOP)', () => {
     expect(await hung.redis.command('EXISTS', keys.lock('s-late'))).toBe('0');
     // A's readers get the newer report too, once the late reply is in.
     await eventually(async () => {
-      const [found] = await a.store.lookupMany(['s-late'], () => timing, 2_001);
+      const [found] = await a.store.reports.lookupMany(['s-late'], () => timing, 2_001);
       return found?.tier === 'L1' && found.entry?.retrievedAt === 2_000;
     }, "A's L1 to hold the newer report");
   });
@@ -169,7 +169,7 @@ describe('a late commit (a single redis-server, SIGSTOP)', () => {
       JSON.stringify({ report: EMPTY_REPORT, retrievedAt: 500 }),
     );
     const messages = await announcements();
-    await a.store.commit('s-old', { report: EMPTY_REPORT, retrievedAt: 1_000 }, 60_000, {
+    await a.store.reports.commit('s-old', { report: EMPTY_REPORT, retrievedAt: 1_000 }, 60_000, {
       state: 'no-coordination',
     });
     await messages.flush();
@@ -185,13 +185,13 @@ describe('a late commit (a single redis-server, SIGSTOP)', () => {
       JSON.stringify({ report: EMPTY_REPORT, retrievedAt: 3_000 }),
     );
     const messages = await announcements();
-    await a.store.commit('s-old-newer', { report: EMPTY_REPORT, retrievedAt: 1_000 }, 60_000, {
+    await a.store.reports.commit('s-old-newer', { report: EMPTY_REPORT, retrievedAt: 1_000 }, 60_000, {
       state: 'no-coordination',
     });
     await messages.flush();
     expect(await storedAt('s-old-newer')).toBe(3_000);
     expect(messages.seen).toEqual([]);
-    const [found] = await a.store.lookupMany(['s-old-newer'], () => timing, 3_001);
+    const [found] = await a.store.reports.lookupMany(['s-old-newer'], () => timing, 3_001);
     expect(found?.entry?.retrievedAt).toBe(3_000);
   });
 });
@@ -216,7 +216,7 @@ describe('releasing a lock while Redis hangs (a single redis-server, SIGSTOP)', 
   test('a release made while the breaker is open is sent anyway, returns at once without throwing, and runs when Redis wakes', async () => {
     const a = await connected();
     const b = await connected();
-    const lock = await a.store.tryLock('s-release', 60_000);
+    const lock = await a.store.locks.tryLock('s-release', 60_000);
     expect(lock.state).toBe('acquired');
 
     await hangUntilBreakerOpens(a.connection);
@@ -227,17 +227,17 @@ describe('releasing a lock while Redis hangs (a single redis-server, SIGSTOP)', 
     expect(await everythingSentRuns(a.connection)).toBe('PONG');
 
     expect(await hung.redis.command('EXISTS', keys.lock('s-release'))).toBe('0');
-    const again = await b.store.tryLock('s-release', 60_000);
+    const again = await b.store.locks.tryLock('s-release', 60_000);
     expect(again.state).toBe('acquired');
   });
 
   test('a commit refused by the open breaker still releases its lock when Redis wakes', async () => {
     const a = await connected();
-    const lock = await a.store.tryLock('s-commit', 60_000);
+    const lock = await a.store.locks.tryLock('s-commit', 60_000);
     expect(lock.state).toBe('acquired');
 
     await hangUntilBreakerOpens(a.connection);
-    await a.store.commit('s-commit', { report: EMPTY_REPORT, retrievedAt: 1_000 }, 60_000, lock);
+    await a.store.reports.commit('s-commit', { report: EMPTY_REPORT, retrievedAt: 1_000 }, 60_000, lock);
     hung.redis.resume();
     expect(await everythingSentRuns(a.connection)).toBe('PONG');
 

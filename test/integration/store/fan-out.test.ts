@@ -121,11 +121,11 @@ describe('Redis traffic of a fan-out (a single redis-server)', () => {
     const a = new TieredFigureStore({ redis: new RedisConnection(backend.target) });
     const b = new TieredFigureStore({ redis: new RedisConnection(backend.target) });
     try {
-      await a.set('m-full', { report, retrievedAt: 99 }, 60_000);
-      const theirs = await b.tryLock('m-held', 5000);
+      await a.reports.set('m-full', { report, retrievedAt: 99 }, 60_000);
+      const theirs = await b.locks.tryLock('m-held', 5000);
       expect(theirs.state).toBe('acquired');
       const ttlMs = 5000;
-      const many = await a.tryLockMany([
+      const many = await a.locks.tryLockMany([
         { sourceId: 'm-empty', ttlMs },
         { sourceId: 'm-full', ttlMs },
         { sourceId: 'm-held', ttlMs },
@@ -133,9 +133,9 @@ describe('Redis traffic of a fan-out (a single redis-server)', () => {
       expect(many[0]).toMatchObject({ state: 'acquired', peeked: true, latest: undefined });
       expect(many[1]).toMatchObject({ state: 'acquired', peeked: true, latest: { retrievedAt: 99, report } });
       expect(many[2]).toEqual({ state: 'held-elsewhere' });
-      expect((await b.tryLock('m-empty', 5000)).state).toBe('held-elsewhere');
+      expect((await b.locks.tryLock('m-empty', 5000)).state).toBe('held-elsewhere');
       for (const lock of many) if (lock.state === 'acquired') await lock.release();
-      expect((await b.tryLock('m-empty', 5000)).state).toBe('acquired');
+      expect((await b.locks.tryLock('m-empty', 5000)).state).toBe('acquired');
     } finally {
       await a.close();
       await b.close();
@@ -146,14 +146,14 @@ describe('Redis traffic of a fan-out (a single redis-server)', () => {
     const a = new TieredFigureStore({ redis: new RedisConnection(backend.target) });
     const b = new TieredFigureStore({ redis: new RedisConnection(backend.target) });
     try {
-      const empty = await a.tryLock('s-empty', 5000);
+      const empty = await a.locks.tryLock('s-empty', 5000);
       expect(empty).toMatchObject({ state: 'acquired', peeked: true, latest: undefined });
-      await a.set('s-full', { report, retrievedAt: 1234 }, 60_000);
-      const full = await b.tryLock('s-full', 5000);
+      await a.reports.set('s-full', { report, retrievedAt: 1234 }, 60_000);
+      const full = await b.locks.tryLock('s-full', 5000);
       expect(full).toMatchObject({ state: 'acquired', peeked: true, latest: { retrievedAt: 1234, report } });
-      expect(await a.tryLock('s-full', 5000)).toEqual({ state: 'held-elsewhere' });
+      expect(await a.locks.tryLock('s-full', 5000)).toEqual({ state: 'held-elsewhere' });
       if (full.state === 'acquired') await full.release();
-      expect((await a.tryLock('s-full', 5000)).state).toBe('acquired');
+      expect((await a.locks.tryLock('s-full', 5000)).state).toBe('acquired');
     } finally {
       await a.close();
       await b.close();
@@ -165,11 +165,13 @@ describe('Redis traffic of a fan-out (a single redis-server)', () => {
     const reader = new TieredFigureStore({ redis: new RedisConnection(backend.target) });
     try {
       const ids = Array.from({ length: 1200 }, (_, i) => `s${i}`);
-      await Promise.all(ids.map((id, i) => writer.set(id, { report, retrievedAt: 1000 + i }, 60_000)));
+      await Promise.all(
+        ids.map((id, i) => writer.reports.set(id, { report, retrievedAt: 1000 + i }, 60_000)),
+      );
       const timing = () => ({ freshMs: 60_000, keepMs: 60_000 });
       const server = backend.nodes[0]!;
       await server.command('CONFIG', 'RESETSTAT');
-      const found = await reader.lookupMany(ids, timing, 2000);
+      const found = await reader.reports.lookupMany(ids, timing, 2000);
       const stats = await server.command('INFO', 'commandstats');
       // Not one per source (every source has its own hash tag, so per-slot reads would be 1,200).
       expect(/cmdstat_mget:calls=(\d+)/.exec(stats)?.[1]).toBe('3');

@@ -2,20 +2,19 @@ import { buildConfig } from '../../../src/config/load';
 import type { Simulator } from '../../../src/simulator';
 import { createSimulator } from '../../../src/simulator';
 import { FigureService } from '../../../src/store/figure-service';
-import type { SourceTiming, StoreLookup } from '../../../src/store/figure-store';
 import { TieredFigureStore } from '../../../src/store/figure-store';
 import { TestClock } from '../../helpers/clock';
 
 /** The store the gateway uses (L1 only here), noting how many sources each lookup asked for. */
 class CountingStore extends TieredFigureStore {
   readonly lookups: number[] = [];
-  override lookupMany(
-    sourceIds: readonly string[],
-    timing: (sourceId: string) => SourceTiming,
-    nowMs: number,
-  ): Promise<StoreLookup[]> {
-    this.lookups.push(sourceIds.length);
-    return super.lookupMany(sourceIds, timing, nowMs);
+  constructor() {
+    super();
+    const lookupMany = this.reports.lookupMany.bind(this.reports);
+    this.reports.lookupMany = (sourceIds, timing, nowMs) => {
+      this.lookups.push(sourceIds.length);
+      return lookupMany(sourceIds, timing, nowMs);
+    };
   }
 }
 

@@ -138,56 +138,56 @@ describe('single flight: one upstream request per source at a time', () => {
 
     test('is exclusive: a second instance is told the lock is held, and gets it once released', async () => {
       const [a, b] = storePair();
-      const lock = await a.tryLock('s1', 5000);
+      const lock = await a.locks.tryLock('s1', 5000);
       expect(lock.state).toBe('acquired');
-      expect((await b.tryLock('s1', 5000)).state).toBe('held-elsewhere');
+      expect((await b.locks.tryLock('s1', 5000)).state).toBe('held-elsewhere');
       if (lock.state === 'acquired') await lock.release();
-      const again = await b.tryLock('s1', 5000);
+      const again = await b.locks.tryLock('s1', 5000);
       expect(again.state).toBe('acquired');
       if (again.state === 'acquired') await again.release();
     });
 
     test("an instance takes over a lock it left behind (an unlock that never ran), never another's", async () => {
       const [a, b] = storePair();
-      const leftover = await a.tryLock('s3', 5000);
+      const leftover = await a.locks.tryLock('s3', 5000);
       expect(leftover.state).toBe('acquired');
       // Not released: as after a lock command that timed out here but ran once a hung Redis resumed.
-      const again = await a.tryLock('s3', 5000);
+      const again = await a.locks.tryLock('s3', 5000);
       expect(again.state).toBe('acquired');
-      expect((await b.tryLock('s3', 5000)).state).toBe('held-elsewhere');
+      expect((await b.locks.tryLock('s3', 5000)).state).toBe('held-elsewhere');
       // The leftover's token no longer holds the lock: releasing it leaves the new holder's lock alone.
       if (leftover.state === 'acquired') await leftover.release();
-      expect((await b.tryLock('s3', 5000)).state).toBe('held-elsewhere');
+      expect((await b.locks.tryLock('s3', 5000)).state).toBe('held-elsewhere');
       if (again.state === 'acquired') await again.release();
-      expect((await b.tryLock('s3', 5000)).state).toBe('acquired');
+      expect((await b.locks.tryLock('s3', 5000)).state).toBe('acquired');
     });
 
     test("a waiter receives the holder's report as soon as it lands in L2", async () => {
       const [a, b] = storePair();
-      const lock = await a.tryLock('s2', 5000);
-      const waiting = b.waitForNewer('s2', 0, 2000, timing);
+      const lock = await a.locks.tryLock('s2', 5000);
+      const waiting = b.reports.waitForNewer('s2', 0, 2000, timing);
       const entry = { report, retrievedAt: 1_000 };
       await new Promise((r) => setTimeout(r, 100));
-      await a.set('s2', entry, timing.keepMs);
+      await a.reports.set('s2', entry, timing.keepMs);
       if (lock.state === 'acquired') await lock.release();
       expect(await waiting).toEqual(entry);
     });
 
     test("a waiter whose lock holder finishes between the waiter's L2 read and its lock check still takes the holder's report", async () => {
       const [a, b] = storePair();
-      const lock = await a.tryLock('s3', 5000);
+      const lock = await a.locks.tryLock('s3', 5000);
       expect(lock.state).toBe('acquired');
       const entry = { report, retrievedAt: 2_000 };
       // Just before B checks whether the lock is still held, A writes its report and releases the lock.
       const client = (b as unknown as { redis: RedisConnection }).redis.client;
       const exists = client.exists.bind(client);
       const spy = jest.spyOn(client, 'exists').mockImplementationOnce((async (...args: [string]) => {
-        await a.set('s3', entry, timing.keepMs);
+        await a.reports.set('s3', entry, timing.keepMs);
         if (lock.state === 'acquired') await lock.release();
         return exists(...args);
       }) as never);
       // Without a last look at L2 the waiter would give up and fetch upstream itself: a second fetch.
-      expect(await b.waitForNewer('s3', 0, 2000, timing)).toEqual(entry);
+      expect(await b.reports.waitForNewer('s3', 0, 2000, timing)).toEqual(entry);
       expect(spy).toHaveBeenCalledTimes(1);
     });
   });

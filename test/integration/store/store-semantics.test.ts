@@ -60,10 +60,10 @@ describe.each([
     const b = new TieredFigureStore({ redis: new RedisConnection(backend.target) });
     try {
       const report = { figures: [], breakdowns: [], publishedTotals: [] };
-      await a.set('k-full', { report, retrievedAt: 7 }, 60_000);
-      expect((await b.tryLock('k-held', 5000)).state).toBe('acquired');
+      await a.reports.set('k-full', { report, retrievedAt: 7 }, 60_000);
+      expect((await b.locks.tryLock('k-held', 5000)).state).toBe('acquired');
       const ttlMs = 5000;
-      const locks = await a.tryLockMany(
+      const locks = await a.locks.tryLockMany(
         ['k-empty', 'k-full', 'k-held'].map((sourceId) => ({ sourceId, ttlMs })),
       );
       expect(locks.map((l) => l.state)).toEqual(['acquired', 'acquired', 'held-elsewhere']);
@@ -71,7 +71,7 @@ describe.each([
       for (const lock of locks) if (lock.state === 'acquired') await lock.release();
       const timing = () => ({ freshMs: 60_000, keepMs: 60_000 });
       const found = await Promise.all(
-        b.lookupAndLock(['k-full', 'k-free', 'k-held'], timing, 10, () => ttlMs),
+        b.reports.lookupAndLock(['k-full', 'k-free', 'k-held'], timing, 10, () => ttlMs),
       );
       expect(found.map((f) => [f.tier, f.entry?.retrievedAt, f.lock?.state])).toEqual([
         ['L2', 7, undefined],
@@ -91,33 +91,33 @@ describe.each([
     const report = { figures: [], breakdowns: [], publishedTotals: [] };
     const fromL2 = async (nowMs: number) => {
       // C never holds the source in L1 for long: freshMs 0 makes it read L2 every time.
-      c.dropLocal('k-race');
-      const [found] = await c.lookupMany(['k-race'], () => ({ freshMs: 0, keepMs: 60_000 }), nowMs);
+      c.reports.dropLocal('k-race');
+      const [found] = await c.reports.lookupMany(['k-race'], () => ({ freshMs: 0, keepMs: 60_000 }), nowMs);
       return found?.entry?.retrievedAt;
     };
     const heardByC: string[] = [];
     let probed = false;
-    c.onMessage((m) =>
+    c.bus.onMessage((m) =>
       m.sourceId === 'k-probe' ? (probed = true) : heardByC.push(`${m.sourceId} ${m.kind}`),
     );
     try {
       // C hears announcements once its subscription is made (on its own connection, after start).
       await eventually(async () => {
-        await b.publish({ sourceId: 'k-probe', kind: 'invalidate' });
+        await b.bus.publish({ sourceId: 'k-probe', kind: 'invalidate' });
         return probed;
       }, "C's subscription");
-      const lock = await a.tryLock('k-race', 5000);
+      const lock = await a.locks.tryLock('k-race', 5000);
       expect(lock.state).toBe('acquired');
       // B's refresh lands first, with a report fetched after A's.
-      await b.commit('k-race', { report, retrievedAt: 20 }, 60_000, { state: 'no-coordination' });
+      await b.reports.commit('k-race', { report, retrievedAt: 20 }, 60_000, { state: 'no-coordination' });
       await eventually(async () => heardByC.length === 1, "B's announcement");
-      await a.commit('k-race', { report, retrievedAt: 10 }, 60_000, lock);
+      await a.reports.commit('k-race', { report, retrievedAt: 10 }, 60_000, lock);
       expect(await fromL2(21)).toBe(20);
-      const [onA] = await a.lookupMany(['k-race'], () => ({ freshMs: 60_000, keepMs: 60_000 }), 21);
+      const [onA] = await a.reports.lookupMany(['k-race'], () => ({ freshMs: 60_000, keepMs: 60_000 }), 21);
       expect(onA).toMatchObject({ tier: 'L1', entry: { retrievedAt: 20 } });
-      expect((await b.tryLock('k-race', 5000)).state).toBe('acquired');
+      expect((await b.locks.tryLock('k-race', 5000)).state).toBe('acquired');
       // A report fetched later than the stored one replaces it and is announced as before.
-      await a.commit('k-race', { report, retrievedAt: 30 }, 60_000, { state: 'no-coordination' });
+      await a.reports.commit('k-race', { report, retrievedAt: 30 }, 60_000, { state: 'no-coordination' });
       expect(await fromL2(31)).toBe(30);
       // A's refused commit would have been announced before this one (one connection, in order).
       await eventually(async () => heardByC.length === 2, "A's announcement");

@@ -1,4 +1,5 @@
 import type { Generation } from '../../../src/store/figure-service';
+import { GenerationMemo } from '../../../src/store/generation-memo';
 import type { BuiltBody } from '../../../src/http/response-cache';
 import { RESPONSE_CACHE_MAX_AGE_MS, ResponseCache } from '../../../src/http/response-cache';
 
@@ -6,7 +7,7 @@ import { RESPONSE_CACHE_MAX_AGE_MS, ResponseCache } from '../../../src/http/resp
 const generation = (): Generation => ({
   snapshot: {} as Generation['snapshot'],
   validUntil: 0,
-  derived: new Map(),
+  memo: new GenerationMemo(),
 });
 
 describe('ResponseCache', () => {
