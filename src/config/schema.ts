@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { hostRefusal } from '../sources/address-policy';
+import { parseRange, rangeName } from '../sources/spreadsheet/a1';
+import { MAX_SHEET_COLUMNS, MAX_SHEET_ROWS, MAX_TABLE_CELLS } from '../sources/spreadsheet/limits';
 
 /** Source kinds: how a payload is fetched and parsed. One adapter folder per kind under `src/sources/`. */
-export const SOURCE_KINDS = ['csv', 'json', 'graphql'] as const;
+export const SOURCE_KINDS = ['csv', 'json', 'graphql', 'spreadsheet'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 
 /**
@@ -92,6 +94,92 @@ export const SOURCE_DEFAULTS = {
   allowPrivateAddresses: false,
 } as const;
 
+/** Workbook formats the `spreadsheet` kind reads (which one a file is, its bytes say). */
+export const WORKBOOK_FORMATS = ['xlsx', 'ods'] as const;
+export type WorkbookFormat = (typeof WORKBOOK_FORMATS)[number];
+
+/** How a `spreadsheet` table holds its records. */
+export const SHEET_RECORDS = ['rows', 'columns'] as const;
+
+/** A month and day that every year has (MM-DD; not 02-29). */
+function isYearDay(text: string): boolean {
+  const [month, day] = text.split('-').map(Number) as [number, number];
+  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(2001, month, 0)).getUTCDate();
+}
+
+/**
+ * Options of kind `spreadsheet`: which table of the workbook to read and how its records lie. Read by
+ * `src/sources/spreadsheet/table.ts`; every field is documented in the README (Configuring sources).
+ */
+export const spreadsheetOptionsSchema = z
+  .object({
+    /** `xlsx` or `ods`: when given, a workbook of the other format is refused. @default either */
+    format: z.enum(WORKBOOK_FORMATS, { error: `must be one of: ${WORKBOOK_FORMATS.join(', ')}` }).optional(),
+    /** The sheet's name (case-insensitive if only case differs). @default the first sheet */
+    sheet: z.string().min(1).max(255).optional(),
+    /** The table, header included, A1-style (`A4:C13`). @default the sheet's used cells */
+    range: z
+      .string()
+      .transform((text, ctx) => {
+        const range = parseRange(text);
+        if (!range) {
+          ctx.addIssue({ code: 'custom', message: 'must be an A1-style range such as B5:F12' });
+          return z.NEVER;
+        }
+        const rows = range.end.row - range.start.row + 1;
+        const columns = range.end.column - range.start.column + 1;
+        const problem =
+          range.end.row >= MAX_SHEET_ROWS
+            ? `must end within the first ${MAX_SHEET_ROWS} rows of the sheet (only those are read)`
+            : columns > MAX_SHEET_COLUMNS
+              ? `must span at most ${MAX_SHEET_COLUMNS} columns`
+              : rows * columns > MAX_TABLE_CELLS
+                ? `must hold at most ${MAX_TABLE_CELLS} cells`
+                : null;
+        if (problem) {
+          ctx.addIssue({ code: 'custom', message: problem });
+          return z.NEVER;
+        }
+        return rangeName(range);
+      })
+      .optional(),
+    /**
+     * The header row: a row number of the sheet (1 is the first), or the text its first cell holds
+     * (the first row of the table whose first cell reads so, ignoring case and spacing).
+     * @default the first row of the table
+     */
+    headerRow: z
+      .union([
+        z
+          .number()
+          .int()
+          .min(1, 'must be a row number from 1')
+          .max(MAX_SHEET_ROWS, `must be at most ${MAX_SHEET_ROWS}`),
+        z.string().trim().min(1).max(300),
+      ])
+      .optional(),
+    /**
+     * `rows`: each row below the header is a record, its fields named by the header row. `columns`: each
+     * column right of the first is a record, its fields named by the first column's labels; the header
+     * row's cell above it is the field named by the header row's first cell (a table of years side by side).
+     * @default rows
+     */
+    records: z.enum(SHEET_RECORDS, { error: `must be one of: ${SHEET_RECORDS.join(', ')}` }).default('rows'),
+    /**
+     * MM-DD: a bare year (`2024`) in the field `asAt` is mapped from becomes that day of the year
+     * (`2024-03-31` for `03-31`), for tables of years whose figures are all as at one day. Without it a
+     * year is a figure of year precision.
+     */
+    yearDay: z
+      .string()
+      .regex(/^\d\d-\d\d$/, 'must be a month and day, MM-DD (such as 03-31)')
+      .refine(isYearDay, 'must be a day that every year has (MM-DD; not 02-29)')
+      .optional(),
+  })
+  .strict();
+
+export type SpreadsheetOptions = z.output<typeof spreadsheetOptionsSchema>;
+
 const headerValueSchema = z.union([
   z.string().describe('a literal header value (not for secrets)'),
   z.object({ env: z.string().min(1), prefix: z.string().default('') }).strict(),
@@ -152,6 +240,8 @@ export const sourceConfigSchema = z
     /** graphql: the query document sent to the endpoint. */
     query: z.string().optional(),
     variables: z.record(z.string(), z.unknown()).default({}),
+    /** spreadsheet: which table of the workbook, and how its records lie. */
+    spreadsheet: spreadsheetOptionsSchema.optional(),
     /** Our field -> the source's field (a column name, or a dotted path in a JSON object). */
     mapping: z.record(z.string(), z.string().min(1)).default({}),
     /** Our field -> a fixed value, for fields the source does not carry (e.g. a single-force feed's id). */
@@ -193,6 +283,27 @@ export const sourceConfigSchema = z
     }
     if (source.kind === 'graphql' && !source.query) {
       ctx.addIssue({ code: 'custom', path: ['query'], message: 'is required for kind "graphql"' });
+    }
+    if (source.spreadsheet !== undefined && source.kind !== 'spreadsheet') {
+      ctx.addIssue({ code: 'custom', path: ['spreadsheet'], message: 'is only for kind "spreadsheet"' });
+    }
+    const sheet = source.spreadsheet;
+    if (sheet?.range && typeof sheet.headerRow === 'number') {
+      const range = parseRange(sheet.range)!;
+      if (sheet.headerRow - 1 < range.start.row || sheet.headerRow - 1 > range.end.row) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['spreadsheet', 'headerRow'],
+          message: `must be a row of the range ${sheet.range} (${range.start.row + 1} to ${range.end.row + 1})`,
+        });
+      }
+    }
+    if (sheet?.yearDay !== undefined && !('asAt' in source.mapping)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['spreadsheet', 'yearDay'],
+        message: 'applies to the field mapping.asAt names; map asAt to use it',
+      });
     }
     if (source.kind === 'graphql' && !/^https?:\/\//.test(source.location)) {
       ctx.addIssue({

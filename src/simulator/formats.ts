@@ -1,5 +1,5 @@
-import type { SourceKind, SourceShape } from '../config/schema';
-import type { FeedDefinition } from './layout';
+import type { SourceShape } from '../config/schema';
+import type { FeedDefinition, SimulatedKind } from './layout';
 
 /**
  * How one kind of feed writes one shape on the wire, and so how the gateway must be configured to read
@@ -28,7 +28,7 @@ export interface WireFormat {
   readonly prefixedMappaLevels?: boolean;
 }
 
-const COUNTS: Record<SourceKind, WireFormat> = {
+const COUNTS: Record<SimulatedKind, WireFormat> = {
   csv: {
     mapping: {
       forceId: 'force_code',
@@ -71,7 +71,7 @@ const COUNTS: Record<SourceKind, WireFormat> = {
   },
 };
 
-const RECORDS: Record<SourceKind, WireFormat> = {
+const RECORDS: Record<SimulatedKind, WireFormat> = {
   csv: {
     mapping: {
       forceId: 'force',
@@ -114,7 +114,7 @@ const RECORDS: Record<SourceKind, WireFormat> = {
   },
 };
 
-const BREAKDOWNS: Record<SourceKind, WireFormat> = {
+const BREAKDOWNS: Record<SimulatedKind, WireFormat> = {
   csv: {
     mapping: {
       forceId: 'force_code',
@@ -164,7 +164,7 @@ const BREAKDOWNS: Record<SourceKind, WireFormat> = {
   },
 };
 
-const TOTALS: Record<SourceKind, WireFormat> = {
+const TOTALS: Record<SimulatedKind, WireFormat> = {
   csv: {
     mapping: {
       scope: 'area',
@@ -212,7 +212,7 @@ const TOTALS: Record<SourceKind, WireFormat> = {
   },
 };
 
-const FORMATS: Record<SourceShape, Record<SourceKind, WireFormat>> = {
+const FORMATS: Record<SourceShape, Record<SimulatedKind, WireFormat>> = {
   counts: COUNTS,
   records: RECORDS,
   breakdowns: BREAKDOWNS,

@@ -1,11 +1,14 @@
 import type { SourceKind, SourceShape } from '../config/schema';
 import type { Force } from '../domain/force-registry';
 
+/** The kinds the simulator serves feeds of (workbooks are tested with their own fixtures). */
+export type SimulatedKind = Exclude<SourceKind, 'spreadsheet'>;
+
 /** One simulated upstream feed: what it serves and where. */
 export interface FeedDefinition {
   /** Also the gateway's source id for this feed. */
   readonly id: string;
-  readonly kind: SourceKind;
+  readonly kind: SimulatedKind;
   readonly shape: SourceShape;
   /** Forces whose figures the payload carries (every force for the national totals feed). */
   readonly forces: readonly string[];
@@ -19,13 +22,13 @@ export interface FeedDefinition {
   readonly withheld: readonly string[];
 }
 
-const KINDS: readonly SourceKind[] = ['csv', 'json', 'graphql'];
+const KINDS: readonly SimulatedKind[] = ['csv', 'json', 'graphql'];
 
 /**
  * Regions served as one multi-force payload each, one per kind, so that every adapter meets a payload
  * speaking for several forces (a regional collaboration publishing one file).
  */
-const REGIONAL_FEEDS: ReadonlyArray<{ region: string; kind: SourceKind }> = [
+const REGIONAL_FEEDS: ReadonlyArray<{ region: string; kind: SimulatedKind }> = [
   { region: 'Wales', kind: 'csv' },
   { region: 'North East', kind: 'json' },
   { region: 'Yorkshire and The Humber', kind: 'graphql' },
@@ -44,13 +47,13 @@ function slug(text: string): string {
     .replace(/^-|-$/g, '');
 }
 
-function pathOf(id: string, kind: SourceKind): string {
+function pathOf(id: string, kind: SimulatedKind): string {
   return kind === 'graphql' ? `/graphql/${id}` : `/feeds/${id}.${kind}`;
 }
 
 function feed(
   id: string,
-  kind: SourceKind,
+  kind: SimulatedKind,
   shape: SourceShape,
   forces: readonly string[],
   title: string,
@@ -99,7 +102,7 @@ export function layoutFeeds(forces: readonly Force[]): FeedDefinition[] {
     );
   }
 
-  const breakdownsFor: Array<{ force: Force; kind: SourceKind }> = [];
+  const breakdownsFor: Array<{ force: Force; kind: SimulatedKind }> = [];
   forces
     .filter((f) => !regional.has(f.id))
     .forEach((force, i) => {

@@ -47,10 +47,10 @@ const INFLATE_STATE_BYTES = 64 * 1024;
  * taken from the budget first and returned when the body ends in any way.
  */
 export class BodyReader {
-  /** The decoded body as UTF-8 text; rejects with a `SourceError`. */
-  readonly text: Promise<string>;
-  private resolveText!: (text: string) => void;
-  private rejectText!: (error: SourceError) => void;
+  /** The decoded body's bytes; rejects with a `SourceError`. */
+  readonly bytes: Promise<Buffer>;
+  private resolveBytes!: (bytes: Buffer) => void;
+  private rejectBytes!: (error: SourceError) => void;
   private readonly lease: ByteLease;
   private readonly decoder: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | null;
   private readonly chunks: Buffer[] = [];
@@ -63,12 +63,12 @@ export class BodyReader {
     private readonly limits: BodyLimits,
     private readonly flow: BodyFlow,
   ) {
-    this.text = new Promise<string>((resolve, reject) => {
-      this.resolveText = resolve;
-      this.rejectText = reject;
+    this.bytes = new Promise<Buffer>((resolve, reject) => {
+      this.resolveBytes = resolve;
+      this.rejectBytes = reject;
     });
-    // A caller that has already failed may never read `text`; its rejection is handled through it.
-    this.text.catch(() => undefined);
+    // A caller that has already failed may never read `bytes`; its rejection is handled through it.
+    this.bytes.catch(() => undefined);
     this.lease = limits.budget.lease();
     this.decoder = decoderFor(encoding);
     if (this.decoder) {
@@ -81,6 +81,11 @@ export class BodyReader {
       decoder.on('error', (error) => this.stop(unreadable(error.message)));
       decoder.on('end', () => this.finish());
     }
+  }
+
+  /** The decoded body as UTF-8 text; rejects as `bytes` does. */
+  get text(): Promise<string> {
+    return this.bytes.then((bytes) => bytes.toString('utf8'));
   }
 
   /** Takes the next chunk as sent. */
@@ -116,7 +121,7 @@ export class BodyReader {
     if (this.settled) return;
     this.settled = true;
     this.release();
-    this.rejectText(error);
+    this.rejectBytes(error);
   }
 
   /** Bytes this body holds from the shared budget now (for tests). */
@@ -142,9 +147,9 @@ export class BodyReader {
     if (this.settled) return;
     this.settled = true;
     const chunks = this.chunks;
-    const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.decoded)).toString('utf8');
+    const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.decoded);
     this.release();
-    this.resolveText(text);
+    this.resolveBytes(bytes);
   }
 
   /** Fails the body and ends the request. */

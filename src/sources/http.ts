@@ -49,6 +49,13 @@ export interface HttpResponse {
   readonly body: string;
 }
 
+/** A successful upstream response whose body is kept as bytes (a workbook, not text). */
+export interface HttpBytesResponse {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: Buffer;
+}
+
 /** Builds request headers from config, reading secrets from the environment (never from the file). */
 export function buildHeaders(ctx: FetchContext): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -91,7 +98,7 @@ function notAllowed(refusal: AddressRefusal, detail: string): SourceError {
 interface Answer {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
-  readonly body?: Promise<string>;
+  readonly body?: Promise<Buffer>;
 }
 
 /** Whether a status is a redirect this client follows (with a Location). */
@@ -179,7 +186,7 @@ function send(
               ctl.abort(error);
             },
           });
-          resolve({ status, headers: responseHeaders, body: reader.text });
+          resolve({ status, headers: responseHeaders, body: reader.bytes });
         },
         onResponseData(_ctl, chunk) {
           if (!finished) reader?.write(chunk);
@@ -222,6 +229,12 @@ function checkHost(url: URL, allowPrivate: boolean, loopback: boolean): void {
  * address here, a resolved one when connecting; a refusal is UPSTREAM_ADDRESS_REFUSED saying why.
  */
 export async function httpRequest(ctx: FetchContext, req: HttpRequest): Promise<HttpResponse> {
+  const res = await httpRequestBytes(ctx, req);
+  return { status: res.status, contentType: res.contentType, body: res.body.toString('utf8') };
+}
+
+/** `httpRequest`, with the body as the bytes sent (decoded from gzip, deflate or br), for binary payloads. */
+export async function httpRequestBytes(ctx: FetchContext, req: HttpRequest): Promise<HttpBytesResponse> {
   const headers: Record<string, string> = {
     accept: req.accept,
     // Not br: a brotli decoder holds its whole window (up to 16 MiB) however small the body, which is

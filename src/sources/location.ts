@@ -3,7 +3,8 @@ import path from 'node:path';
 import { DATA_DIR } from '../paths';
 import { SourceError } from '../errors';
 import type { FetchContext } from './fetch-context';
-import { httpRequest } from './http';
+import { tooLarge } from './body-reader';
+import { MAX_UPSTREAM_BYTES, httpRequest, httpRequestBytes } from './http';
 
 const BUNDLED = 'bundled:';
 
@@ -35,5 +36,46 @@ export async function readLocationText(ctx: FetchContext, accept: string): Promi
       "the source's file could not be read",
       `${file}: ${(error as Error).message}`,
     );
+  }
+}
+
+/**
+ * Reads a source's payload as bytes (a workbook) from a file or an http(s) URL. Both are capped at
+ * `MAX_UPSTREAM_BYTES`: over HTTP by the body reader (and its share of the byte budget), from a file by
+ * reading no more than one byte past the cap.
+ */
+export async function readLocationBytes(ctx: FetchContext, accept: string): Promise<Buffer> {
+  const { location } = ctx.config;
+  if (isHttpLocation(location)) {
+    const res = await httpRequestBytes(ctx, { method: 'GET', url: location, accept });
+    return res.body;
+  }
+  const file = resolveFileLocation(location, ctx.baseDir);
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(file, 'r');
+    // One byte more than the file's size (or the cap): filling it means the file is over the cap, or
+    // grew while it was read.
+    const buffer = Buffer.alloc(Math.min((await handle.stat()).size, MAX_UPSTREAM_BYTES) + 1);
+    let length = 0;
+    for (;;) {
+      if (ctx.budget.aborted) throw new SourceError('UPSTREAM_TIMEOUT', 'the source did not answer in time');
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > MAX_UPSTREAM_BYTES) throw tooLarge(MAX_UPSTREAM_BYTES);
+      if (length === buffer.length)
+        throw new SourceError('UPSTREAM_UNREACHABLE', "the source's file changed while it was read", file);
+    }
+    return buffer.subarray(0, length);
+  } catch (error) {
+    if (error instanceof SourceError) throw error;
+    throw new SourceError(
+      'UPSTREAM_UNREACHABLE',
+      "the source's file could not be read",
+      `${file}: ${(error as Error).message}`,
+    );
+  } finally {
+    await handle?.close();
   }
 }

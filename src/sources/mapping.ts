@@ -1,10 +1,13 @@
 import type { SourceConfig } from '../config/schema';
 
 /**
- * Reads a dotted path (`a.b.0.c`) from a parsed payload. Own properties only, so a payload cannot reach
- * `__proto__` or `constructor` through a mapping.
+ * Reads a mapped field from a parsed payload: the whole name when the row has it as an own property (a CSV
+ * or spreadsheet column label may hold dots: "No. of RSOs"), else a dotted path (`a.b.0.c`) into nested
+ * JSON. Own properties only, so a payload cannot reach `__proto__` or `constructor` through a mapping.
  */
 export function pickPath(value: unknown, path: string): unknown {
+  if (value !== null && typeof value === 'object' && Object.prototype.hasOwnProperty.call(value, path))
+    return (value as Record<string, unknown>)[path];
   let current: unknown = value;
   for (const key of path.split('.')) {
     if (current === null || typeof current !== 'object') return undefined;

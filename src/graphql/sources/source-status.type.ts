@@ -11,7 +11,7 @@ export class SourceStatusType {
   @Field()
   id!: string;
 
-  @Field({ description: 'csv, json or graphql.' })
+  @Field({ description: 'csv, json, graphql or spreadsheet.' })
   kind!: string;
 
   @Field({ description: 'counts, breakdowns, records or totals.' })

@@ -267,7 +267,7 @@ describe('config is validated at start: exit 78 with the field and what is accep
     const r = await startWith(YAML.stringify(doc));
     expect(r.code).toBe(78);
     expect(r.stderr).toContain(`whereabouts: invalid configuration in ${r.file}:`);
-    expect(r.stderr).toContain('  - sources[0].kind: must be one of: csv, json, graphql');
+    expect(r.stderr).toContain('  - sources[0].kind: must be one of: csv, json, graphql, spreadsheet');
   });
 
   test('a bad URL: sources[i].location', async () => {

@@ -97,7 +97,7 @@ describe('buildConfig: a valid configuration', () => {
 describe('buildConfig: errors name the field path and what is accepted', () => {
   it('rejects an unknown kind', () => {
     expect(errorOf({ sources: [source({ kind: 'xml' })] })).toBe(
-      'invalid configuration in test.yaml:\n  - sources[0].kind: must be one of: csv, json, graphql',
+      'invalid configuration in test.yaml:\n  - sources[0].kind: must be one of: csv, json, graphql, spreadsheet',
     );
   });
 
@@ -183,7 +183,7 @@ describe('buildConfig: errors name the field path and what is accepted', () => {
     });
     expect(message.split('\n')).toEqual([
       'invalid configuration in test.yaml:',
-      '  - sources[0].kind: must be one of: csv, json, graphql',
+      '  - sources[0].kind: must be one of: csv, json, graphql, spreadsheet',
       '  - sources[0].url: must be an http(s) URL',
       expect.stringMatching(/^ {2}- sources\[1\]\.priority: /),
     ]);

@@ -9,6 +9,13 @@ describe('pickPath', () => {
     expect(pickPath(payload, 'data.forces.0.id')).toBe('dorset');
   });
 
+  it('reads a column label that holds dots as one name before it tries a path', () => {
+    const row = Object.assign(Object.create(null) as Record<string, unknown>, { 'No. of RSOs': '12' });
+    expect(pickPath(row, 'No. of RSOs')).toBe('12');
+    expect(pickPath({ 'a.b': 1, a: { b: 2 } }, 'a.b')).toBe(1);
+    expect(pickPath({ a: { b: 2 } }, 'a.b')).toBe(2);
+  });
+
   it('gives undefined for a path that is not there', () => {
     expect(pickPath(payload, 'data.forces.1.id')).toBeUndefined();
     expect(pickPath(payload, 'data.nothing.here')).toBeUndefined();
