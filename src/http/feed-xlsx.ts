@@ -1,8 +1,20 @@
-import * as XLSX from '@e965/xlsx';
+import { createRequire } from 'node:module';
+import type * as XLSX from '@e965/xlsx';
 import { daysBetween, parseAsAt } from '../domain/dates';
 import type { Precision } from '../domain/figure';
 import { CSV_COLUMNS, CSV_STATUSES, csvCell } from './feed-csv';
 import type { CsvRow } from './feed-csv';
+
+let loaded: typeof XLSX | undefined;
+
+/**
+ * SheetJS, loaded on the first workbook built rather than at start: loading it adds about 40 MB to the
+ * process's RSS (12.8 MB of heap; `require('@e965/xlsx')` measured alone on Node 26), which a gateway
+ * whose users never ask for an .xlsx feed should not carry.
+ */
+function sheetJs(): typeof XLSX {
+  return (loaded ??= createRequire(__filename)('@e965/xlsx') as typeof XLSX);
+}
 
 /** The media type of an `.xlsx` feed response. */
 export const XLSX_MEDIA_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -82,13 +94,13 @@ export interface XlsxMeta {
  * @example toXlsx(CSV_ROWS['national-latest']!(data), { feed: 'national-latest', parameters: { asAt: '2018-01-17' }, generatedAtMs })
  */
 export function toXlsx(rows: readonly CsvRow[], meta: XlsxMeta): Buffer {
-  const workbook = XLSX.utils.book_new();
-  XLSX.utils.book_append_sheet(workbook, figuresSheet(rows), XLSX_SHEETS.figures);
-  XLSX.utils.book_append_sheet(workbook, aboutSheet(meta), XLSX_SHEETS.about);
+  const workbook = sheetJs().utils.book_new();
+  sheetJs().utils.book_append_sheet(workbook, figuresSheet(rows), XLSX_SHEETS.figures);
+  sheetJs().utils.book_append_sheet(workbook, aboutSheet(meta), XLSX_SHEETS.about);
   workbook.Props = { Title: `Whereabouts feed ${meta.feed}` };
   // Stored, not deflated: the package is opened again at once to freeze the header (withFrozenHeader).
   // bookSST: shared strings (t="s"), the form Excel itself writes and every reader knows.
-  const stored = XLSX.write(workbook, {
+  const stored = sheetJs().write(workbook, {
     type: 'buffer',
     bookType: 'xlsx',
     bookSST: true,
@@ -120,7 +132,7 @@ function figuresSheet(rows: readonly CsvRow[]): XLSX.WorkSheet {
     ),
   ];
   const sheet = sheetOf(cells);
-  const lastCell = XLSX.utils.encode_cell({ r: rows.length, c: CSV_COLUMNS.length - 1 });
+  const lastCell = sheetJs().utils.encode_cell({ r: rows.length, c: CSV_COLUMNS.length - 1 });
   sheet['!autofilter'] = { ref: `A1:${lastCell}` };
   return sheet;
 }
@@ -162,12 +174,12 @@ function sheetOf(rows: ReadonlyArray<ReadonlyArray<XLSX.CellObject | undefined>>
   rows.forEach((row, r) =>
     row.forEach((cell, c) => {
       if (!cell) return;
-      sheet[XLSX.utils.encode_cell({ r, c })] = cell;
+      sheet[sheetJs().utils.encode_cell({ r, c })] = cell;
       widths[c] = Math.max(widths[c] ?? 0, shownLength(cell));
     }),
   );
   const columns = Math.max(1, ...rows.map((row) => row.length));
-  sheet['!ref'] = XLSX.utils.encode_range({
+  sheet['!ref'] = sheetJs().utils.encode_range({
     s: { r: 0, c: 0 },
     e: { r: Math.max(0, rows.length - 1), c: columns - 1 },
   });
@@ -225,7 +237,7 @@ const PLAIN_SHEET_VIEW = '<sheetView workbookViewId="0"/>';
 const FROZEN_SHEET_VIEW =
   '<sheetView tabSelected="1" workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView>';
 
-/** The part of SheetJS's bundled zip library (`XLSX.CFB`, typed `any`) this module uses. */
+/** The part of SheetJS's bundled zip library (`sheetJs().CFB`, typed `any`) this module uses. */
 interface ZipEntry {
   content: Uint8Array;
   mt?: Date;
@@ -239,7 +251,7 @@ interface ZipLibrary {
   write(zip: Zip, options: { fileType: 'zip'; type: 'buffer'; compression: boolean }): Buffer;
   utils: { cfb_add(zip: Zip, path: string, content: Uint8Array): void };
 }
-const zipLibrary = XLSX.CFB as ZipLibrary;
+const zipLibrary = (): ZipLibrary => sheetJs().CFB as ZipLibrary;
 
 /**
  * The package with the Figures sheet's header row frozen, deflated. SheetJS CE writes no panes (frozen
@@ -247,14 +259,14 @@ const zipLibrary = XLSX.CFB as ZipLibrary;
  * library SheetJS bundles. The version is pinned exactly; a test fails if its sheet view changes.
  */
 function withFrozenHeader(stored: Buffer): Buffer {
-  const zip = zipLibrary.read(stored, { type: 'buffer' });
-  const sheet = zipLibrary.find(zip, FIGURES_SHEET_PATH);
+  const zip = zipLibrary().read(stored, { type: 'buffer' });
+  const sheet = zipLibrary().find(zip, FIGURES_SHEET_PATH);
   const xml = sheet ? Buffer.from(sheet.content).toString('utf8') : '';
   if (!xml.includes(PLAIN_SHEET_VIEW))
     throw new Error(
       `SheetJS wrote no ${PLAIN_SHEET_VIEW} in ${FIGURES_SHEET_PATH}; cannot freeze the header`,
     );
-  zipLibrary.utils.cfb_add(
+  zipLibrary().utils.cfb_add(
     zip,
     FIGURES_SHEET_PATH,
     Buffer.from(xml.replace(PLAIN_SHEET_VIEW, FROZEN_SHEET_VIEW)),
@@ -262,5 +274,5 @@ function withFrozenHeader(stored: Buffer): Buffer {
   // Reading gives each entry a time (parsed from the zero DOS time SheetJS wrote, through the local time
   // zone), which writing would put back: without it every entry keeps the zero time, whatever the zone.
   for (const entry of zip.FileIndex) delete entry.mt;
-  return zipLibrary.write(zip, { fileType: 'zip', type: 'buffer', compression: true });
+  return zipLibrary().write(zip, { fileType: 'zip', type: 'buffer', compression: true });
 }
