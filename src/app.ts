@@ -10,16 +10,18 @@ import { ApprovedOperations, loadApprovedOperations } from './access/approved-op
 import { AuditLog, auditLog, auditOf } from './access/audit';
 import { createJwtVerifier, looksLikeJwt } from './access/jwt';
 import type { Caller, CallerResolver } from './access/caller';
+import { AccessGate, METRICS, authorise, disclosureClassOf } from './access/policy';
 import { RateLimits } from './access/rate-limit';
 import { TrustedDocumentsCache } from './access/trusted-documents-cache';
 import { accessPlugin } from './graphql/access.plugin';
-import { authenticateAndLimit, restrictToApproved } from './http/graphql-access';
+import { admitRequest, authoriseOperation } from './http/graphql-access';
+import { sendRefusal } from './http/refusal';
 import { checkGraphqlRequestJson } from './http/graphql-request-check';
 import { CSRF_PREFLIGHTED_HEADERS } from './http/csrf';
 import { JsonTooDeepError, exceedsJsonDepth } from './http/json-guard';
 import type { GatewayConfig } from './config/load';
 import type { RequestContext } from './graphql/context';
-import { createRequestContext, disclosureKFor } from './graphql/context';
+import { createRequestContext } from './graphql/context';
 import { approvedExecutor } from './graphql/approved-executor';
 import { OperationCompiler } from './graphql/compiled-operations';
 import { createFastLane } from './http/fast-lane';
@@ -146,6 +148,13 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     })();
   const approved = new ApprovedOperations(loadApprovedOperations());
   const rateLimits = new RateLimits(config.access.rateLimits, redis, metrics);
+  // Who may do what is the access policy's (src/access/policy.ts); every transport admits through this gate.
+  const gate = new AccessGate({
+    resolveCaller,
+    rateLimits,
+    onResolveError: (error) => logger.warn({ err: (error as Error)?.message }, 'resolving the caller failed'),
+  });
+  const publicFeeds: ReadonlySet<string> = new Set(config.access.publicFeeds);
   metrics.watch({
     sources: () => service.sources.map((s) => ({ id: s.config.id, breaker: s.breakerState() })),
     l2State: () => store.l2State(),
@@ -219,9 +228,9 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     }),
   );
   // Metrics describe the service, not the public data: operator keys only (Prometheus sends a bearer token).
-  app.get('/metrics', authenticateAndLimit({ resolveCaller, rateLimits }), async (_req, res) => {
-    const caller = res.locals.caller as Caller;
-    if (caller.role !== 'operator') return sendError(res, 'FORBIDDEN', '/metrics is for operator keys only');
+  app.get('/metrics', admitRequest(gate), async (_req, res) => {
+    const verdict = authorise(res.locals.caller as Caller, METRICS);
+    if (!verdict.ok) return sendRefusal(res, verdict.refusal);
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use(
@@ -254,8 +263,7 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     execute: executeApproved,
     generation: async () => (await service.current()).generation,
     responses,
-    // Responses differ only between callers who see everything (analysts) and those under control.
-    disclosureClassOf: (caller: Caller) => `k${disclosureKFor(caller, config.access.disclosureK) ?? 'none'}`,
+    disclosureClassOf: (caller: Caller) => disclosureClassOf(caller, config.access.disclosureK),
   };
   // CORS for `access.corsOrigins` only, the same allow-list for feeds and /graphql: a newsroom page on
   // another origin may read a feed (with a key, or a public feed without one) and its caching headers.
@@ -274,9 +282,8 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
   app.use(
     feedsRouter({
       approved,
-      resolveCaller,
-      rateLimits,
-      publicFeeds: new Set(config.access.publicFeeds),
+      gate,
+      publicFeeds,
       ...feedDeps,
     }),
   );
@@ -306,7 +313,7 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
       }
       next();
     },
-    authenticateAndLimit({ resolveCaller, rateLimits }),
+    admitRequest(gate),
     limitRequestBody(HTTP_DEFAULTS.bodyLimitBytes),
     express.json({
       limit: HTTP_DEFAULTS.bodyLimitBytes,
@@ -318,7 +325,7 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
       },
     }),
     checkGraphqlRequestJson,
-    restrictToApproved({ approved }),
+    authoriseOperation(approved),
     expressMiddleware(apollo, {
       context: async ({ res }) =>
         createRequestContext(service, res.locals.caller as Caller, {
@@ -339,8 +346,7 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
         httpServer: deps.httpServer,
         service,
         schema: buildGatewaySchema(),
-        resolveCaller,
-        rateLimits,
+        gate,
         approved,
         disclosureK: config.access.disclosureK,
         logger,
@@ -353,11 +359,10 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
   const fastLaneOn = deps.fastLane ?? env.WHEREABOUTS_FAST_LANE !== 'off';
   const fastLane = fastLaneOn
     ? createFastLane({
-        resolveCaller,
-        rateLimits,
+        gate,
         approved,
         compiler,
-        feeds: feedDeps,
+        feeds: { ...feedDeps, publicFeeds },
         responses: new ResponseCache<BuiltBody>(service.now),
         executeApproved,
         context: (caller, audit) =>

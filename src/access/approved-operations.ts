@@ -21,7 +21,10 @@ export interface ApprovedOperation {
   readonly sha256: string;
   readonly document: string;
   readonly description: string;
+  /** The roles its `@roles` metadata names, in file order (as listed by `GET /feeds`). */
   readonly roles: readonly Role[];
+  /** The same roles as a set: the access policy's check is one lookup (`src/access/policy.ts`). */
+  readonly approvedFor: ReadonlySet<Role>;
   readonly approvedBy: string;
   readonly approvedOn: string;
 }
@@ -104,6 +107,7 @@ export function loadApprovedOperations(
         document: trusted.document,
         description: meta.description,
         roles: roles as Role[],
+        approvedFor: new Set(roles as Role[]),
         approvedBy: meta.approvedBy,
         approvedOn: meta.approvedOn,
       };

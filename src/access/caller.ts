@@ -1,4 +1,4 @@
-/** Roles a key can carry (issue: access control). */
+/** Roles a key can carry; what each may do is `ACCESS_TABLE` in `src/access/policy.ts`. */
 export const ROLES = ['analyst', 'dashboard', 'journalist', 'operator'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -7,7 +7,10 @@ export interface Caller {
   /** The API key's id; null for an anonymous or open-access caller. */
   readonly keyId: string | null;
   readonly role: Role;
-  /** How the caller was identified, for the audit log. */
+  /**
+   * How the caller was identified, for the audit log: an API key, a JWT, a public feed read without
+   * credentials (`PUBLIC_CALLER`), or a resolver that admits everyone (`openAccess`, tests only).
+   */
   readonly via: 'open-access' | 'api-key' | 'jwt' | 'public-feed';
 }
 
@@ -18,6 +21,3 @@ export interface Caller {
 export type CallerResolver = (
   headers: Readonly<Record<string, string | string[] | undefined>>,
 ) => Promise<Caller | null>;
-
-/** Every caller is an analyst: for tests of behaviour that does not depend on access control. */
-export const openAccess: CallerResolver = async () => ({ keyId: null, role: 'analyst', via: 'open-access' });

@@ -1,12 +1,10 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { DocumentNode } from 'graphql';
 import { BREAK, visit } from 'graphql';
-import type { Role } from '../access/caller';
+import type { Refusal } from '../access/policy';
+import { INTROSPECTION, authorise } from '../access/policy';
 import { WhereaboutsError } from '../errors';
 import type { RequestContext } from './context';
-
-/** Roles that may introspect the schema (and see field suggestions). */
-export const INTROSPECTION_ROLES: ReadonlySet<Role> = new Set(['analyst', 'operator']);
 
 /** Whether a document asks for `__schema` or `__type` (introspection). */
 export function introspects(document: DocumentNode): boolean {
@@ -23,10 +21,15 @@ export function introspects(document: DocumentNode): boolean {
   return found;
 }
 
+/** An access refusal (`src/access/policy.ts`) as the GraphQL error a resolver or plugin throws. */
+export function refusalError(refusal: Refusal): WhereaboutsError {
+  return new WhereaboutsError(refusal.code, refusal.message);
+}
+
 /**
- * Per-request access rules inside Apollo: introspection only for analyst and operator keys (403
- * otherwise), and the operation name recorded in the audit log. Thrown in `didResolveOperation`, where
- * a GraphQLError becomes a clean response (throwing in `requestDidStart` gives a 500).
+ * Per-request access rules inside Apollo: introspection as the access policy allows it (403 otherwise),
+ * and the operation name recorded in the audit log. Thrown in `didResolveOperation`, where a GraphQLError
+ * becomes a clean response (throwing in `requestDidStart` gives a 500).
  */
 export function accessPlugin(): ApolloServerPlugin<RequestContext> {
   return {
@@ -35,12 +38,9 @@ export function accessPlugin(): ApolloServerPlugin<RequestContext> {
         async didResolveOperation({ contextValue, document, operationName }) {
           if (contextValue.audit && !contextValue.audit.operation)
             contextValue.audit.operation = operationName ?? '(anonymous)';
-          if (!INTROSPECTION_ROLES.has(contextValue.caller.role) && introspects(document)) {
-            throw new WhereaboutsError(
-              'FORBIDDEN',
-              'introspection is available to analyst and operator keys only',
-            );
-          }
+          // The policy first: it costs a lookup, the walk of the document a visit of every node.
+          const verdict = authorise(contextValue.caller, INTROSPECTION);
+          if (!verdict.ok && introspects(document)) throw refusalError(verdict.refusal);
         },
       };
     },

@@ -1,5 +1,6 @@
 import type { AuditRecord } from '../access/audit';
 import type { Caller } from '../access/caller';
+import { disclosureThreshold } from '../access/policy';
 import type { FigureService, RequestLoaders } from '../store/figure-service';
 
 /** Everything a resolver may use. Built per request; nothing in it is shared between requests but `service`. */
@@ -9,17 +10,12 @@ export interface RequestContext {
   readonly loaders: RequestLoaders;
   /** The request's clock, read once, so that every figure in a response ages against the same instant. */
   readonly nowMs: number;
-  /** Disclosure control threshold for this caller: null for analysts (they see everything). */
+  /** Disclosure control threshold for this caller (the access policy's): null when it sees every cell. */
   readonly disclosureK: number | null;
   /** The request's audit record, when there is one. */
   readonly audit?: AuditRecord;
   /** The request's id (`x-request-id`), when it came over HTTP: logged with any internal error. */
   readonly requestId?: string;
-}
-
-/** The disclosure threshold for a caller: null for analysts (they see everything), else `k` (default 3). */
-export function disclosureKFor(caller: Caller, k: number | undefined): number | null {
-  return caller.role === 'analyst' ? null : (k ?? 3);
 }
 
 /** Builds the context of one request. */
@@ -33,7 +29,7 @@ export function createRequestContext(
     service,
     loaders: service.createLoaders(),
     nowMs: service.now(),
-    disclosureK: disclosureKFor(caller, options.disclosureK),
+    disclosureK: disclosureThreshold(caller, options.disclosureK),
     audit: options.audit,
     requestId: options.requestId,
   };

@@ -1,22 +1,17 @@
 import type { IncomingMessage } from 'node:http';
-import type { Caller } from '../access/caller';
-import type { LimitDecision } from '../access/rate-limit';
+import type { Admission } from '../access/policy';
 
 /**
- * What the hot path established about a request before it handed the request on to the full path: the
- * caller, and the rate-limit decision, so that a request is authenticated once and counted once.
+ * The hot path's hand-over to the full path: the admission it already made of a request (`AccessGate.admit`,
+ * a caller or a refusal), so that a request is authenticated once and counted once, and the full path
+ * renders any refusal itself.
  */
-export interface Admission {
-  readonly caller: Caller;
-  readonly decision: LimitDecision;
-}
-
 const ADMISSION = Symbol('whereabouts.admission');
 
 type Admitted = IncomingMessage & { [ADMISSION]?: Admission };
 
-/** Records the admission of a request (by the hot path). */
-export function admit(req: IncomingMessage, admission: Admission): void {
+/** Records the admission of a request (by the hot path), for the full path. */
+export function handOver(req: IncomingMessage, admission: Admission): void {
   (req as Admitted)[ADMISSION] = admission;
 }
 

@@ -2,8 +2,9 @@ import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:h
 import type { ApprovedOperation, ApprovedOperations } from '../access/approved-operations';
 import type { AuditLog, AuditRecord } from '../access/audit';
 import { hashVariables } from '../access/audit';
-import type { Caller, CallerResolver } from '../access/caller';
-import type { RateLimits } from '../access/rate-limit';
+import type { Caller } from '../access/caller';
+import type { AccessGate, AdmitOptions, FeedAction } from '../access/policy';
+import { OWN_QUERY, PUBLIC_FEED, authorise } from '../access/policy';
 import { httpStatusOf } from '../errors';
 import { withCacheStatus } from '../graphql/cache-status.plugin';
 import type { OperationCompiler } from '../graphql/compiled-operations';
@@ -13,24 +14,26 @@ import type { Metrics } from '../metrics';
 import type { Generation } from '../store/figure-service';
 import type { Tracer } from '../tracing';
 import { SpanKind } from '../tracing';
-import { admit } from './admission';
+import { handOver } from './admission';
 import { passesCsrfPrevention } from './csrf';
 import { errorBody } from './errors';
 import { exceedsJsonDepth, isPlainObject, jsonTooDeepMessage } from './json-guard';
 import type { FeedFormat, FeedsDeps } from './feeds';
-import { feedAnswer, feedOperations, findFeed, parseVariables, renderFeed } from './feeds';
-import { RESTRICTED_ROLES } from './graphql-access';
+import { feedAction, feedAnswer, feedOperations, findFeed, parseVariables, renderFeed } from './feeds';
 import { REQUEST_ID_HEADER, operationLabeller, requestIdOf } from './request-logging';
 import type { BuiltBody, ResponseCache } from './response-cache';
 import { LRUCache } from 'lru-cache';
 
 /** What the hot path needs from the app. */
 export interface FastLaneDeps {
-  readonly resolveCaller: CallerResolver;
-  readonly rateLimits: RateLimits;
+  /** Admission, as on the full path (one `AccessGate` for the app). */
+  readonly gate: AccessGate;
   readonly approved: ApprovedOperations;
   readonly compiler: OperationCompiler;
-  readonly feeds: Pick<FeedsDeps, 'execute' | 'generation' | 'responses' | 'disclosureClassOf'>;
+  readonly feeds: Pick<
+    FeedsDeps,
+    'execute' | 'generation' | 'responses' | 'disclosureClassOf' | 'publicFeeds'
+  >;
   /** Built responses of approved operations run through /graphql (shared with nothing else). */
   readonly responses: ResponseCache<BuiltBody>;
   /** Runs an approved operation for the response cache (see `approvedExecutor`). */
@@ -138,6 +141,9 @@ function readPersistedGet(search: URLSearchParams): ParsedGet | null {
 /** A feed URL's operation, format and variables (with their cache key and audit hash, computed once). */
 interface FeedRequest {
   readonly op: ApprovedOperation;
+  /** What reading it asks of the access policy, and how it is admitted (public feeds without a key too). */
+  readonly action: FeedAction;
+  readonly admitOptions: AdmitOptions | undefined;
   readonly format: FeedFormat;
   readonly variables: Record<string, unknown>;
   readonly variablesKey: string;
@@ -147,6 +153,7 @@ interface FeedRequest {
 /** The feed a `/feeds/<file>?<search>` names, or null when the full path must explain what is wrong. */
 function readFeedRequest(
   feedOps: readonly ApprovedOperation[],
+  publicFeeds: ReadonlySet<string>,
   file: string,
   search: string,
 ): FeedRequest | null {
@@ -161,8 +168,11 @@ function readFeedRequest(
   if ('error' in parsed) return null;
   // Frozen: one parse is shared by every request that sends the same URL.
   const variables = Object.freeze(parsed.variables);
+  const action = feedAction(publicFeeds, found.op);
   return {
     ...found,
+    action,
+    admitOptions: action.public ? PUBLIC_FEED : undefined,
     variables,
     variablesKey: JSON.stringify(variables),
     variablesHash: hashVariables(variables),
@@ -282,18 +292,6 @@ export function createFastLane(
     deps.audit.write({ requestId, method: req.method, path }, audit, status, seconds * 1000, 'fast');
   };
 
-  /** Authenticates and counts the request; null when it must go the full way (which then answers it). */
-  const admitCaller = async (req: IncomingMessage): Promise<Caller | null> => {
-    const caller = await deps.resolveCaller(req.headers);
-    if (!caller) return null; // anonymous: counted per IP and answered 401 by the full path
-    const decision = await deps.rateLimits.consume(
-      caller.role,
-      caller.keyId ?? req.socket.remoteAddress ?? 'unknown',
-    );
-    admit(req, { caller, decision });
-    return decision.allowed ? caller : null;
-  };
-
   /** A 200 GraphQL response from the hot path, with the headers Apollo gives one. */
   const answerGraphql = (
     req: IncomingMessage,
@@ -337,7 +335,7 @@ export function createFastLane(
     known?: Pick<ParsedGet, 'variablesKey' | 'variablesHash'>,
   ): Promise<boolean> => {
     const op = deps.approved.bySha256(hash);
-    if (!op || !op.roles.includes(caller.role)) return false;
+    if (!op || !authorise(caller, { kind: 'approvedOperation', op }).ok) return false;
     if (operationName !== undefined && operationName !== null && operationName !== op.operationName)
       return false;
     const built = await persistedResponse(
@@ -373,8 +371,13 @@ export function createFastLane(
     if (!passesCsrfPrevention(req.headers)) return false;
     const parsed = parseGet(search);
     if (!parsed) return false;
-    const caller = await admitCaller(req);
-    if (!caller) return false;
+    // Admitted (and counted) here, and the admission handed on: if the full path answers instead, it
+    // neither counts the request again nor decides otherwise, and it renders any refusal. `admit` is
+    // called inline, not through a wrapper, so admission costs no await beyond its own.
+    const admission = await deps.gate.admit(req.headers, req.socket.remoteAddress);
+    handOver(req, admission);
+    if (!admission.ok) return false;
+    const caller = admission.caller;
     return servePersisted(
       req,
       res,
@@ -403,8 +406,10 @@ export function createFastLane(
       req.headers['content-encoding']
     )
       return 'unread';
-    const caller = await admitCaller(req);
-    if (!caller) return 'unread';
+    const admission = await deps.gate.admit(req.headers, req.socket.remoteAddress);
+    handOver(req, admission);
+    if (!admission.ok) return 'unread';
+    const caller = admission.caller;
     const raw = await readBody(req, length);
     /** A body it has read and cannot hand on: refused here, as the full path refuses it. */
     const refuse = (code: 'JSON_TOO_DEEP' | 'MALFORMED_JSON', message: string): 'answered' => {
@@ -444,7 +449,7 @@ export function createFastLane(
         ? 'answered'
         : 'read';
     }
-    if (extensions !== undefined || typeof query !== 'string' || RESTRICTED_ROLES.has(caller.role))
+    if (extensions !== undefined || typeof query !== 'string' || !authorise(caller, OWN_QUERY).ok)
       return 'read';
     const prepared = deps.compiler.prepare(query, operationName ?? undefined);
     if (!prepared) return 'read';
@@ -467,7 +472,7 @@ export function createFastLane(
    */
   const parseFeedRequest = readOnce((url) => {
     const q = url.indexOf('?');
-    return readFeedRequest(feedOps, url.slice('/feeds/'.length, q), url.slice(q + 1));
+    return readFeedRequest(feedOps, deps.feeds.publicFeeds, url.slice('/feeds/'.length, q), url.slice(q + 1));
   });
 
   const feedGet = async (
@@ -480,8 +485,10 @@ export function createFastLane(
     const parsed = parseFeedRequest(`${path}?${search}`);
     if (!parsed) return false;
     const { op, format } = parsed;
-    const caller = await admitCaller(req);
-    if (!caller || !op.roles.includes(caller.role)) return false;
+    const admission = await deps.gate.admit(req.headers, req.socket.remoteAddress, parsed.admitOptions);
+    handOver(req, admission);
+    if (!admission.ok || !authorise(admission.caller, parsed.action).ok) return false;
+    const caller = admission.caller;
     const built = await renderFeed(deps.feeds, op, format, parsed.variables, caller, parsed.variablesKey);
     if ('code' in built) return false;
     const audit: AuditRecord = {

@@ -5,14 +5,16 @@ import type { FormattedExecutionResult, OperationDefinitionNode } from 'graphql'
 import { Kind, parse } from 'graphql';
 import type { ApprovedOperation, ApprovedOperations } from '../access/approved-operations';
 import { auditOf, hashVariables } from '../access/audit';
-import type { Caller, CallerResolver } from '../access/caller';
-import type { RateLimits } from '../access/rate-limit';
+import type { Caller } from '../access/caller';
+import type { AccessGate, FeedAction } from '../access/policy';
+import { PUBLIC_FEED, authorise } from '../access/policy';
 import type { ErrorCode } from '../errors';
 import { ERROR_CODES } from '../errors';
 import { admissionOf } from './admission';
 import type { ContentCoding } from './content-coding';
 import { chooseCoding, CodedBody } from './content-coding';
 import { sendError } from './errors';
+import { sendRefusal } from './refusal';
 import { CSV_COLUMNS, CSV_ROWS, toCsv } from './feed-csv';
 import { toXlsx, XLSX_MEDIA_TYPE } from './feed-xlsx';
 import type { ExecuteApproved } from '../graphql/approved-executor';
@@ -22,9 +24,9 @@ import type { Generation } from '../store/figure-service';
 /** What the feeds need from the app. */
 export interface FeedsDeps {
   readonly approved: ApprovedOperations;
-  readonly resolveCaller: CallerResolver;
-  readonly rateLimits: RateLimits;
-  /** Feeds anyone may read without a key (`access.publicFeeds`), under journalist-level disclosure control. */
+  /** Admission (credentials and rate limits), as for every transport. */
+  readonly gate: AccessGate;
+  /** Feeds anyone may read, without a key too (`access.publicFeeds`); see the access policy. */
   readonly publicFeeds: ReadonlySet<string>;
   /** Runs an approved operation as a caller (see `approvedExecutor`). */
   readonly execute: ExecuteApproved;
@@ -257,9 +259,6 @@ const FEED_MEDIA_TYPES: Readonly<Record<FeedFormat, string>> = {
 /** Longest a client or proxy may reuse a feed response before revalidating (seconds). */
 export const FEED_MAX_AGE_SECONDS = 60;
 
-/** A caller reading a public feed without a key: treated as a journalist (disclosure control applies). */
-const PUBLIC_CALLER: Caller = { keyId: null, role: 'journalist', via: 'public-feed' };
-
 interface VariableSpec {
   readonly name: string;
   readonly type: string;
@@ -323,56 +322,56 @@ function statusOf(result: FormattedExecutionResult): number {
   return code in ERROR_CODES ? ERROR_CODES[code as ErrorCode].status : 400;
 }
 
+/** What reading a feed asks of the access policy (`authorise`). */
+export function feedAction(publicFeeds: ReadonlySet<string>, op: ApprovedOperation): FeedAction {
+  return { kind: 'feed', op, public: publicFeeds.has(op.name) };
+}
+
 /**
  * Journalists' data feeds: every approved query is also `GET /feeds/<name>.json` and `.csv`, with
  * variables from the query string (validated by the operation's own types), ETag / Last-Modified /
  * Cache-Control and 304s, so that a spreadsheet or a script can poll it cheaply. `GET /feeds` lists them.
- * Auth is per key as for GraphQL (a feed's approved roles), except feeds configured as public.
+ * Who may read which feed is the access policy's (`src/access/policy.ts`): the roles a feed's operation
+ * is approved for, and anyone for a feed in `access.publicFeeds`.
  */
 export function feedsRouter(deps: FeedsDeps): Router {
   const router = express.Router();
   const feeds = feedOperations(deps.approved);
 
-  const authorise = async (
+  /**
+   * Admits the request (the hot path may already have, and handed the admission on) and, for a feed,
+   * authorises reading it; renders any refusal. Null when refused.
+   */
+  const admitReader = async (
     req: express.Request,
     res: express.Response,
     op: ApprovedOperation | null,
   ): Promise<Caller | null> => {
-    // The hot path may already have authenticated and counted this request, then handed it on.
-    const admitted = admissionOf(req);
-    const caller = admitted ? admitted.caller : await deps.resolveCaller(req.headers);
-    const effective = caller ?? (op && deps.publicFeeds.has(op.name) ? PUBLIC_CALLER : null);
-    const bucket = caller ? caller.role : 'anonymous';
-    const decision =
-      admitted?.decision ?? (await deps.rateLimits.consume(bucket, caller?.keyId ?? req.ip ?? 'unknown'));
-    if (!decision.allowed) {
-      sendError(res, 'RATE_LIMITED', `too many requests; retry after ${decision.retryAfterSeconds} s`, {
-        'retry-after': String(decision.retryAfterSeconds),
-      });
-      return null;
-    }
-    if (!effective) {
-      sendError(res, 'UNAUTHENTICATED', 'a valid API key is required: send Authorization: Bearer <key>', {
-        'www-authenticate': 'Bearer',
-      });
-      return null;
-    }
+    const action = op ? feedAction(deps.publicFeeds, op) : null;
+    const options = action?.public ? PUBLIC_FEED : undefined;
+    const admission =
+      admissionOf(req) ?? (await deps.gate.admit(req.headers, req.socket.remoteAddress, options));
     const audit = auditOf(res);
-    audit.caller = effective;
-    audit.operation = op ? `feed:${op.name}` : 'feeds';
-    if (op && effective.via !== 'public-feed' && !op.roles.includes(effective.role)) {
-      sendError(res, 'FORBIDDEN', `the feed "${op.name}" is not approved for ${effective.role} keys`);
+    audit.caller = admission.caller;
+    if (!admission.ok) {
+      sendRefusal(res, admission.refusal);
       return null;
     }
-    return effective;
+    audit.operation = op ? `feed:${op.name}` : 'feeds';
+    const verdict = action ? authorise(admission.caller, action) : null;
+    if (verdict && !verdict.ok) {
+      sendRefusal(res, verdict.refusal);
+      return null;
+    }
+    return admission.caller;
   };
 
   router.get('/feeds', async (req, res) => {
-    const caller = await authorise(req, res, null);
+    const caller = await admitReader(req, res, null);
     if (!caller) return;
     res.json({
       feeds: feeds
-        .filter((op) => op.roles.includes(caller.role))
+        .filter((op) => authorise(caller, feedAction(deps.publicFeeds, op)).ok)
         .map((op) => ({
           name: op.name,
           description: op.description,
@@ -393,7 +392,7 @@ export function feedsRouter(deps: FeedsDeps): Router {
     const found = findFeed(feeds, String(req.params.file));
     if ('code' in found) return sendError(res, found.code, found.message);
     const { op, format } = found;
-    const caller = await authorise(req, res, op);
+    const caller = await admitReader(req, res, op);
     if (!caller) return;
     const parsed = parseVariables(op, req.query as Record<string, unknown>);
     if ('error' in parsed) return sendError(res, 'BAD_USER_INPUT', parsed.error);

@@ -1,16 +1,11 @@
 import type { Request, RequestHandler } from 'express';
 import type { ApprovedOperations } from '../access/approved-operations';
 import { auditOf, hashVariables } from '../access/audit';
-import type { CallerResolver, Role } from '../access/caller';
-import type { RateLimits } from '../access/rate-limit';
+import type { Caller } from '../access/caller';
+import type { AccessGate, Action } from '../access/policy';
+import { OWN_QUERY, UNKNOWN_DOCUMENT, authorise } from '../access/policy';
 import { admissionOf } from './admission';
-import { sendError } from './errors';
-
-/** Roles that may run approved operations only, by document id. */
-export const RESTRICTED_ROLES: ReadonlySet<Role> = new Set(['dashboard', 'journalist']);
-
-/** The one 401 message: the same for no key, a malformed, unknown or revoked key (no oracle). */
-export const UNAUTHENTICATED_MESSAGE = 'a valid API key is required: send Authorization: Bearer <key>';
+import { sendRefusal } from './refusal';
 
 /** The document id a request names (APQ `extensions.persistedQuery.sha256Hash`), from GET or POST. */
 function persistedHashOf(req: Request): { hash: string | null; hasQuery: boolean; variables: unknown } {
@@ -47,55 +42,19 @@ function persistedHashOf(req: Request): { hash: string | null; hasQuery: boolean
   };
 }
 
-/** What the GraphQL access layer needs. */
-export interface GraphqlAccessDeps {
-  readonly resolveCaller: CallerResolver;
-  readonly rateLimits: RateLimits;
-  readonly approved: ApprovedOperations;
-}
-
 /**
- * First on /graphql, before the body is read: authenticates the caller (401, one message for every
- * failure; anonymous callers are rate limited per IP first, so guessing keys is slow), then rate-limits
- * per key (429 with Retry-After).
+ * First on /graphql and /metrics, before the body is read: admits the caller (`AccessGate.admit`: 401 with
+ * one message for every bad credential, 429 with Retry-After; callers without a key are counted per
+ * address first) and renders a refusal. The hot path may already have admitted the request and handed
+ * the admission on (`admission.ts`): it is used as it is, so a request is counted once.
  */
-export function authenticateAndLimit(
-  deps: Pick<GraphqlAccessDeps, 'resolveCaller' | 'rateLimits'>,
-): RequestHandler {
+export function admitRequest(gate: AccessGate): RequestHandler {
   return async (req, res, next) => {
     try {
-      // The hot path may already have authenticated and counted this request, then handed it on.
-      const admitted = admissionOf(req);
-      const caller = admitted ? admitted.caller : await deps.resolveCaller(req.headers);
-      if (!caller) {
-        const decision = await deps.rateLimits.consume('anonymous', req.ip ?? 'unknown');
-        if (!decision.allowed) {
-          return sendError(
-            res,
-            'RATE_LIMITED',
-            `too many requests; retry after ${decision.retryAfterSeconds} s`,
-            {
-              'retry-after': String(decision.retryAfterSeconds),
-            },
-          );
-        }
-        return sendError(res, 'UNAUTHENTICATED', UNAUTHENTICATED_MESSAGE, { 'www-authenticate': 'Bearer' });
-      }
-      auditOf(res).caller = caller;
-      res.locals.caller = caller;
-      const decision =
-        admitted?.decision ??
-        (await deps.rateLimits.consume(caller.role, caller.keyId ?? req.ip ?? 'unknown'));
-      if (!decision.allowed) {
-        return sendError(
-          res,
-          'RATE_LIMITED',
-          `too many requests for this key; retry after ${decision.retryAfterSeconds} s`,
-          {
-            'retry-after': String(decision.retryAfterSeconds),
-          },
-        );
-      }
+      const admission = admissionOf(req) ?? (await gate.admit(req.headers, req.socket.remoteAddress));
+      auditOf(res).caller = admission.caller;
+      if (!admission.ok) return sendRefusal(res, admission.refusal);
+      res.locals.caller = admission.caller;
       next();
     } catch (error) {
       next(error);
@@ -104,38 +63,23 @@ export function authenticateAndLimit(
 }
 
 /**
- * After the body is read: dashboard and journalist keys run approved operations only, named by document
- * id. A raw query is 403, an unknown id 404, an operation not approved for the role 403. Checked before
- * Apollo, so a restricted caller's raw text is never parsed or validated at all (no field suggestions).
+ * After the body is read: what the request asks to run, authorised by the policy (`authorise`). A request
+ * naming a document id (and no text) runs that approved operation, or is an unknown document; anything
+ * else is the caller's own query text. Checked before Apollo, so a raw text the caller may not send is
+ * never parsed or validated at all (no field suggestions).
  */
-export function restrictToApproved(deps: Pick<GraphqlAccessDeps, 'approved'>): RequestHandler {
+export function authoriseOperation(approved: ApprovedOperations): RequestHandler {
   return (req, res, next) => {
     const audit = auditOf(res);
-    const caller = audit.caller;
+    const caller = res.locals.caller as Caller;
     const { hash, hasQuery, variables } = persistedHashOf(req);
     audit.variablesHash = hashVariables(variables);
-    if (caller && RESTRICTED_ROLES.has(caller.role)) {
-      if (!hash || hasQuery) {
-        return sendError(
-          res,
-          'FORBIDDEN',
-          `${caller.role} keys may run approved operations only, sent by document id (extensions.persistedQuery.sha256Hash)`,
-        );
-      }
-      const op = deps.approved.bySha256(hash);
-      if (!op) return sendError(res, 'NOT_FOUND', 'no approved operation has that document id');
-      if (!op.roles.includes(caller.role)) {
-        return sendError(
-          res,
-          'FORBIDDEN',
-          `the approved operation "${op.name}" is not approved for ${caller.role} keys`,
-        );
-      }
-      audit.operation = op.name;
-    } else if (hash) {
-      const op = deps.approved.bySha256(hash);
-      if (op) audit.operation = op.name;
-    }
+    const op = hash === null ? undefined : approved.bySha256(hash);
+    let action: Action = OWN_QUERY;
+    if (hash !== null && !hasQuery) action = op ? { kind: 'approvedOperation', op } : UNKNOWN_DOCUMENT;
+    const verdict = authorise(caller, action);
+    if (!verdict.ok) return sendRefusal(res, verdict.refusal);
+    if (op) audit.operation = op.name;
     next();
   };
 }

@@ -10,14 +10,14 @@ import { WebSocketServer } from 'ws';
 import { exceedsJsonDepth, jsonTooDeepMessage } from '../http/json-guard';
 import type { ApprovedOperations } from '../access/approved-operations';
 import { hashVariables } from '../access/audit';
-import type { Caller, CallerResolver } from '../access/caller';
-import type { RateLimits } from '../access/rate-limit';
+import type { Caller } from '../access/caller';
+import type { AccessGate, Refusal } from '../access/policy';
+import { authorise } from '../access/policy';
 import type { ErrorCode } from '../errors';
 import { WhereaboutsError, httpStatusOf } from '../errors';
 import { createRequestContext } from '../graphql/context';
 import { createFormatError } from '../graphql/format-error';
 import type { LiveContext } from '../graphql/live/figures-changed.resolver';
-import { RESTRICTED_ROLES } from '../http/graphql-access';
 import type { Logger } from '../logger';
 import type { FigureService } from '../store/figure-service';
 import { LiveChanges } from './changes';
@@ -49,8 +49,8 @@ export interface LiveServerDeps {
   readonly httpServer: Server;
   readonly service: FigureService;
   readonly schema: GraphQLSchema;
-  readonly resolveCaller: CallerResolver;
-  readonly rateLimits: RateLimits;
+  /** Admission (credentials and rate limits), as for every transport. */
+  readonly gate: AccessGate;
   readonly approved: ApprovedOperations;
   readonly disclosureK: number;
   readonly logger: Logger;
@@ -88,16 +88,22 @@ export function documentSha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-function ipOf(request: IncomingMessage): string {
-  return request.socket.remoteAddress ?? 'unknown';
-}
-
 /** The headers a caller is resolved from: the upgrade request's, with `connectionParams.authorization` first. */
 function credentialsOf(ctx: LiveContextOf): IncomingHttpHeaders {
   const params = ctx.connectionParams ?? {};
   const given = params.authorization ?? params.Authorization;
   const authorization = typeof given === 'string' ? given : ctx.extra.request.headers.authorization;
   return { ...ctx.extra.request.headers, authorization };
+}
+
+/**
+ * How a refused connection is closed: 1013 Try Again Later over the limit (graphql-ws clients retry it,
+ * backing off), else 4401 Unauthorized (the one answer for every bad credential).
+ */
+function closeFor(refusal: Refusal): { code: number; reason: string } {
+  return refusal.code === 'RATE_LIMITED'
+    ? { code: CLOSE_TRY_AGAIN_LATER, reason: `Too many requests; retry after ${refusal.retryAfterSeconds} s` }
+    : { code: CloseCode.Unauthorized, reason: 'Unauthorized' };
 }
 
 function rejectUpgrade(socket: Duplex, status: number, text: string): void {
@@ -107,20 +113,21 @@ function rejectUpgrade(socket: Duplex, status: number, text: string): void {
 /**
  * `figuresChanged` over graphql-ws (graphql-transport-ws) on the app's HTTP server, at `/graphql`.
  *
- * - Auth at connection time: `connectionParams.authorization` (`Bearer <key>`; the upgrade request's
- *   Authorization header as a fallback), through the same resolver as HTTP (API keys, JWT). No valid
- *   credentials: closed with 4401 Unauthorized. Over the rate limit: closed with 1013 Try Again Later.
- *   Credentials are checked again every `reauthIntervalMs` (revocation, JWT expiry: 4401).
- * - Per operation: the rate limit again; dashboard and journalist keys only with the text of an approved
- *   document approved for their role (its SHA-256 must be a manifest id: send the manifest text exactly);
- *   parsed and validated with the HTTP limits; subscriptions only (queries and mutations go over HTTP,
- *   where the HTTP layers apply). Errors are formatted (masked) as over HTTP. One audit line each.
+ * - Admission at connection time, by the access policy as over HTTP (`AccessGate.admit`):
+ *   `connectionParams.authorization` (`Bearer <key>`; the upgrade request's Authorization header as a
+ *   fallback). No valid credentials: closed with 4401 Unauthorized. Over the rate limit: closed with 1013
+ *   Try Again Later. Credentials are checked again every `reauthIntervalMs` (revocation, JWT expiry: 4401).
+ * - Per operation: counted against the limit again, then authorised by the policy (`authorise`): the
+ *   text is either exactly an approved document (its SHA-256 is a manifest id) or the caller's own, and
+ *   the policy says who may run which; parsed and validated with the HTTP limits; subscriptions only
+ *   (queries and mutations go over HTTP, where the HTTP layers apply). Errors are formatted (masked) as
+ *   over HTTP. One audit line each.
  * - The glue to `ws` is graphql-ws' `makeServer` (as `useServer` does; its `graphql-ws/use/ws` subpath
  *   cannot be resolved under this project's `moduleResolution: node`), with logging through pino.
  */
 export function mountLiveServer(deps: LiveServerDeps): LiveServer {
   const options = { ...LIVE_DEFAULTS, ...deps.options };
-  const { logger, schema, service, approved, rateLimits } = deps;
+  const { logger, schema, service, approved, gate } = deps;
   const changes = new LiveChanges(service, { logger });
   const formatError = createFormatError((error) =>
     logger.error({ err: error }, 'masked internal error (graphql-ws)'),
@@ -157,38 +164,19 @@ export function mountLiveServer(deps: LiveServerDeps): LiveServer {
       const started = performance.now();
       const { socket, request } = ctx.extra;
       const headers = credentialsOf(ctx);
-      const caller = await deps.resolveCaller(headers).catch((error: unknown) => {
-        logger.warn({ err: (error as Error)?.message }, 'graphql-ws: resolving the caller failed');
-        return null;
-      });
-      if (!caller) {
-        // As over HTTP: callers without a valid key are limited per IP first, so guessing keys is slow.
-        const decision = await rateLimits.consume('anonymous', ipOf(request));
-        audit(null, null, undefined, decision.allowed ? 401 : 429, started);
-        if (decision.allowed) socket.close(CloseCode.Unauthorized, 'Unauthorized');
-        else
-          socket.close(
-            CLOSE_TRY_AGAIN_LATER,
-            `Too many requests; retry after ${decision.retryAfterSeconds} s`,
-          );
+      const admission = await gate.admit(headers, request.socket.remoteAddress);
+      if (!admission.ok) {
+        audit(admission.caller, null, undefined, httpStatusOf(admission.refusal.code), started);
+        const close = closeFor(admission.refusal);
+        socket.close(close.code, close.reason);
         return false;
       }
-      const decision = await rateLimits.consume(caller.role, caller.keyId ?? ipOf(request));
-      if (!decision.allowed) {
-        audit(caller, null, undefined, 429, started);
-        socket.close(CLOSE_TRY_AGAIN_LATER, `Too many requests; retry after ${decision.retryAfterSeconds} s`);
-        return false;
-      }
+      const caller = admission.caller;
       ctx.extra.caller = caller;
       ctx.extra.reauth = setInterval(() => {
-        void deps
-          .resolveCaller(headers)
-          .catch(() => null)
-          .then((now) => {
-            if (!now || now.role !== caller.role || now.keyId !== caller.keyId) {
-              socket.close(CloseCode.Unauthorized, 'Unauthorized');
-            }
-          });
+        void gate.stillAdmitted(headers, caller).then((admitted) => {
+          if (!admitted) socket.close(CloseCode.Unauthorized, 'Unauthorized');
+        });
       }, options.reauthIntervalMs);
       ctx.extra.reauth.unref();
       return true;
@@ -208,30 +196,13 @@ export function mountLiveServer(deps: LiveServerDeps): LiveServer {
           `at most ${options.maxOperationsPerConnection} operations may be open on one connection`,
         );
       }
-      const decision = await rateLimits.consume(caller.role, caller.keyId ?? ipOf(ctx.extra.request));
-      if (!decision.allowed) {
-        return refuse(
-          'RATE_LIMITED',
-          `too many requests for this key; retry after ${decision.retryAfterSeconds} s`,
-        );
-      }
-      if (RESTRICTED_ROLES.has(caller.role)) {
-        // graphql-ws sends the document's text: it must be an approved document exactly as in the manifest.
-        const op = approved.bySha256(documentSha256(payload.query));
-        if (!op) {
-          return refuse(
-            'FORBIDDEN',
-            `${caller.role} keys may run approved operations only: send the approved document's text exactly as in the trusted-documents manifest`,
-          );
-        }
-        if (!op.roles.includes(caller.role)) {
-          return refuse(
-            'FORBIDDEN',
-            `the approved operation "${op.name}" is not approved for ${caller.role} keys`,
-          );
-        }
-        operationName = op.name;
-      }
+      const counted = await gate.count(caller, ctx.extra.request.socket.remoteAddress);
+      if (!counted.ok) return refuse(counted.refusal.code, counted.refusal.message);
+      // graphql-ws sends the document's text: an approved operation is its manifest text exactly.
+      const op = approved.bySha256(documentSha256(payload.query)) ?? null;
+      const verdict = authorise(caller, { kind: 'subscription', op });
+      if (!verdict.ok) return refuse(verdict.refusal.code, verdict.refusal.message);
+      if (op) operationName = op.name;
       let document;
       try {
         document = parse(payload.query, { maxTokens: deps.maxTokens });

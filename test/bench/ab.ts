@@ -32,6 +32,7 @@ import {
   startGatewayProcess,
   startRedisServer,
   stopOwnedChildren,
+  writeFormatted,
 } from './support';
 import type { GatewayProcess } from './support';
 import { ANALYST_DOCUMENT } from './warm';
@@ -400,10 +401,12 @@ async function main(): Promise<void> {
         );
     }
     fs.mkdirSync(RESULTS, { recursive: true });
-    fs.writeFileSync(path.join(RESULTS, `ab-${args.name}.md`), `${lines.join('\n')}\n`);
-    fs.writeFileSync(
+    // Formatted as the repository's prettier config wants, so `npm run lint` passes on committed results.
+    await writeFormatted(path.join(RESULTS, `ab-${args.name}.md`), `${lines.join('\n')}\n`, log);
+    await writeFormatted(
       path.join(RESULTS, `ab-${args.name}.json`),
-      `${JSON.stringify({ args, sides, summary }, null, 2)}\n`,
+      JSON.stringify({ args, sides, summary }),
+      log,
     );
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {

@@ -5,7 +5,7 @@ import type { App, AppDeps } from '../../src/app';
 import { createApp } from '../../src/app';
 import type { GatewayConfig } from '../../src/config/load';
 import { embeddedDefault } from '../../src/config/load';
-import { openAccess } from '../../src/access/caller';
+import { openAccess } from './open-access';
 import { createLogger } from '../../src/logger';
 
 /** A gateway listening on a loopback port for one test file. */

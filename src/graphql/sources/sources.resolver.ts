@@ -1,5 +1,7 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { REFRESH_SOURCE, authorise } from '../../access/policy';
 import { WhereaboutsError } from '../../errors';
+import { refusalError } from '../access.plugin';
 import type { RequestContext } from '../context';
 import { SourceStatusType } from './source-status.type';
 import { sourceStatusView } from './source-status.view';
@@ -17,9 +19,8 @@ export class SourcesResolver {
       'Operators only: fetch a source now, whatever its cache holds; every instance drops its copy.',
   })
   async refreshSource(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
-    if (ctx.caller.role !== 'operator') {
-      throw new WhereaboutsError('FORBIDDEN', 'refreshSource is for operator keys only');
-    }
+    const verdict = authorise(ctx.caller, REFRESH_SOURCE);
+    if (!verdict.ok) throw refusalError(verdict.refusal);
     const source = ctx.service.sourcesById.get(id);
     if (!source)
       throw new WhereaboutsError('BAD_USER_INPUT', `unknown source id "${id}"; see the sources query`);

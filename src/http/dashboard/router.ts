@@ -3,6 +3,7 @@ import type { Response, Router } from 'express';
 import express from 'express';
 import type { ApprovedOperation } from '../../access/approved-operations';
 import { loadApprovedOperations } from '../../access/approved-operations';
+import { mayRun } from '../../access/policy';
 import { PACKAGE_ROOT } from '../../paths';
 
 /**
@@ -75,7 +76,7 @@ export function dashboardOperations(
   const out: Record<string, DashboardOperation> = {};
   for (const op of approved) {
     if (!(DASHBOARD_OPERATIONS as readonly string[]).includes(op.name)) continue;
-    if (!op.roles.includes('dashboard')) continue;
+    if (!mayRun('dashboard', op)) continue;
     out[op.name] = {
       name: op.name,
       operationName: op.operationName,

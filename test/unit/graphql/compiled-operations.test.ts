@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openAccess } from '../../../src/access/caller';
+import { openAccess } from '../../helpers/open-access';
 import { embeddedDefault } from '../../../src/config/load';
 import { OperationCompiler } from '../../../src/graphql/compiled-operations';
 import { createRequestContext } from '../../../src/graphql/context';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { App } from '../../../src/app';
-import { openAccess } from '../../../src/access/caller';
+import { openAccess } from '../../helpers/open-access';
 import { createApp } from '../../../src/app';
 import { DEFAULT_SIM_PORT, parseLatency, startSimulation } from '../../../src/cli/commands/simulate';
 import { buildConfig, loadConfig } from '../../../src/config/load';
