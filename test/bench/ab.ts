@@ -4,7 +4,7 @@
  *
  * Each side is a build of its own (`--a`/`--b` a commit, checked out as a git worktree under the system's
  * temporary folder and built there with this checkout's node_modules; `worktree`, the default for `--b`,
- * is this checkout as it is). Both gateways run side by side on one Redis and one simulator (45 forces,
+ * is this checkout as it is; `dir:<path>` another checkout as it is, built there). Both gateways run side by side on one Redis and one simulator (45 forces,
  * warm), with the warm bench's settings: auth, limits and rate limiting on, LOG_LEVEL=info to a file.
  *
  * Every round runs each target against both sides, one after the other, in an order that alternates
@@ -145,6 +145,20 @@ function parseArgs(argv: readonly string[]): Args {
 
 /** A side's checkout, built: this one, or a git worktree of `ref` sharing this checkout's node_modules. */
 function buildSide(ref: string, log: (line: string) => void): { root: string; label: string } {
+  if (ref.startsWith('dir:')) {
+    // Another checkout as it is (a worktree holding uncommitted work of its own), built there.
+    const dir = path.resolve(ref.slice('dir:'.length));
+    if (!fs.existsSync(path.join(dir, 'package.json'))) throw new Error(`${ref}: no package.json there`);
+    const modules = path.join(dir, 'node_modules');
+    if (!fs.existsSync(modules)) fs.symlinkSync(path.join(ROOT, 'node_modules'), modules, 'dir');
+    log(`building ${dir}`);
+    execFileSync('npm', ['run', 'build'], {
+      cwd: dir,
+      env: { ...process.env, PATH: `${path.join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    return { root: dir, label: `checkout ${dir}` };
+  }
   if (ref === 'worktree') {
     ensureBuilt(log);
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
