@@ -1,36 +1,34 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import cors from 'cors';
 import { ApiKeyStore, keysFilePath } from './access/api-keys';
 import { ApprovedOperations, loadApprovedOperations } from './access/approved-operations';
-import { AuditLog, auditLog, auditOf } from './access/audit';
+import { AuditLog } from './access/audit';
 import { createJwtVerifier, looksLikeJwt } from './access/jwt';
+import type { AuditRecord } from './access/audit';
 import type { Caller, CallerResolver } from './access/caller';
 import { AccessGate, METRICS, authorise, disclosureClassOf } from './access/policy';
 import { RateLimits } from './access/rate-limit';
 import { TrustedDocumentsCache } from './access/trusted-documents-cache';
 import { accessPlugin } from './graphql/access.plugin';
-import { admitRequest, authoriseOperation } from './http/graphql-access';
-import { sendRefusal } from './http/refusal';
-import { checkGraphqlRequestJson } from './http/graphql-request-check';
+import { admitRequest, sendRefusal } from './http/express-access';
 import { CSRF_PREFLIGHTED_HEADERS } from './http/csrf';
-import { JsonTooDeepError, exceedsJsonDepth } from './http/json-guard';
 import type { GatewayConfig } from './config/load';
 import type { RequestContext } from './graphql/context';
 import { createRequestContext } from './graphql/context';
 import { approvedExecutor } from './graphql/approved-executor';
 import { OperationCompiler } from './graphql/compiled-operations';
-import { createFastLane } from './http/fast-lane';
-import type { BuiltBody } from './http/response-cache';
+import { ExchangeLog } from './http/exchange';
+import { createFeedsRoute } from './http/feeds-route';
+import { createGraphqlRoute } from './http/graphql-route';
+import { jsonBodyReader } from './http/request-body';
 import { ResponseCache } from './http/response-cache';
 import { createFormatError, internalErrorLogPlugin } from './graphql/format-error';
 import { buildExecutableSchema, buildGatewaySchema } from './graphql/schema';
-import { createErrorHandler, limitRequestBody, notFound, sendError } from './http/errors';
-import { feedsRouter } from './http/feeds';
+import { createErrorHandler, notFound } from './http/errors';
 import { healthRouter } from './http/health';
 import type { Logger } from './logger';
 import { createLogger } from './logger';
@@ -39,7 +37,6 @@ import { webhookRouter } from './http/webhooks';
 import { WebhookReplayCheck } from './http/webhook-replay';
 import { dashboardRouter } from './http/dashboard/router';
 import { Metrics } from './metrics';
-import { requestObservability } from './http/request-logging';
 import type { Tracing } from './tracing';
 import { createTracing } from './tracing';
 import { TieredFigureStore } from './store/figure-store';
@@ -85,16 +82,11 @@ export interface AppDeps extends FigureServiceOptions {
   readonly redis?: RedisTarget | null;
   /** Tracing; by default from env (`OTEL_TRACES_EXPORTER=otlp` or `WHEREABOUTS_TRACING=on`), else off. */
   readonly tracing?: Tracing;
-  /**
-   * The hot path in front of express (`src/http/fast-lane.ts`). @default true, unless env
-   * `WHEREABOUTS_FAST_LANE=off` (an escape hatch; the answers are the same, only slower).
-   */
-  readonly fastLane?: boolean;
 }
 
 /** A built app: a request handler plus what owns its lifecycle. It never listens itself. */
 export interface App {
-  /** Serves every HTTP request: the hot path first, then express for everything it hands on. */
+  /** Serves every HTTP request: /graphql and /feeds on their request path, the rest through express. */
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   readonly service: FigureService;
   readonly metrics: Metrics;
@@ -105,8 +97,6 @@ export interface App {
   /** Stops Apollo (and drains `httpServer` when one was given). */
   stop(): Promise<void>;
 }
-
-const GRAPHQL_MEDIA_TYPES = ['application/graphql-response+json', 'application/json', 'multipart/mixed'];
 
 /**
  * Builds the gateway: HTTP routes, Apollo Server on the type-graphql schema, the figure service.
@@ -197,19 +187,20 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
   });
   await apollo.start();
 
+  const audit = new AuditLog(logger);
+  // The one way out of every HTTP exchange: request id, metrics, span and audit line (src/http/exchange.ts).
+  const exchanges = new ExchangeLog({
+    metrics,
+    tracer: tracing.enabled ? tracing.tracer : null,
+    audit,
+    approvedOperations: approved.all.map((op) => op.name),
+    logError: (error, requestId) => logger.error({ err: error, requestId }, 'request failed'),
+  });
+
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(
-    requestObservability({
-      logger,
-      metrics,
-      tracer: tracing.tracer,
-      approvedOperations: approved.all.map((op) => op.name),
-    }),
-  );
-  const audit = new AuditLog(logger);
-  app.use(auditLog(audit));
+  app.use(exchanges.middleware());
   let draining = false;
   app.use(
     healthRouter({
@@ -237,108 +228,89 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     webhookRouter(service, new WebhookReplayCheck({ redis, metrics, logger }), env, logger, service.now),
   );
   app.use(dashboardRouter(approved.all));
+  app.use(notFound);
+  app.use(
+    createErrorHandler((error, requestId) => logger.error({ err: error, requestId }, 'unhandled HTTP error')),
+  );
+
+  // Built response bodies: the feeds' and /graphql's approved operations, per generation (one cache).
   const responses = new ResponseCache(service.now);
-  // Documents run outside Apollo (the hot path's analyst queries, response-cache builds), on a schema
+  // Documents run outside Apollo (analysts' compiled queries, response-cache builds), on a schema
   // instance of their own: Apollo instruments the resolvers of the schema it is given.
   const compiler = new OperationCompiler(buildExecutableSchema(), {
     validationRules: armor.validationRules,
     maxTokens: HTTP_DEFAULTS.maxTokens,
   });
-  const buildContext = (caller: Caller) =>
-    createRequestContext(service, caller, { disclosureK: config.access.disclosureK });
+  const context = (caller: Caller, record?: AuditRecord, requestId?: string) =>
+    createRequestContext(service, caller, {
+      disclosureK: config.access.disclosureK,
+      audit: record,
+      requestId,
+    });
   const executeApproved = approvedExecutor({
     compiler,
-    context: buildContext,
+    context: (caller) => context(caller),
     viaApollo: async (op, variables, caller) => {
       const response = await apollo.executeOperation(
         { query: op.document, variables, operationName: op.operationName },
-        { contextValue: buildContext(caller) },
+        { contextValue: context(caller) },
       );
       if (response.body.kind !== 'single')
         throw new Error('approved operations are single-result operations');
       return response.body.singleResult;
     },
   });
-  const feedDeps = {
-    execute: executeApproved,
-    generation: async () => (await service.current()).generation,
-    responses,
-    disclosureClassOf: (caller: Caller) => disclosureClassOf(caller, config.access.disclosureK),
-  };
+  const generation = async () => (await service.current()).generation;
+  const disclosureClass = (caller: Caller) => disclosureClassOf(caller, config.access.disclosureK);
   // CORS for `access.corsOrigins` only, the same allow-list for feeds and /graphql: a newsroom page on
   // another origin may read a feed (with a key, or a public feed without one) and its caching headers.
   const corsOrigin = (origin: string | undefined, done: (error: Error | null, allow?: boolean) => void) =>
     done(null, origin !== undefined && config.access.corsOrigins.includes(origin));
-  app.use(
-    '/feeds',
-    cors({
-      origin: corsOrigin,
-      methods: ['GET'],
-      allowedHeaders: ['authorization', 'if-none-match', 'if-modified-since', 'x-request-id'],
-      exposedHeaders: ['etag', 'last-modified', 'x-request-id'],
-      maxAge: 600,
-    }),
-  );
-  app.use(
-    feedsRouter({
-      approved,
-      gate,
-      publicFeeds,
-      ...feedDeps,
-    }),
-  );
-  app.use(
-    '/graphql',
-    cors({
-      origin: corsOrigin,
-      methods: ['GET', 'POST'],
-      allowedHeaders: [
-        'content-type',
-        'authorization',
-        'apollo-require-preflight',
-        'x-apollo-operation-name',
-        'x-request-id',
-      ],
-      exposedHeaders: ['x-request-id'],
-      maxAge: 600,
-    }),
-    (req, res, next) => {
-      // Accept that allows none of GraphQL's media types (e.g. text/html only) gets a clear 406.
-      if (req.headers.accept && !req.accepts(GRAPHQL_MEDIA_TYPES)) {
-        return sendError(
-          res,
-          'NOT_ACCEPTABLE',
-          `accepted media types: ${GRAPHQL_MEDIA_TYPES.slice(0, 2).join(', ')}`,
-        );
-      }
-      next();
-    },
-    admitRequest(gate),
-    limitRequestBody(HTTP_DEFAULTS.bodyLimitBytes),
-    express.json({
-      limit: HTTP_DEFAULTS.bodyLimitBytes,
-      strict: false,
-      type: ['application/json', 'application/graphql-response+json'],
-      // The JSON depth guard, on the raw bytes before they are parsed (json-guard.ts).
-      verify: (_req, _res, raw) => {
-        if (exceedsJsonDepth(raw)) throw new JsonTooDeepError();
-      },
-    }),
-    checkGraphqlRequestJson,
-    authoriseOperation(approved),
-    expressMiddleware(apollo, {
-      context: async ({ res }) =>
-        createRequestContext(service, res.locals.caller as Caller, {
-          disclosureK: config.access.disclosureK,
-          audit: auditOf(res),
-          requestId: res.locals.requestId as string | undefined,
-        }),
-    }),
-  );
-  app.use(notFound);
-  app.use(
-    createErrorHandler((error, requestId) => logger.error({ err: error, requestId }, 'unhandled HTTP error')),
-  );
+  const feedsCors = cors({
+    origin: corsOrigin,
+    methods: ['GET'],
+    allowedHeaders: ['authorization', 'if-none-match', 'if-modified-since', 'x-request-id'],
+    exposedHeaders: ['etag', 'last-modified', 'x-request-id'],
+    maxAge: 600,
+  });
+  const graphqlCors = cors({
+    origin: corsOrigin,
+    methods: ['GET', 'POST'],
+    allowedHeaders: [
+      'content-type',
+      'authorization',
+      'apollo-require-preflight',
+      'x-apollo-operation-name',
+      'x-request-id',
+    ],
+    exposedHeaders: ['x-request-id'],
+    maxAge: 600,
+  });
+  const feedsRoute = createFeedsRoute({
+    approved,
+    gate,
+    publicFeeds,
+    execute: executeApproved,
+    generation,
+    responses,
+    disclosureClassOf: disclosureClass,
+    exchanges,
+    cors: (req, res, next) => feedsCors(req as never, res as never, next),
+  });
+  const graphqlRoute = createGraphqlRoute({
+    gate,
+    approved,
+    apollo,
+    compiler,
+    executeApproved,
+    responses,
+    generation,
+    disclosureClassOf: disclosureClass,
+    context,
+    exchanges,
+    readBody: jsonBodyReader(HTTP_DEFAULTS.bodyLimitBytes),
+    cors: (req, res, next) => graphqlCors(req as never, res as never, next),
+  });
 
   // Subscriptions over graphql-ws on the same server and path; the same caller resolver, limits and documents.
   const live = deps.httpServer
@@ -350,37 +322,26 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
         approved,
         disclosureK: config.access.disclosureK,
         logger,
+        audit,
         validationRules: armor.validationRules,
         maxTokens: HTTP_DEFAULTS.maxTokens,
         maxPayloadBytes: HTTP_DEFAULTS.bodyLimitBytes,
       })
     : null;
 
-  const fastLaneOn = deps.fastLane ?? env.WHEREABOUTS_FAST_LANE !== 'off';
-  const fastLane = fastLaneOn
-    ? createFastLane({
-        gate,
-        approved,
-        compiler,
-        feeds: { ...feedDeps, publicFeeds },
-        responses: new ResponseCache<BuiltBody>(service.now),
-        executeApproved,
-        context: (caller, audit) =>
-          createRequestContext(service, caller, { disclosureK: config.access.disclosureK, audit }),
-        logger,
-        audit,
-        metrics,
-        tracer: tracing.enabled ? tracing.tracer : null,
-        bodyLimitBytes: HTTP_DEFAULTS.bodyLimitBytes,
-      })
-    : null;
-  const full = (req: IncomingMessage, res: ServerResponse) => {
+  /** /graphql and /feeds on their request path; everything else through express. */
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (path === '/graphql') return graphqlRoute(req, res);
+    if (path === '/feeds' || path.startsWith('/feeds/')) return feedsRoute(req, res);
     app(req, res);
   };
 
   let stopping: Promise<void> | null = null;
   return {
-    handler: fastLane ? (req, res) => fastLane(req, res, full) : full,
+    handler,
     service,
     metrics,
     live,

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { RequestHandler } from 'express';
 import type { Logger } from '../logger';
 import type { Caller } from './caller';
 
@@ -18,7 +17,7 @@ export function hashVariables(variables: unknown): string | null {
   return createHash('sha256').update(JSON.stringify(variables)).digest('hex').slice(0, 16);
 }
 
-/** The audit record of the current request (created by `auditLog`). */
+/** The audit record of the current request on an express route (set by `ExchangeLog.middleware`). */
 export function auditOf(res: { locals: Record<string, unknown> }): AuditRecord {
   return res.locals.audit as AuditRecord;
 }
@@ -28,9 +27,13 @@ const BOUND_PER_CALLER = 8;
 
 /** What an audit line says of the request itself. */
 export interface AuditedRequest {
+  /** The HTTP request id; for graphql-ws, the connection's id with the subscription's. */
   readonly requestId: string | null;
+  /** The HTTP method; `SUBSCRIBE` for a graphql-ws subscription. */
   readonly method: string | undefined;
   readonly path: string;
+  /** How the request came: over HTTP, or as a graphql-ws message. */
+  readonly transport: 'http' | 'ws';
 }
 
 /** The fields of an audit line that repeat from one request of a poller to the next. */
@@ -41,7 +44,7 @@ interface RepeatingFields {
   readonly role: string;
   readonly operation: string | null;
   readonly variablesHash: string | null;
-  readonly lane: 'full' | 'fast';
+  readonly transport: 'http' | 'ws';
 }
 
 interface Bound {
@@ -56,12 +59,13 @@ function sameRequest(a: RepeatingFields, b: RepeatingFields): boolean {
     a.operation === b.operation &&
     a.variablesHash === b.variablesHash &&
     a.method === b.method &&
-    a.lane === b.lane
+    a.transport === b.transport
   );
 }
 
 /**
- * Writes the audit line of each finished request (the full path's `auditLog` and the hot path share it).
+ * Writes the audit line of each finished request, with the same fields over HTTP (`ExchangeLog`, the one
+ * way out of an HTTP exchange) and over graphql-ws (`src/live/server.ts`).
  *
  * A poller's lines differ only in request id, status and duration. For an API-key caller (one `Caller`
  * object per key, kept by the key store) the rest is bound once in a pino child logger, kept per caller
@@ -74,13 +78,7 @@ export class AuditLog {
 
   constructor(private readonly logger: Logger) {}
 
-  write(
-    request: AuditedRequest,
-    record: AuditRecord,
-    status: number,
-    durationMs: number,
-    lane: 'full' | 'fast',
-  ): void {
+  write(request: AuditedRequest, record: AuditRecord, status: number, durationMs: number): void {
     if (!this.logger.isLevelEnabled('info')) return;
     const caller = record.caller;
     const fields: RepeatingFields = {
@@ -90,7 +88,7 @@ export class AuditLog {
       role: caller?.role ?? 'anonymous',
       operation: record.operation,
       variablesHash: record.variablesHash,
-      lane,
+      transport: request.transport,
     };
     const line = {
       requestId: request.requestId,
@@ -111,32 +109,4 @@ export class AuditLog {
     }
     found.logger.info(line, 'request');
   }
-}
-
-/**
- * One structured audit event per request, when the response finishes: request id, key id, role,
- * operation name or id, a hash of the variables, status, duration and lane (`full` here; `fast` when
- * the hot path in `src/http/fast-lane.ts` answered). No secrets (the Authorization
- * header is never read here) and no personal data (there is none to record).
- */
-export function auditLog(audit: AuditLog): RequestHandler {
-  return (req, res, next) => {
-    const started = performance.now();
-    const record: AuditRecord = { caller: null, operation: null, variablesHash: null };
-    res.locals.audit = record;
-    res.on('finish', () => {
-      audit.write(
-        {
-          requestId: (res.locals.requestId as string | undefined) ?? null,
-          method: req.method,
-          path: req.path,
-        },
-        record,
-        res.statusCode,
-        performance.now() - started,
-        'full',
-      );
-    });
-    next();
-  };
 }

@@ -102,7 +102,7 @@ export class RateLimits {
    * leaves more than `exactMargin` points in the window, requests are allowed here and added to the
    * shared count in one `consume(key, n)` every `LIMIT_FLUSH_INTERVAL_MS`. The last margin of each window
    * is counted exactly, request by request. So a limit holds across instances to within what they serve
-   * in one flush interval, and a key under its limit costs no I/O on the hot path.
+   * in one flush interval, and a key under its limit costs no I/O on the warm path.
    */
   async consume(bucket: LimitBucket, key: string): Promise<LimitDecision> {
     // Just started: wait (once, at most the connect timeout) for Redis, or the first requests would be

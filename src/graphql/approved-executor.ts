@@ -15,7 +15,7 @@ export type ExecuteApproved = (
 /**
  * Runs approved operations for the response caches (feed bodies and persisted documents, built again
  * each second while they are polled, as the ages in them move): compiled once per document with
- * graphql-jit, as the hot path runs analysts' documents, with `extensions.cacheStatus` added as Apollo's
+ * graphql-jit, as the request path runs analysts' documents, with `extensions.cacheStatus` added as Apollo's
  * plugin adds it. Through Apollo, building the national feed took 3-5 ms in one go every second, which
  * each request arriving meanwhile waited for (the feed's p99 at a steady load).
  *

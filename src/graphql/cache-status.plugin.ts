@@ -41,7 +41,7 @@ const COUNTS = new MemoKey<Omit<CacheStatus, 'snapshot'>>('cache status counts')
 
 /**
  * A successful result's data as Apollo sends it with this plugin (`extensions.cacheStatus` when the
- * request read figures), for results made outside Apollo (the hot path's, response-cache builds).
+ * request read figures), for results made outside Apollo (compiled analysts' documents, response-cache builds).
  */
 export function withCacheStatus<D>(
   data: D,

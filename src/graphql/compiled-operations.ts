@@ -6,7 +6,7 @@ import { LRUCache } from 'lru-cache';
 import { introspects } from './access.plugin';
 
 /**
- * A document the hot path may run itself: parsed, validated (the spec's rules plus the gateway's limits)
+ * A document the request path may run itself: parsed, validated (the spec's rules plus the gateway's limits)
  * once, a query (not a mutation or subscription), not introspection. Anything else is `null`, and the
  * request goes the full way through Apollo, which answers it (with its errors) exactly as it always has.
  */
@@ -33,7 +33,7 @@ export interface OperationCompilerOptions {
   readonly maxCachedChars?: number;
 }
 
-/** A cached outcome: a prepared operation, or `null` when the hot path must not run this document. */
+/** A cached outcome: a prepared operation, or `null` when Apollo must run this document. */
 type Entry = { prepared: PreparedOperation | null };
 
 /**

@@ -21,7 +21,7 @@ export const RESOLVERS = [
 let cached: GraphQLSchema | null = null;
 
 /**
- * A new executable schema from the type-graphql classes (code first). The hot path runs on its own
+ * A new executable schema from the type-graphql classes (code first). The request path's compiled documents run on their own
  * instance: Apollo wraps every field resolver of the schema it is given with its plugin instrumentation
  * (cache control's `willResolveField`), which would also slow graphql-jit's plain property reads.
  */

@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 /**
  * Headers whose presence shows that a GraphQL GET could not have been sent cross-site by a browser
  * without a CORS preflight, which the CORS policy (`access.corsOrigins`) then answers: Apollo's CSRF
- * prevention lets a GET through only with one of them (`csrfPrevention.requestHeaders`), and the hot path
+ * prevention lets a GET through only with one of them (`csrfPrevention.requestHeaders`), and the request path
  * applies the same list (`passesCsrfPrevention`).
  *
  * Apollo's recommended two, plus `authorization`: it is not a CORS-safelisted header either, and CSRF

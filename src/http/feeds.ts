@@ -1,21 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { Router } from 'express';
-import express from 'express';
 import type { FormattedExecutionResult, OperationDefinitionNode } from 'graphql';
 import { Kind, parse } from 'graphql';
 import type { ApprovedOperation, ApprovedOperations } from '../access/approved-operations';
-import { auditOf, hashVariables } from '../access/audit';
 import type { Caller } from '../access/caller';
 import type { AccessGate, FeedAction } from '../access/policy';
-import { PUBLIC_FEED, authorise } from '../access/policy';
 import type { ErrorCode } from '../errors';
 import { ERROR_CODES } from '../errors';
-import { admissionOf } from './admission';
 import type { ContentCoding } from './content-coding';
 import { chooseCoding, CodedBody } from './content-coding';
-import { sendError } from './errors';
-import { sendRefusal } from './refusal';
-import { CSV_COLUMNS, CSV_ROWS, toCsv } from './feed-csv';
+import { CSV_ROWS, toCsv } from './feed-csv';
 import { toXlsx, XLSX_MEDIA_TYPE } from './feed-xlsx';
 import type { ExecuteApproved } from '../graphql/approved-executor';
 import type { BuiltResponse, ResponseCache } from './response-cache';
@@ -32,7 +25,7 @@ export interface FeedsDeps {
   readonly execute: ExecuteApproved;
   /** The current snapshot generation: what a built feed response belongs to. */
   generation(): Promise<Generation>;
-  /** Built feed responses, shared with the hot path. */
+  /** Built feed responses (`ResponseCache`, shared with /graphql's approved operations). */
   readonly responses: ResponseCache;
   /** The disclosure class of a caller (responses differ only between classes), e.g. `all` or `k3`. */
   disclosureClassOf(caller: Caller): string;
@@ -139,7 +132,7 @@ const FORMATS: readonly FeedFormat[] = ['json', 'csv', 'xlsx'];
 
 /**
  * Feed headers per built response, cache scope, format and coding: pollers get the same bytes, so the same
- * headers. The hot path writes the lists as they are; copying an object and adding fields to it per
+ * headers. The request path writes the lists as they are; copying an object and adding fields to it per
  * request cost about 8 µs (V8 took a slow path for each field added to the copy).
  */
 const headersOfBuilt = new WeakMap<BuiltResponse, Array<FeedHeaderSet | undefined>>();
@@ -259,7 +252,8 @@ const FEED_MEDIA_TYPES: Readonly<Record<FeedFormat, string>> = {
 /** Longest a client or proxy may reuse a feed response before revalidating (seconds). */
 export const FEED_MAX_AGE_SECONDS = 60;
 
-interface VariableSpec {
+/** A variable a feed takes as a query-string parameter. */
+export interface VariableSpec {
   readonly name: string;
   readonly type: string;
   readonly required: boolean;
@@ -268,7 +262,8 @@ interface VariableSpec {
 /** Variable specs per operation, read once from its document (feeds are polled all day). */
 const variableSpecs = new WeakMap<ApprovedOperation, VariableSpec[]>();
 
-function variablesOf(op: ApprovedOperation): VariableSpec[] {
+/** The variables a feed takes, from its operation's document. */
+export function variablesOf(op: ApprovedOperation): VariableSpec[] {
   let specs = variableSpecs.get(op);
   if (!specs) variableSpecs.set(op, (specs = readVariables(op)));
   return specs;
@@ -325,89 +320,4 @@ function statusOf(result: FormattedExecutionResult): number {
 /** What reading a feed asks of the access policy (`authorise`). */
 export function feedAction(publicFeeds: ReadonlySet<string>, op: ApprovedOperation): FeedAction {
   return { kind: 'feed', op, public: publicFeeds.has(op.name) };
-}
-
-/**
- * Journalists' data feeds: every approved query is also `GET /feeds/<name>.json` and `.csv`, with
- * variables from the query string (validated by the operation's own types), ETag / Last-Modified /
- * Cache-Control and 304s, so that a spreadsheet or a script can poll it cheaply. `GET /feeds` lists them.
- * Who may read which feed is the access policy's (`src/access/policy.ts`): the roles a feed's operation
- * is approved for, and anyone for a feed in `access.publicFeeds`.
- */
-export function feedsRouter(deps: FeedsDeps): Router {
-  const router = express.Router();
-  const feeds = feedOperations(deps.approved);
-
-  /**
-   * Admits the request (the hot path may already have, and handed the admission on) and, for a feed,
-   * authorises reading it; renders any refusal. Null when refused.
-   */
-  const admitReader = async (
-    req: express.Request,
-    res: express.Response,
-    op: ApprovedOperation | null,
-  ): Promise<Caller | null> => {
-    const action = op ? feedAction(deps.publicFeeds, op) : null;
-    const options = action?.public ? PUBLIC_FEED : undefined;
-    const admission =
-      admissionOf(req) ?? (await deps.gate.admit(req.headers, req.socket.remoteAddress, options));
-    const audit = auditOf(res);
-    audit.caller = admission.caller;
-    if (!admission.ok) {
-      sendRefusal(res, admission.refusal);
-      return null;
-    }
-    audit.operation = op ? `feed:${op.name}` : 'feeds';
-    const verdict = action ? authorise(admission.caller, action) : null;
-    if (verdict && !verdict.ok) {
-      sendRefusal(res, verdict.refusal);
-      return null;
-    }
-    return admission.caller;
-  };
-
-  router.get('/feeds', async (req, res) => {
-    const caller = await admitReader(req, res, null);
-    if (!caller) return;
-    res.json({
-      feeds: feeds
-        .filter((op) => authorise(caller, feedAction(deps.publicFeeds, op)).ok)
-        .map((op) => ({
-          name: op.name,
-          description: op.description,
-          json: `/feeds/${op.name}.json`,
-          csv: CSV_ROWS[op.name] ? `/feeds/${op.name}.csv` : null,
-          xlsx: CSV_ROWS[op.name] ? `/feeds/${op.name}.xlsx` : null,
-          parameters: variablesOf(op),
-          roles: op.roles,
-          approvedBy: op.approvedBy,
-          approvedOn: op.approvedOn,
-          public: deps.publicFeeds.has(op.name),
-        })),
-      csvColumns: CSV_COLUMNS,
-    });
-  });
-
-  router.get('/feeds/:file', async (req, res) => {
-    const found = findFeed(feeds, String(req.params.file));
-    if ('code' in found) return sendError(res, found.code, found.message);
-    const { op, format } = found;
-    const caller = await admitReader(req, res, op);
-    if (!caller) return;
-    const parsed = parseVariables(op, req.query as Record<string, unknown>);
-    if ('error' in parsed) return sendError(res, 'BAD_USER_INPUT', parsed.error);
-    auditOf(res).variablesHash = hashVariables(parsed.variables);
-    const built = await renderFeed(deps, op, format, parsed.variables, caller);
-    if ('code' in built) return sendError(res, built.code, built.message);
-    const answer = feedAnswer(built, caller, format, {
-      ifNoneMatch: req.header('if-none-match'),
-      ifModifiedSince: req.header('if-modified-since'),
-      acceptEncoding: req.headers['accept-encoding'],
-    });
-    for (let i = 0; i < answer.headers.length; i += 2)
-      res.setHeader(answer.headers[i]!, answer.headers[i + 1]!);
-    if (answer.body === null) return res.status(304).end();
-    res.status(200).end(answer.body);
-  });
-  return router;
 }

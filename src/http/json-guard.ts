@@ -51,8 +51,8 @@ export function jsonTooDeepMessage(where: string): string {
 }
 
 /**
- * Thrown from express.json's `verify` hook for a body that is too deep; the error handler answers it
- * with `JSON_TOO_DEEP` (`type` is how body-parser's own errors are told apart there).
+ * Thrown from body-parser's `verify` hook for a body that is too deep (request-body.ts); it is answered
+ * with `JSON_TOO_DEEP` (`type` is how body-parser's own errors are told apart, `bodyErrorReading`).
  */
 export class JsonTooDeepError extends Error {
   readonly type = 'entity.too.deep';

@@ -20,10 +20,10 @@ export interface BuiltResponse extends BuiltBody {
   readonly lastModifiedMs: number;
 }
 
-interface Entry<T> {
+interface Entry {
   readonly generation: Generation;
   readonly builtAt: number;
-  readonly response: Promise<T | null>;
+  readonly response: Promise<BuiltBody | null>;
 }
 
 /**
@@ -33,8 +33,8 @@ interface Entry<T> {
  * figure is never served from here, and ages are at most a second behind. Concurrent misses share one
  * build; a build that gives no response (an error result) is not kept.
  */
-export class ResponseCache<T extends BuiltBody = BuiltResponse> {
-  private readonly entries: LRUCache<string, Entry<T>>;
+export class ResponseCache {
+  private readonly entries: LRUCache<string, Entry>;
 
   constructor(
     private readonly now: () => number,
@@ -46,14 +46,22 @@ export class ResponseCache<T extends BuiltBody = BuiltResponse> {
 
   private readonly maxAgeMs: number;
 
-  /** The response for `key` built from `generation`, building it with `build` when there is none. */
-  get(key: string, generation: Generation, build: () => Promise<T | null>): Promise<T | null> {
+  /**
+   * The response for `key` built from `generation`, building it with `build` when there is none. One
+   * kind of response per key: keys are namespaced by their users (`feed|...`, `graphql|...`), so the type
+   * a key's build gives is the type read back.
+   */
+  get<T extends BuiltBody>(
+    key: string,
+    generation: Generation,
+    build: () => Promise<T | null>,
+  ): Promise<T | null> {
     const now = this.now();
     const entry = this.entries.get(key);
     if (entry && entry.generation === generation && now - entry.builtAt < this.maxAgeMs)
-      return entry.response;
+      return entry.response as Promise<T | null>;
     const response = build().catch(() => null);
-    const fresh: Entry<T> = { generation, builtAt: now, response };
+    const fresh: Entry = { generation, builtAt: now, response };
     this.entries.set(key, fresh);
     void response.then((r) => {
       if (r === null && this.entries.get(key) === fresh) this.entries.delete(key);

@@ -9,6 +9,7 @@ import type WebSocket from 'ws';
 import { WebSocketServer } from 'ws';
 import { exceedsJsonDepth, jsonTooDeepMessage } from '../http/json-guard';
 import type { ApprovedOperations } from '../access/approved-operations';
+import type { AuditLog } from '../access/audit';
 import { hashVariables } from '../access/audit';
 import type { Caller } from '../access/caller';
 import type { AccessGate, Refusal } from '../access/policy';
@@ -54,6 +55,8 @@ export interface LiveServerDeps {
   readonly approved: ApprovedOperations;
   readonly disclosureK: number;
   readonly logger: Logger;
+  /** The audit log, shared with HTTP (`AuditLog`): one line per connection attempt and per subscription. */
+  readonly audit: AuditLog;
   /** Extra validation rules (graphql-armor's limits), as over HTTP. */
   readonly validationRules?: readonly ValidationRule[];
   /** Parser token limit, as over HTTP. */
@@ -134,6 +137,7 @@ export function mountLiveServer(deps: LiveServerDeps): LiveServer {
   );
   const rules = [...specifiedRules, ...(deps.validationRules ?? [])];
 
+  /** One audit line per connection attempt and per subscription, with the same fields as over HTTP. */
   const audit = (
     caller: Caller | null,
     operation: string | null,
@@ -141,19 +145,11 @@ export function mountLiveServer(deps: LiveServerDeps): LiveServer {
     status: number,
     started: number,
   ) =>
-    logger.info(
-      {
-        event: 'audit',
-        method: 'WS',
-        path: options.path,
-        keyId: caller?.keyId ?? null,
-        role: caller?.role ?? 'anonymous',
-        operation,
-        variablesHash: hashVariables(variables),
-        status,
-        durationMs: Math.round((performance.now() - started) * 10) / 10,
-      },
-      'request',
+    deps.audit.write(
+      { requestId: null, method: 'SUBSCRIBE', path: options.path, transport: 'ws' },
+      { caller, operation, variablesHash: hashVariables(variables) },
+      status,
+      performance.now() - started,
     );
 
   const server = makeServer<Record<string, unknown>, Extra>({

@@ -34,7 +34,7 @@ const IDLE_SETTLE_MS = 3000;
 const STARTUP_TIMEOUT_MS = 120_000;
 /** BENCH_SOURCES: the simulator's scale mode, this many single-force count feeds (issue 6: 4,500 in 400 MB). */
 const SOURCES = process.env.BENCH_SOURCES ? Number(process.env.BENCH_SOURCES) : undefined;
-/** BENCH_QUERY replaces it (e.g. a query the hot path hands on to the full path, express and Apollo). */
+/** BENCH_QUERY replaces it (e.g. a query the request path hands to Apollo). */
 const QUERY =
   process.env.BENCH_QUERY ??
   '{ national { unaccounted { value } coverage { forces reporting unavailable } } }';

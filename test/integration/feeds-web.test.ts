@@ -16,10 +16,7 @@ import { startGateway } from '../helpers/gateway';
 const NEWSROOM = 'https://newsroom.example';
 const FEED = '/feeds/national-latest.json?asAt=2018-01-31';
 
-describe.each([
-  ['with the hot path', true],
-  ['through the full path only', false],
-])('feeds on the web, %s', (_name, fastLane) => {
+describe('feeds on the web', () => {
   let gateway: RunningGateway;
   let token: string;
 
@@ -30,7 +27,7 @@ describe.each([
     const config = embeddedDefault();
     gateway = await startGateway(
       { ...config, access: { ...config.access, corsOrigins: [NEWSROOM] } },
-      { apiKeys: keys, redis: null, fastLane },
+      { apiKeys: keys, redis: null },
     );
   });
   afterAll(() => gateway.close());

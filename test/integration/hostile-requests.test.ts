@@ -47,10 +47,7 @@ describe('exceedsJsonDepth', () => {
   });
 });
 
-describe.each([
-  ['with the hot path', true],
-  ['through the full path only', false],
-])('hostile requests, %s', (_name, fastLane) => {
+describe('hostile requests', () => {
   let gateway: RunningGateway;
   const tokens: Record<string, string> = {};
   const logs = logSink();
@@ -62,7 +59,6 @@ describe.each([
     gateway = await startGateway(embeddedDefault(), {
       apiKeys: keys,
       redis: null,
-      fastLane,
       logger: logs.logger,
     });
   });

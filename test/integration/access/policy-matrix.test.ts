@@ -313,13 +313,10 @@ describe('the access matrix', () => {
     );
   });
 
-  describe.each([
-    ['with the hot path', true],
-    ['through the full path only', false],
-  ])('every transport gives the decision the table gives (%s)', (_name, fastLane) => {
+  describe('every transport gives the decision the table gives', () => {
     let keyed: KeyedGateway;
     beforeAll(async () => {
-      keyed = await startKeyedGateway({ publicFeeds: [...PUBLIC_FEEDS] }, { fastLane });
+      keyed = await startKeyedGateway({ publicFeeds: [...PUBLIC_FEEDS] });
     });
     afterAll(() => keyed?.close());
 

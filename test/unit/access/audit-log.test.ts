@@ -20,7 +20,7 @@ const FIELDS = [
   'role',
   'operation',
   'variablesHash',
-  'lane',
+  'transport',
   'requestId',
   'status',
   'durationMs',
@@ -40,25 +40,22 @@ describe('AuditLog', () => {
     const { logger, events } = logSink();
     const audit = new AuditLog(logger);
     audit.write(
-      { requestId: 'r1', method: 'GET', path: '/feeds/a.json' },
+      { requestId: 'r1', method: 'GET', path: '/feeds/a.json', transport: 'http' },
       record(journalist, 'feed:a', 'h1'),
       200,
       1.26,
-      'fast',
     );
     audit.write(
-      { requestId: 'r2', method: 'POST', path: '/graphql' },
+      { requestId: 'r2', method: 'POST', path: '/graphql', transport: 'http' },
       record(viaJwt(), 'Q', null),
       200,
       3,
-      'fast',
     );
     audit.write(
-      { requestId: null, method: 'GET', path: '/nowhere' },
+      { requestId: null, method: 'GET', path: '/nowhere', transport: 'ws' },
       record(null, null, null),
       404,
       0.04,
-      'full',
     );
     const lines = events().map(auditFields);
     expect(lines).toEqual([
@@ -70,7 +67,7 @@ describe('AuditLog', () => {
         role: 'journalist',
         operation: 'feed:a',
         variablesHash: 'h1',
-        lane: 'fast',
+        transport: 'http',
         requestId: 'r1',
         status: 200,
         durationMs: 1.3,
@@ -83,7 +80,7 @@ describe('AuditLog', () => {
         role: 'analyst',
         operation: 'Q',
         variablesHash: null,
-        lane: 'fast',
+        transport: 'http',
         requestId: 'r2',
         status: 200,
         durationMs: 3,
@@ -96,7 +93,7 @@ describe('AuditLog', () => {
         role: 'anonymous',
         operation: null,
         variablesHash: null,
-        lane: 'full',
+        transport: 'ws',
         requestId: null,
         status: 404,
         durationMs: 0,
@@ -116,14 +113,14 @@ describe('AuditLog', () => {
       path: string;
       operation: string | null;
       variablesHash: string | null;
-      lane: 'fast' | 'full';
+      transport: 'http' | 'ws';
     }[] = [];
     for (const method of ['GET', 'HEAD'])
       for (const path of ['/feeds/a.json', '/feeds/b.json'])
         for (const operation of [null, 'feed:a'])
           for (const variablesHash of [null, 'h1'])
-            for (const lane of ['fast', 'full'] as const)
-              combos.push({ method, path, operation, variablesHash, lane });
+            for (const transport of ['http', 'ws'] as const)
+              combos.push({ method, path, operation, variablesHash, transport });
     let seed = 7;
     // An LCG's high bits (its low bits repeat with short periods).
     const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16;
@@ -133,11 +130,10 @@ describe('AuditLog', () => {
       const caller = next() % 2 ? journalist : analyst;
       const requestId = `r${n}`;
       audit.write(
-        { requestId, method: c.method, path: c.path },
+        { requestId, method: c.method, path: c.path, transport: c.transport },
         record(caller, c.operation, c.variablesHash),
         200,
         n,
-        c.lane,
       );
       expected.push({
         event: 'audit',
@@ -147,7 +143,7 @@ describe('AuditLog', () => {
         role: caller.role,
         operation: c.operation,
         variablesHash: c.variablesHash,
-        lane: c.lane,
+        transport: c.transport,
         requestId,
         status: 200,
         durationMs: n,
@@ -160,11 +156,10 @@ describe('AuditLog', () => {
     const { logger, events } = logSink();
     logger.level = 'warn';
     new AuditLog(logger).write(
-      { requestId: 'r', method: 'GET', path: '/graphql' },
+      { requestId: 'r', method: 'GET', path: '/graphql', transport: 'http' },
       record(journalist, 'Q', null),
       200,
       1,
-      'fast',
     );
     expect(events()).toEqual([]);
   });

@@ -24,7 +24,7 @@ describe('ResponseCache', () => {
   });
 
   it('builds once per key and generation, and shares a build between concurrent misses', async () => {
-    const cache = new ResponseCache<BuiltBody>(now);
+    const cache = new ResponseCache(now);
     const gen = generation();
     const [a, b] = await Promise.all([cache.get('k', gen, build('one')), cache.get('k', gen, build('two'))]);
     expect(a?.body.toString()).toBe('one');
@@ -35,14 +35,14 @@ describe('ResponseCache', () => {
   });
 
   it('rebuilds for a new generation, so a changed figure is never served from it', async () => {
-    const cache = new ResponseCache<BuiltBody>(now);
+    const cache = new ResponseCache(now);
     await cache.get('k', generation(), build('old'));
     const fresh = await cache.get('k', generation(), build('new'));
     expect(fresh?.body.toString()).toBe('new');
   });
 
   it('rebuilds once an entry is as old as the maximum age (ages in it lag at most that)', async () => {
-    const cache = new ResponseCache<BuiltBody>(now);
+    const cache = new ResponseCache(now);
     const gen = generation();
     await cache.get('k', gen, build('first'));
     nowMs += RESPONSE_CACHE_MAX_AGE_MS - 1;
@@ -52,7 +52,7 @@ describe('ResponseCache', () => {
   });
 
   it('does not keep a build that gave no response, or one that threw', async () => {
-    const cache = new ResponseCache<BuiltBody>(now);
+    const cache = new ResponseCache(now);
     const gen = generation();
     expect(await cache.get('k', gen, async () => null)).toBeNull();
     expect(
