@@ -2,12 +2,10 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import express from 'express';
-import { ApolloArmor } from '@escape.tech/graphql-armor';
-import cors from 'cors';
-import { ApiKeyStore, keysFilePath } from './access/api-keys';
+import { ApiKeyStore } from './access/api-keys';
+import { callerResolver } from './access/caller-resolver';
 import { ApprovedOperations, loadApprovedOperations } from './access/approved-operations';
 import { AuditLog } from './access/audit';
-import { createJwtVerifier, looksLikeJwt } from './access/jwt';
 import type { AuditRecord } from './access/audit';
 import type { Caller, CallerResolver } from './access/caller';
 import { AccessGate, METRICS, authorise, disclosureClassOf } from './access/policy';
@@ -16,11 +14,14 @@ import { TrustedDocumentsCache } from './access/trusted-documents-cache';
 import { accessPlugin } from './graphql/access.plugin';
 import { admitRequest, sendRefusal } from './http/express-access';
 import { CSRF_PREFLIGHTED_HEADERS } from './http/csrf';
+import type { Environment } from './config/environment';
+import { readEnvironment } from './config/environment';
 import type { GatewayConfig } from './config/load';
 import type { RequestContext } from './graphql/context';
 import { createRequestContext } from './graphql/context';
 import { approvedExecutor } from './graphql/approved-executor';
 import { OperationCompiler } from './graphql/compiled-operations';
+import { corsHandlers } from './http/cors';
 import { ExchangeLog } from './http/exchange';
 import { createFeedsRoute } from './http/feeds-route';
 import { createGraphqlRoute } from './http/graphql-route';
@@ -28,8 +29,9 @@ import { jsonBodyReader } from './http/request-body';
 import { ResponseCache } from './http/response-cache';
 import { createFormatError, internalErrorLogPlugin } from './graphql/format-error';
 import { buildExecutableSchema, buildGatewaySchema } from './graphql/schema';
+import { HTTP_DEFAULTS, requestLimits } from './graphql/limits';
 import { createErrorHandler, notFound } from './http/errors';
-import { healthRouter } from './http/health';
+import { healthRouter, storeReadiness } from './http/health';
 import type { Logger } from './logger';
 import { createLogger } from './logger';
 import { cacheStatusPlugin } from './graphql/cache-status.plugin';
@@ -43,31 +45,9 @@ import { TieredFigureStore } from './store/figure-store';
 import type { FigureServiceOptions } from './store/figure-service';
 import { FigureService } from './store/figure-service';
 import type { RedisTarget } from './store/redis-connection';
-import { RedisConnection, redisTargetFromEnv } from './store/redis-connection';
+import { RedisConnection } from './store/redis-connection';
 import type { LiveServer } from './live/server';
 import { mountLiveServer } from './live/server';
-
-/** Defaults of the HTTP layer. */
-export const HTTP_DEFAULTS = {
-  /** @default 64 KiB: queries are small; a larger body is an attack or a mistake. */
-  bodyLimitBytes: 64 * 1024,
-  /** @default 5000: Apollo's parser stops at this many tokens (a parse error, 400). */
-  maxTokens: 5000,
-  /**
-   * @default 7: deepest selection, fragments flattened. The approved operations go to 5; the schema has
-   * no cycles, so this only stops the deepest path (coverage -> force -> latest -> breakdowns -> cells).
-   */
-  maxDepth: 7,
-  /** @default 15 */
-  maxAliases: 15,
-  /** @default 10 */
-  maxDirectives: 10,
-  /**
-   * @default 1000: graphql-armor's cost (objects 2, scalars 1, times 1.5 per level of depth). The largest
-   * approved operation (national-latest) costs 219; ten aliased copies of a deep force query cost 2,189.
-   */
-  maxCost: 1000,
-} as const;
 
 /** What the app needs besides its config. */
 export interface AppDeps extends FigureServiceOptions {
@@ -78,10 +58,15 @@ export interface AppDeps extends FigureServiceOptions {
   readonly apiKeys?: ApiKeyStore;
   /** The server the app will be mounted on, so that shutdown drains it. */
   readonly httpServer?: Server;
-  /** Redis for L2, locks and pub/sub; by default from env REDIS_URL or REDIS_CLUSTER_NODES, else none. */
+  /** Redis for L2, locks and pub/sub; by default `environment.redis` (none unless configured). */
   readonly redis?: RedisTarget | null;
-  /** Tracing; by default from env (`OTEL_TRACES_EXPORTER=otlp` or `WHEREABOUTS_TRACING=on`), else off. */
+  /** Tracing; by default as `environment.tracing` says (off unless switched on). */
   readonly tracing?: Tracing;
+  /**
+   * What the process environment says (`readEnvironment`, read once by the entry point); by default the
+   * environment `env` gives (an empty one unless given), never `process.env` behind the caller's back.
+   */
+  readonly environment?: Environment;
 }
 
 /** A built app: a request handler plus what owns its lifecycle. It never listens itself. */
@@ -103,15 +88,16 @@ export interface App {
  * Tests drive it on port 0; `src/index.ts` listens.
  */
 export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Promise<App> {
-  const logger = deps.logger ?? createLogger();
-  const env = deps.env ?? process.env;
+  const environment = deps.environment ?? readEnvironment(deps.env ?? {});
+  const logger = deps.logger ?? createLogger({});
   const metrics = deps.metrics ?? new Metrics({ defaultMetrics: true });
-  const tracing = deps.tracing ?? createTracing(env);
-  const redisTarget = deps.redis === undefined ? redisTargetFromEnv(env) : (deps.redis ?? undefined);
+  const tracing = deps.tracing ?? createTracing(environment.tracing);
+  const redisTarget = deps.redis === undefined ? environment.redis : (deps.redis ?? undefined);
   const redis = redisTarget ? new RedisConnection(redisTarget, logger) : undefined;
   const store = deps.store ?? new TieredFigureStore({ redis, metrics, logger });
   const service = new FigureService(config, {
     ...deps,
+    env: environment.secrets,
     store,
     metrics,
     // None when tracing is off: a no-op span per upstream fetch still cost an async layer and a span.
@@ -124,18 +110,11 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
   });
   const resolveCaller: CallerResolver =
     deps.resolveCaller ??
-    (() => {
-      const store =
-        deps.apiKeys ??
-        ApiKeyStore.load(keysFilePath(env), { onReloadError: (e) => logger.error(e.message) });
-      const jwt = config.access.jwt ? createJwtVerifier(config.access.jwt) : null;
-      if (!jwt) return async (headers) => store.verify(headers.authorization);
-      return async (headers) => {
-        const token = /^bearer\s+(\S+)$/i.exec(String(headers.authorization ?? ''))?.[1];
-        if (token && looksLikeJwt(token)) return jwt(token);
-        return store.verify(headers.authorization);
-      };
-    })();
+    callerResolver(
+      deps.apiKeys ??
+        ApiKeyStore.load(environment.keysFile, { onReloadError: (e) => logger.error(e.message) }),
+      config.access.jwt,
+    );
   const approved = new ApprovedOperations(loadApprovedOperations());
   const rateLimits = new RateLimits(config.access.rateLimits, redis, metrics);
   // Who may do what is the access policy's (src/access/policy.ts); every transport admits through this gate.
@@ -149,16 +128,7 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     sources: () => service.sources.map((s) => ({ id: s.config.id, breaker: s.breakerState() })),
     l2State: () => store.l2State(),
   });
-  const armor = new ApolloArmor({
-    maxDepth: { n: HTTP_DEFAULTS.maxDepth, flattenFragments: true },
-    maxAliases: { n: HTTP_DEFAULTS.maxAliases },
-    maxDirectives: { n: HTTP_DEFAULTS.maxDirectives },
-    costLimit: { maxCost: HTTP_DEFAULTS.maxCost },
-    // Armor's token limit turns parse errors into 500s (armor #571); Apollo's parseOptions does it right.
-    maxTokens: { enabled: false },
-    // Suggestions are a per-role matter: restricted roles never reach validation (raw text is refused).
-    blockFieldSuggestion: { enabled: false },
-  }).protect();
+  const armor = requestLimits();
 
   const schema = buildGatewaySchema();
   const apollo = new ApolloServer<RequestContext>({
@@ -202,22 +172,7 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
   app.set('etag', false);
   app.use(exchanges.middleware());
   let draining = false;
-  app.use(
-    healthRouter({
-      ready: () => {
-        if (draining) return { ready: false, draining: true, reasons: ['shutting down'] };
-        const l2 = store.l2State();
-        // Degraded still serves (from L1 and upstream), so it stays in the load balancer's rotation.
-        return l2 === 'degraded'
-          ? {
-              ready: true,
-              degraded: true,
-              reasons: [`redis ${redis?.status ?? 'unavailable'}: serving from L1 and upstream`],
-            }
-          : { ready: true, degraded: false, reasons: [] };
-      },
-    }),
-  );
+  app.use(healthRouter(storeReadiness(store, redis, () => draining)));
   // Metrics describe the service, not the public data: operator keys only (Prometheus sends a bearer token).
   app.get('/metrics', admitRequest(gate), async (_req, res) => {
     const verdict = authorise(res.locals.caller as Caller, METRICS);
@@ -225,7 +180,13 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use(
-    webhookRouter(service, new WebhookReplayCheck({ redis, metrics, logger }), env, logger, service.now),
+    webhookRouter(
+      service,
+      new WebhookReplayCheck({ redis, metrics, logger }),
+      environment.secrets,
+      logger,
+      service.now,
+    ),
   );
   app.use(dashboardRouter(approved.all));
   app.use(notFound);
@@ -262,30 +223,7 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
   });
   const generation = async () => (await service.current()).generation;
   const disclosureClass = (caller: Caller) => disclosureClassOf(caller, config.access.disclosureK);
-  // CORS for `access.corsOrigins` only, the same allow-list for feeds and /graphql: a newsroom page on
-  // another origin may read a feed (with a key, or a public feed without one) and its caching headers.
-  const corsOrigin = (origin: string | undefined, done: (error: Error | null, allow?: boolean) => void) =>
-    done(null, origin !== undefined && config.access.corsOrigins.includes(origin));
-  const feedsCors = cors({
-    origin: corsOrigin,
-    methods: ['GET'],
-    allowedHeaders: ['authorization', 'if-none-match', 'if-modified-since', 'x-request-id'],
-    exposedHeaders: ['etag', 'last-modified', 'x-request-id'],
-    maxAge: 600,
-  });
-  const graphqlCors = cors({
-    origin: corsOrigin,
-    methods: ['GET', 'POST'],
-    allowedHeaders: [
-      'content-type',
-      'authorization',
-      'apollo-require-preflight',
-      'x-apollo-operation-name',
-      'x-request-id',
-    ],
-    exposedHeaders: ['x-request-id'],
-    maxAge: 600,
-  });
+  const cors = corsHandlers(config.access.corsOrigins);
   const feedsRoute = createFeedsRoute({
     approved,
     gate,
@@ -295,7 +233,7 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     responses,
     disclosureClassOf: disclosureClass,
     exchanges,
-    cors: (req, res, next) => feedsCors(req as never, res as never, next),
+    cors: cors.feeds,
   });
   const graphqlRoute = createGraphqlRoute({
     gate,
@@ -309,7 +247,7 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     context,
     exchanges,
     readBody: jsonBodyReader(HTTP_DEFAULTS.bodyLimitBytes),
-    cors: (req, res, next) => graphqlCors(req as never, res as never, next),
+    cors: cors.graphql,
   });
 
   // Subscriptions over graphql-ws on the same server and path; the same caller resolver, limits and documents.

@@ -2,21 +2,13 @@
 import './runtime-guard'; // first: stops an unsupported Node before any dependency loads
 import 'reflect-metadata';
 import type http from 'node:http';
-import { ApiKeyFileError, ApiKeyStore, ensureDefaultKeys, keysFilePath } from './access/api-keys';
+import { ApiKeyFileError, ApiKeyStore, ensureDefaultKeys } from './access/api-keys';
 import { createApp } from './app';
-import type { ServerTimeouts } from './http/server';
-import { ServerTimeoutsError, createHttpServer, serverTimeoutsFromEnv } from './http/server';
+import type { Environment } from './config/environment';
+import { EnvironmentError, readEnvironment } from './config/environment';
+import { createHttpServer } from './http/server';
 import { ConfigError, loadConfig } from './config/load';
 import { createLogger } from './logger';
-
-/** Default port of the gateway. */
-export const DEFAULT_PORT = 4000;
-
-/** Default interface: loopback only. Containers set HOST=0.0.0.0. */
-export const DEFAULT_HOST = '127.0.0.1';
-
-/** How long SIGTERM waits for in-flight requests and subscriptions before exiting 1 (ms). */
-export const DEFAULT_SHUTDOWN_DEADLINE_MS = 10_000;
 
 /**
  * Process entry: load config, build the app, listen on `PORT` (default 4000), drain on SIGTERM/SIGINT
@@ -28,32 +20,21 @@ export async function serve(
 ): Promise<http.Server> {
   const logger = createLogger(env);
   let config;
+  let environment: Environment;
   try {
     config = loadConfig(env, options.configNamedBy);
+    // The environment is read here, once; every part is given what it needs from it.
+    environment = readEnvironment(env);
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof EnvironmentError) {
       process.stderr.write(`whereabouts: ${error.message}\n`);
       process.exit(78); // EX_CONFIG
     }
     throw error;
   }
-  const port = env.PORT === undefined ? DEFAULT_PORT : Number(env.PORT);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    process.stderr.write(`whereabouts: PORT must be a whole number from 0 to 65535; got "${env.PORT}"\n`);
-    process.exit(78);
-  }
-  const shutdownDeadlineMs =
-    env.WHEREABOUTS_SHUTDOWN_DEADLINE_MS === undefined || env.WHEREABOUTS_SHUTDOWN_DEADLINE_MS === ''
-      ? DEFAULT_SHUTDOWN_DEADLINE_MS
-      : Number(env.WHEREABOUTS_SHUTDOWN_DEADLINE_MS);
-  if (!Number.isInteger(shutdownDeadlineMs) || shutdownDeadlineMs < 1) {
-    process.stderr.write(
-      `whereabouts: WHEREABOUTS_SHUTDOWN_DEADLINE_MS must be a whole number of milliseconds above 0; got "${env.WHEREABOUTS_SHUTDOWN_DEADLINE_MS}"\n`,
-    );
-    process.exit(78);
-  }
+  const { port, shutdownDeadlineMs } = environment;
   // API keys: stored only as hashes. At first start one key per role is created and printed, once.
-  const keysFile = keysFilePath(env);
+  const keysFile = environment.keysFile;
   let apiKeys: ApiKeyStore;
   try {
     const { created } = ensureDefaultKeys(keysFile);
@@ -71,18 +52,10 @@ export async function serve(
     }
     throw error;
   }
-  let timeouts: ServerTimeouts;
-  try {
-    timeouts = serverTimeoutsFromEnv(env);
-  } catch (error) {
-    if (!(error instanceof ServerTimeoutsError)) throw error;
-    process.stderr.write(`whereabouts: ${error.message}\n`);
-    process.exit(78);
-  }
-  const server = createHttpServer(timeouts);
-  const app = await createApp(config, { logger, httpServer: server, apiKeys });
+  const server = createHttpServer(environment.serverTimeouts);
+  const app = await createApp(config, { logger, httpServer: server, apiKeys, environment });
   server.on('request', app.handler);
-  const host = env.HOST || DEFAULT_HOST;
+  const host = environment.host;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);
@@ -100,7 +73,7 @@ export async function serve(
 
   // Fetch every source once now, so the first query does not wait; WHEREABOUTS_WARM_UP=off keeps the
   // process cold (benchmarks of cold fan-out).
-  if (env.WHEREABOUTS_WARM_UP !== 'off') {
+  if (environment.warmUp) {
     void app.service.warmUp().catch((error) => logger.warn({ err: error }, 'warm-up failed'));
   }
 

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -8,3 +9,9 @@ export const PACKAGE_ROOT = path.resolve(__dirname, '..');
 
 /** Bundled reference data (copied from the team's cited `shared/data`; see `src/data/SOURCES.md`). */
 export const DATA_DIR = path.join(PACKAGE_ROOT, 'src', 'data');
+
+/** The package's own package.json, read once: its version (in spans) and its supported Node range. */
+export const PACKAGE_JSON = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
+  readonly version: string;
+  readonly engines?: { readonly node?: string };
+};

@@ -1,7 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import semver from 'semver';
-import { PACKAGE_ROOT } from './paths';
+import { PACKAGE_JSON } from './paths';
 
 /**
  * The Node.js lines Whereabouts runs on: package.json's `engines.node` (its one home), read once.
@@ -32,10 +30,7 @@ export function assertSupportedRuntime(version: string = process.versions.node):
 }
 
 function readEnginesRange(): string {
-  const pkg = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
-    engines?: { node?: string };
-  };
-  const range = pkg.engines?.node;
+  const range = PACKAGE_JSON.engines?.node;
   if (!range || semver.validRange(range) === null) {
     throw new Error(`package.json engines.node must be a semver range; got ${JSON.stringify(range)}`);
   }

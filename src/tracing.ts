@@ -1,4 +1,5 @@
 import type { Span, Tracer } from '@opentelemetry/api';
+import { PACKAGE_JSON } from './paths';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 
@@ -25,6 +26,23 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
+/** Whether, and where, spans are sent (from the environment: `tracingSettingsFromEnv`). */
+export interface TracingSettings {
+  readonly enabled: boolean;
+  /** The OTLP/HTTP traces URL. */
+  readonly tracesUrl: string;
+  readonly serviceName: string;
+}
+
+/** The tracing settings the OpenTelemetry variables give (see `tracingEnabled`, `otlpTracesUrl`). */
+export function tracingSettingsFromEnv(env: NodeJS.ProcessEnv): TracingSettings {
+  return {
+    enabled: tracingEnabled(env),
+    tracesUrl: otlpTracesUrl(env),
+    serviceName: env.OTEL_SERVICE_NAME ?? 'whereabouts',
+  };
+}
+
 /** Tracing is on with `OTEL_TRACES_EXPORTER=otlp` or `WHEREABOUTS_TRACING=on`. */
 export function tracingEnabled(env: NodeJS.ProcessEnv): boolean {
   return (
@@ -49,24 +67,24 @@ const NOOP: Tracing = {
 };
 
 /**
- * Creates the tracing of one app: off (a no-op tracer) unless switched on by env. The provider is not
- * registered globally (two apps in one test process keep their own); spans go to the OTLP/HTTP exporter
- * in batches, or to `exporter` (tests) one by one.
+ * Creates the tracing of one app: off (a no-op tracer) unless the settings switch it on. The provider is
+ * not registered globally (two apps in one test process keep their own); spans go to the OTLP/HTTP
+ * exporter in batches, or to `exporter` (tests) one by one.
  */
-export function createTracing(env: NodeJS.ProcessEnv, options: { exporter?: SpanExporter } = {}): Tracing {
-  if (!tracingEnabled(env)) return NOOP;
+export function createTracing(settings: TracingSettings, options: { exporter?: SpanExporter } = {}): Tracing {
+  if (!settings.enabled) return NOOP;
   const { BatchSpanProcessor, SimpleSpanProcessor, TracerProvider } = traceSdk();
   const { resourceFromAttributes } = otelResources();
   const { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } = semconv();
   const processor = options.exporter
     ? new SimpleSpanProcessor({ exporter: options.exporter })
     : new BatchSpanProcessor({
-        exporter: new (otlpExporter().OTLPTraceExporter)({ url: otlpTracesUrl(env) }),
+        exporter: new (otlpExporter().OTLPTraceExporter)({ url: settings.tracesUrl }),
       });
   const provider = new TracerProvider({
     resource: resourceFromAttributes({
-      [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME ?? 'whereabouts',
-      [ATTR_SERVICE_VERSION]: process.env.npm_package_version ?? '0.1.0',
+      [ATTR_SERVICE_NAME]: settings.serviceName,
+      [ATTR_SERVICE_VERSION]: PACKAGE_JSON.version,
     }),
     spanProcessors: [processor],
   });

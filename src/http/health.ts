@@ -7,6 +7,29 @@ export interface Readiness {
 }
 
 /**
+ * Readiness from the store: ready, and degraded while Redis is unreachable (the gateway still serves from
+ * L1 and upstream, so it stays in the load balancer's rotation); not ready once draining.
+ */
+export function storeReadiness(
+  store: { l2State(): string },
+  redis: { readonly status: string } | undefined,
+  draining: () => boolean,
+): Readiness {
+  return {
+    ready: () => {
+      if (draining()) return { ready: false, draining: true, reasons: ['shutting down'] };
+      return store.l2State() === 'degraded'
+        ? {
+            ready: true,
+            degraded: true,
+            reasons: [`redis ${redis?.status ?? 'unavailable'}: serving from L1 and upstream`],
+          }
+        : { ready: true, degraded: false, reasons: [] };
+    },
+  };
+}
+
+/**
  * `/healthz` (the process is alive) and `/readyz` (it can serve; reasons when not; 503 `draining` once
  * shutdown has begun). Open to anyone.
  */

@@ -19,7 +19,11 @@ export interface FigureServiceOptions {
   /** Where reports are cached; in-process only by default. */
   readonly store?: FigureStore;
   readonly now?: () => number;
-  readonly env?: NodeJS.ProcessEnv;
+  /**
+   * The variables sources' secrets are read from by name (`auth`'s `*Env` settings): the gateway gives
+   * `Environment.secrets`; the CLI, which runs on the operator's machine, its own environment.
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
   readonly metrics?: Metrics;
   /** Traces upstream fetches; none (no spans) by default. */
   readonly tracer?: Tracer;

@@ -3,7 +3,8 @@
  * [--b <git ref>] [--rounds 3] [--seconds 5] [--targets feed,feed-br,...] [--name label]`.
  *
  * Each side is a build of its own (`--a`/`--b` a commit, checked out as a git worktree under the system's
- * temporary folder and built there with this checkout's node_modules; `worktree`, the default for `--b`,
+ * temporary folder and built there, with this checkout's node_modules when its lockfile is the same and
+ * with its own (`npm ci`) when not; `worktree`, the default for `--b`,
  * is this checkout as it is; `dir:<path>` another checkout as it is, built there). Both gateways run side by side on one Redis and one simulator (45 forces,
  * warm), with the warm bench's settings: auth, limits and rate limiting on, LOG_LEVEL=info to a file.
  *
@@ -174,13 +175,22 @@ function buildSide(ref: string, log: (line: string) => void): { root: string; la
     execFileSync('git', ['worktree', 'add', '--detach', '--force', dir, sha], { cwd: ROOT, stdio: 'ignore' });
   }
   const modules = path.join(dir, 'node_modules');
-  if (!fs.existsSync(modules)) fs.symlinkSync(path.join(ROOT, 'node_modules'), modules, 'dir');
   const lockDiffers =
     execFileSync('git', ['diff', '--name-only', sha, '--', 'package-lock.json'], { cwd: ROOT })
       .toString()
       .trim() !== '';
-  if (lockDiffers)
-    log(`${ref}: package-lock.json differs from this checkout's; it runs on this node_modules`);
+  if (!fs.existsSync(modules)) {
+    if (lockDiffers) {
+      // Its own dependencies, from its own lockfile (npm's cache has them): this checkout's may lack one
+      // that build needs, or have one of another major.
+      log(`${ref}: package-lock.json differs from this checkout's: npm ci there`);
+      execFileSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], {
+        cwd: dir,
+        env: { ...process.env, PATH: `${path.join(ROOT, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+    } else fs.symlinkSync(path.join(ROOT, 'node_modules'), modules, 'dir');
+  }
   if (!fs.existsSync(path.join(dir, 'dist', 'index.js'))) {
     log(`building ${ref} (${sha.slice(0, 12)}) in ${dir}`);
     execFileSync('npm', ['run', 'build'], {

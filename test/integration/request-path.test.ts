@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ApiKeyStore } from '../../src/access/api-keys';
 import { loadApprovedOperations } from '../../src/access/approved-operations';
 import { embeddedDefault } from '../../src/config/load';
-import { HTTP_DEFAULTS } from '../../src/app';
+import { HTTP_DEFAULTS } from '../../src/graphql/limits';
 import type { RunningGateway } from '../helpers/gateway';
 import { startGateway } from '../helpers/gateway';
 

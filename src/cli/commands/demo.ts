@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DEFAULT_PORT, serve } from '../../index';
+import { DEFAULT_PORT } from '../../config/environment';
+import { serve } from '../../index';
 import { DEFAULT_SIM_PORT, describeSimulation, parsePort, startSimulation } from './simulate';
 
 /**

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import type { GatewayConfig } from '../../../src/config/load';
-import { createTracing } from '../../../src/tracing';
+import { createTracing, tracingSettingsFromEnv } from '../../../src/tracing';
 import type { RunningGateway } from '../../helpers/gateway';
 import { gql, startGateway } from '../../helpers/gateway';
 import { logSink } from '../../helpers/log-sink';
@@ -178,7 +178,9 @@ describe('tracing', () => {
 
   test('on: a national query produces a source.fetch span per source, and a server span', async () => {
     const exporter = new InMemorySpanExporter();
-    const gateway = await w.start({ tracing: createTracing({ WHEREABOUTS_TRACING: 'on' }, { exporter }) });
+    const gateway = await w.start({
+      tracing: createTracing(tracingSettingsFromEnv({ WHEREABOUTS_TRACING: 'on' }), { exporter }),
+    });
     expect((await gql(gateway.graphqlUrl, NATIONAL)).status).toBe(200);
     const spans = exporter.getFinishedSpans();
     const fetches = spans.filter((s) => s.name === 'source.fetch');
@@ -197,7 +199,7 @@ describe('tracing', () => {
   test('off: nothing is exported', async () => {
     const exporter = new InMemorySpanExporter();
     w.clock.advance(60_000);
-    const gateway = await w.start({ tracing: createTracing({}, { exporter }) });
+    const gateway = await w.start({ tracing: createTracing(tracingSettingsFromEnv({}), { exporter }) });
     expect((await gql(gateway.graphqlUrl, NATIONAL)).status).toBe(200);
     expect(exporter.getFinishedSpans()).toHaveLength(0);
   });
@@ -220,8 +222,8 @@ describe('tracing', () => {
     const { port } = collector.address() as AddressInfo;
     try {
       const script = `
-        const { createTracing } = require(${JSON.stringify(built)});
-        const tracing = createTracing(process.env);
+        const { createTracing, tracingSettingsFromEnv } = require(${JSON.stringify(built)});
+        const tracing = createTracing(tracingSettingsFromEnv(process.env));
         if (!tracing.enabled) process.exit(3);
         tracing.tracer.startSpan('probe').end();
         tracing.forceFlush().then(() => tracing.shutdown()).then(() => process.exit(0), () => process.exit(4));`;
