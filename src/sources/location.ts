@@ -19,38 +19,32 @@ export function resolveFileLocation(location: string, baseDir: string): string {
   return path.resolve(baseDir, location);
 }
 
-/** Reads a source's payload as text from a file or an http(s) URL. */
+/** Reads a source's payload as text from a file or an http(s) URL, at most `MAX_UPSTREAM_BYTES`. */
 export async function readLocationText(ctx: FetchContext, accept: string): Promise<string> {
   const { location } = ctx.config;
-  if (isHttpLocation(location)) {
-    const res = await httpRequest(ctx, { method: 'GET', url: location, accept });
-    return res.body;
-  }
-  const file = resolveFileLocation(location, ctx.baseDir);
-  try {
-    return await fs.readFile(file, { encoding: 'utf8', signal: ctx.budget.signal });
-  } catch (error) {
-    if (ctx.budget.aborted) throw new SourceError('UPSTREAM_TIMEOUT', 'the source did not answer in time');
-    throw new SourceError(
-      'UPSTREAM_UNREACHABLE',
-      "the source's file could not be read",
-      `${file}: ${(error as Error).message}`,
-    );
-  }
+  if (isHttpLocation(location))
+    return (await httpRequest(ctx, { method: 'GET', url: location, accept })).body;
+  return (await readFileCapped(ctx)).toString('utf8');
 }
 
 /**
  * Reads a source's payload as bytes (a workbook) from a file or an http(s) URL. Both are capped at
  * `MAX_UPSTREAM_BYTES`: over HTTP by the body reader (and its share of the byte budget), from a file by
- * reading no more than one byte past the cap.
+ * `readFileCapped`.
  */
 export async function readLocationBytes(ctx: FetchContext, accept: string): Promise<Buffer> {
   const { location } = ctx.config;
-  if (isHttpLocation(location)) {
-    const res = await httpRequestBytes(ctx, { method: 'GET', url: location, accept });
-    return res.body;
-  }
-  const file = resolveFileLocation(location, ctx.baseDir);
+  if (isHttpLocation(location))
+    return (await httpRequestBytes(ctx, { method: 'GET', url: location, accept })).body;
+  return readFileCapped(ctx);
+}
+
+/**
+ * A source's file, read no more than one byte past `MAX_UPSTREAM_BYTES` (a file is held to the same cap
+ * as a body over HTTP), within the source's time budget.
+ */
+async function readFileCapped(ctx: FetchContext): Promise<Buffer> {
+  const file = resolveFileLocation(ctx.config.location, ctx.baseDir);
   let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(file, 'r');

@@ -36,14 +36,13 @@ import {
   writeFormatted,
 } from './support';
 import type { GatewayProcess } from './support';
-import { ANALYST_DOCUMENT } from './warm';
+import { ANALYST_DOCUMENT, writeWarmGatewayConfig } from './warm';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const RESULTS = path.join(__dirname, 'results');
 const FORCES = 45;
 const CONNECTIONS = 50;
 const TTL_SECONDS = 86_400;
-const RATE_LIMIT_POINTS = 10_000_000;
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
 const CLOCK_TICKS = 100;
 const FEED_PATH = '/feeds/national-latest.json';
@@ -314,16 +313,7 @@ async function main(): Promise<void> {
   const simulator = createSimulator({ latencyMs: [0, 0], driftIntervalMs: TTL_SECONDS * 1000 });
   try {
     const { baseUrl } = await simulator.listen(0);
-    const configFile = path.join(dir, 'gateway.yaml');
-    simulator.writeGatewayConfig(configFile, baseUrl, {
-      ttlSeconds: TTL_SECONDS,
-      staleForSeconds: TTL_SECONDS,
-    });
-    const limit = `{ points: ${RATE_LIMIT_POINTS}, durationSeconds: 60 }`;
-    fs.appendFileSync(
-      configFile,
-      `access:\n  rateLimits:\n    analyst: ${limit}\n    journalist: ${limit}\n`,
-    );
+    const configFile = writeWarmGatewayConfig(simulator, dir, baseUrl);
     /**
      * Starts one gateway per side, each with a Redis of its own, so each fetches every source itself
      * (sharing one, the side started second found the figures in Redis and skipped the fan-out).

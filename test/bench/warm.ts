@@ -321,6 +321,25 @@ const round2 = (n: number): number => Math.round(n * 100) / 100;
 // The scenario
 // ---------------------------------------------------------------------------------------------------
 
+/**
+ * The warm bench's gateway config, written into `dir`: the simulator's forces at `baseUrl`, kept fresh
+ * for the whole run, with rate limits far above the load (counted, never tripping). Shared with the A/B.
+ */
+export function writeWarmGatewayConfig(
+  simulator: ReturnType<typeof createSimulator>,
+  dir: string,
+  baseUrl: string,
+): string {
+  const configFile = path.join(dir, 'gateway.yaml');
+  simulator.writeGatewayConfig(configFile, baseUrl, {
+    ttlSeconds: TTL_SECONDS,
+    staleForSeconds: TTL_SECONDS,
+  });
+  const limit = `{ points: ${RATE_LIMIT_POINTS}, durationSeconds: 60 }`;
+  fs.appendFileSync(configFile, `access:\n  rateLimits:\n    analyst: ${limit}\n    journalist: ${limit}\n`);
+  return configFile;
+}
+
 export async function runWarm(
   opts: ScenarioOptions,
 ): Promise<{ results: ScenarioResult[]; ratios: WarmRatios }> {
@@ -372,16 +391,7 @@ export async function runWarm(
     const redis = await startRedisServer(dir);
     redisChild = redis.child;
     const { baseUrl } = await simulator.listen(0);
-    const configFile = path.join(dir, 'gateway.yaml');
-    simulator.writeGatewayConfig(configFile, baseUrl, {
-      ttlSeconds: TTL_SECONDS,
-      staleForSeconds: TTL_SECONDS,
-    });
-    const limit = `{ points: ${RATE_LIMIT_POINTS}, durationSeconds: 60 }`;
-    fs.appendFileSync(
-      configFile,
-      `access:\n  rateLimits:\n    analyst: ${limit}\n    journalist: ${limit}\n`,
-    );
+    const configFile = writeWarmGatewayConfig(simulator, dir, baseUrl);
 
     const gatewayLog = path.join(dir, 'gateway.log');
     const gateway = await startGatewayProcess({

@@ -13,6 +13,7 @@ import type { RedisTarget } from '../../../src/store/redis-connection';
 import { TestClock } from '../../helpers/clock';
 import type { GqlResponse, RunningGateway } from '../../helpers/gateway';
 import { gql, startGateway } from '../../helpers/gateway';
+import { eventually as waitUntil } from '../../helpers/eventually';
 import { RedisCluster, RedisServer } from '../../helpers/redis';
 
 /** Longest a single request may take in a fault drill: a hang guard, not a speed claim. */
@@ -249,20 +250,14 @@ export async function readyz(gateway: RunningGateway): Promise<{ status: number;
   return { status: res.status, body: await res.json() };
 }
 
-/** Polls `check` until it returns a truthy value, or fails the test after `timeoutMs`. */
-export async function eventually<T>(
+/** Polls `check` until it returns a truthy value, or fails the test after `timeoutMs` (`waitUntil`, shorter defaults). */
+export function eventually<T>(
   check: () => Promise<T | undefined | null | false>,
   what: string,
   timeoutMs = 1000,
   everyMs = 20,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
+  return waitUntil(check, what, timeoutMs, everyMs);
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
