@@ -57,7 +57,7 @@ export class OperationCompiler {
     });
   }
 
-  /** The prepared operation for `query` (and `operationName`), or null when the full path must run it. */
+  /** The prepared operation for `query` (and `operationName`), or null when Apollo must run it. */
   prepare(query: string, operationName: string | undefined): PreparedOperation | null {
     const key = operationName === undefined ? `\n${query}` : `${operationName}\n${query}`;
     let entry = this.cache.get(key);

@@ -12,8 +12,8 @@ import { startGateway } from '../helpers/gateway';
  * The request path for /graphql and /feeds, asked every kind of request users and hostile clients send,
  * for every role: status, headers and body must be exactly the recorded ones
  * (`request-path.golden.json`). The record was made from the express + Apollo pipeline the gateway had
- * before its two pipelines became one (issue 17), so this suite is what proved the one path answers as
- * the old full path did. Record again, after a deliberate change of answers, with
+ * before its two pipelines became one (issue 17: commit 851024c, with the hot path off), so this suite is
+ * what proved the one path answers as that pipeline did. Record again, after a deliberate change of answers, with
  * `WHEREABOUTS_RECORD_GOLDEN=1 npm run test:jest -- test/integration/request-path.test.ts` and review the
  * diff of the JSON file.
  */
@@ -673,11 +673,10 @@ describe('the request path for /graphql and /feeds', () => {
     for (const role of ['analyst', 'journalist', 'dashboard', 'operator'] as const)
       tokens[role] = keys.create(role, `${role} test key`).token;
     const config = embeddedDefault();
-    gateway = await startGateway({ ...config, access: { ...config.access, corsOrigins: [NEWSROOM] } }, {
-      apiKeys: keys,
-      redis: null,
-      ...(RECORD ? { fastLane: false } : {}),
-    } as never);
+    gateway = await startGateway(
+      { ...config, access: { ...config.access, corsOrigins: [NEWSROOM] } },
+      { apiKeys: keys, redis: null },
+    );
   });
   afterAll(async () => {
     await gateway.close();

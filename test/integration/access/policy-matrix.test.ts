@@ -1,8 +1,8 @@
 /**
  * The access policy (src/access/policy.ts) walked through every transport: for each role and a caller
  * without a key, each capability of the table is asked for over every transport that offers it (GraphQL
- * POST and GET, the feeds, graphql-ws, /metrics) of a real gateway with real API keys, with and without
- * the hot path, and the outcome must be what the table says (catalogue case 28: the same decision for
+ * POST and GET, the feeds, graphql-ws, /metrics) of a real gateway with real API keys, and the outcome
+ * must be what the table says (catalogue case 28: the same decision for
  * every role over every transport).
  *
  * The cases are generated from the table and the approved operations' `@roles`; the expected matrix is

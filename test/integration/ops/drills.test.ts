@@ -59,7 +59,7 @@ describe('drill: Redis killed and restarted every 2-3 s while two instances are 
     'zero 5xx, no errors in bodies, none over 1 s, no unhandled rejection, heap flat',
     async () => {
       const redis = backend.nodes[0]!;
-      // The hot path answers far more than the default analyst limit in the drill's few seconds, and this
+      // The gateway answers far more than the default analyst limit in the drill's few seconds, and this
       // drill is about Redis failing, not about limits.
       const unlimited = { points: 10_000_000, durationSeconds: 60 };
       w = await world({
@@ -89,7 +89,7 @@ describe('drill: Redis killed and restarted every 2-3 s while two instances are 
       };
       let stop = false;
       // The clock moves past the ttl every 20 ms, so queries keep reading L2 and starting refreshes (lock,
-      // SET, PUBLISH). Moved per query, as before the hot path, thousands of queries carried the clock over
+      // SET, PUBLISH). Moved per query, as once, thousands of queries carried the clock over
       // midnight, and a query whose "today" was computed just before the clock moved on could see figures
       // dated after it (a shared fake clock jumping ahead, not a real one).
       const ticking = setInterval(() => live.clock.advance(31_000), 20).unref();

@@ -57,7 +57,7 @@ describe('OperationCompiler: documents parsed, validated and compiled once', () 
     expect(compiler().prepare(query, operationName)).toBeNull();
   });
 
-  test('bad variables come back as errors (the full path then answers)', async () => {
+  test('bad variables come back as errors (Apollo then answers)', async () => {
     const prepared = compiler().prepare('query Q($w: Int) { national(windowDays: $w) { name } }', 'Q')!;
     for (let run = 0; run < 4; run += 1) {
       const result = await prepared.run(await context(), { w: 'x' });
