@@ -173,13 +173,14 @@ function signatureOf(stat: fs.Stats): string {
 
 const MISSING = 'missing';
 
-interface Snapshot {
+/** One version of the keys file as read: its keys, and the signature of that version (`signatureOf`). */
+interface KeysFileVersion {
   readonly keys: readonly ApiKeyRecord[];
   readonly signature: string;
 }
 
 /** Reads and validates the file; a missing file is an empty set of keys. */
-function readKeysFile(file: string): Snapshot {
+function readKeysFile(file: string): KeysFileVersion {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
@@ -297,10 +298,10 @@ export interface ApiKeyStoreOptions {
   readonly onReloadError?: (error: ApiKeyFileError) => void;
 }
 
-/** The API keys of one keys file. */
 /** Most verified headers remembered (see `ApiKeyStore.verified`). */
 const MAX_VERIFIED = 10_000;
 
+/** The API keys of one keys file. */
 export class ApiKeyStore {
   private byId = new Map<string, ApiKeyRecord>();
   /**
@@ -318,13 +319,13 @@ export class ApiKeyStore {
   private constructor(
     /** Absolute path of the keys file. */
     readonly file: string,
-    snapshot: Snapshot,
+    version: KeysFileVersion,
     options: ApiKeyStoreOptions,
   ) {
     this.clock = options.clock ?? Date.now;
     this.reloadIntervalMs = options.reloadIntervalMs ?? RELOAD_INTERVAL_MS;
     this.onReloadError = options.onReloadError;
-    this.apply(snapshot);
+    this.apply(version);
     this.lastCheck = this.clock();
   }
 
@@ -445,10 +446,10 @@ export class ApiKeyStore {
     this.signature = signature;
   }
 
-  private apply(snapshot: Snapshot): void {
-    this.byId = new Map(snapshot.keys.map((k) => [k.id, k]));
+  private apply(version: KeysFileVersion): void {
+    this.byId = new Map(version.keys.map((k) => [k.id, k]));
     this.verified = new Map();
-    this.signature = snapshot.signature;
+    this.signature = version.signature;
   }
 
   private write(keys: readonly ApiKeyRecord[]): void {

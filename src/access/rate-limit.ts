@@ -52,7 +52,8 @@ interface Lease {
  * Rate limits per role (counted per key) and per IP for anonymous callers, with rate-limiter-flexible:
  * counted in Redis when there is one, so limits hold across instances, with an in-memory limiter as
  * insurance. With Redis down (or hung) the in-memory count is used: a naive `catch -> 429` would lock
- * everyone out (see STACK.md).
+ * every caller out whenever Redis fails, making a cache outage a full outage; counted in memory, each
+ * instance still holds the limit on its own.
  */
 export class RateLimits {
   private readonly memory = new Map<LimitBucket, RateLimiterMemory>();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ROLES } from '../access/caller';
 import { hostRefusal } from '../sources/address-policy';
 import { parseRange, rangeName } from '../sources/spreadsheet/a1';
 import { MAX_SHEET_COLUMNS, MAX_SHEET_ROWS, MAX_TABLE_CELLS } from '../sources/spreadsheet/limits';
@@ -407,7 +408,7 @@ const jwtConfigSchema = z
     /** The claim holding the role. @default "role" */
     roleClaim: z.string().min(1).default('role'),
     /** Claim values to roles, when the identity provider names them differently (e.g. { newsroom: journalist }). */
-    roleMap: z.record(z.string(), z.enum(['analyst', 'dashboard', 'journalist', 'operator'])).default({}),
+    roleMap: z.record(z.string(), z.enum(ROLES)).default({}),
   })
   .strict();
 

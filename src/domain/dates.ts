@@ -69,18 +69,3 @@ export function minusDays(iso: string, days: number): string {
 export function todayIso(now: Date = new Date()): string {
   return now.toISOString().slice(0, 10);
 }
-
-/** The UTC day last asked of `dayAt`: every query asks for today, all day. */
-let lastDay = { startMs: 0, endMs: 0, iso: '' };
-
-/**
- * The UTC day (YYYY-MM-DD) containing epoch ms `ms`, as `todayIso` gives it: remembered for the day last
- * asked for (making the date string per query was 1.5 % of an analyst query's CPU).
- */
-export function dayAt(ms: number): string {
-  if (ms >= lastDay.startMs && ms < lastDay.endMs) return lastDay.iso;
-  const startMs = Math.floor(ms / DAY_MS) * DAY_MS;
-  const iso = todayIso(new Date(startMs));
-  lastDay = { startMs, endMs: startMs + DAY_MS, iso };
-  return iso;
-}

@@ -1,4 +1,4 @@
-import { dayAt, daysBetween } from '../domain/dates';
+import { daysBetween, todayIso } from '../domain/dates';
 import { WhereaboutsError } from '../errors';
 
 /** Largest window a caller may ask for (ten years). */
@@ -6,7 +6,7 @@ export const MAX_WINDOW_DAYS = 3650;
 
 /** The date a query is as at: the given day (not in the future), or today. */
 export function resolveAsAt(asAt: string | null | undefined, nowMs: number): string {
-  const today = dayAt(nowMs);
+  const today = todayIso(new Date(nowMs));
   if (asAt === null || asAt === undefined) return today;
   if (asAt > today) {
     throw new WhereaboutsError(

@@ -1,6 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { RequestLoaders } from '../store/figure-service';
-import { MemoKey } from '../store/generation-memo';
 import type { RequestContext } from './context';
 
 /** `extensions.cacheStatus` of a response. */
@@ -19,25 +18,16 @@ export function cacheStatusOf(loaders: RequestLoaders): CacheStatus | null {
   const used = loaders.used();
   if (!used) return null;
   const { generation, hit } = used;
-  // Counted once per generation: the warm path must not grow with the number of sources.
-  let counts = generation.memo.get(COUNTS);
-  if (!counts) {
-    const sources = { fresh: 0, stale: 0, unavailable: 0 };
-    const tiers: Record<string, number> = { L1: 0, L2: 0, UPSTREAM: 0 };
-    for (const read of generation.snapshot.reads) {
-      if (!read.ok) sources.unavailable += 1;
-      else if (read.freshness === 'STALE') sources.stale += 1;
-      else sources.fresh += 1;
-      if (read.origin in tiers) tiers[read.origin]! += 1;
-    }
-    counts = { sources, tiers };
-    generation.memo.set(COUNTS, counts);
+  const sources = { fresh: 0, stale: 0, unavailable: 0 };
+  const tiers: Record<string, number> = { L1: 0, L2: 0, UPSTREAM: 0 };
+  for (const read of generation.snapshot.reads) {
+    if (!read.ok) sources.unavailable += 1;
+    else if (read.freshness === 'STALE') sources.stale += 1;
+    else sources.fresh += 1;
+    if (read.origin in tiers) tiers[read.origin]! += 1;
   }
-  return { snapshot: hit ? 'HIT' : 'BUILT', ...counts };
+  return { snapshot: hit ? 'HIT' : 'BUILT', sources, tiers };
 }
-
-/** The source and tier counts of `cacheStatus`, the same for every request of a generation. */
-const COUNTS = new MemoKey<Omit<CacheStatus, 'snapshot'>>('cache status counts');
 
 /**
  * A successful result's data as Apollo sends it with this plugin (`extensions.cacheStatus` when the

@@ -5,37 +5,19 @@ import type { Snapshot } from '../store/snapshot';
 /** What a view needs to say how fresh a figure is: the snapshot it was read from, and the clock. */
 export interface ViewContext {
   readonly snapshot: Snapshot;
-  /** The request's clock (epoch ms): ages are given as at the start of its second. */
+  /**
+   * The clock (epoch ms) ages are given at: the request's, or the start of its second for a view kept for
+   * that second.
+   */
   readonly nowMs: number;
 }
 
-/**
- * A figure as the API shows it: with freshness, the fetch time as epoch ms, and its age in seconds as at
- * the start of the view's clock second.
- */
+/** A figure as the API shows it: with freshness, the fetch time as epoch ms, and its age in seconds. */
 export type FigureView = Figure & {
   readonly freshness: 'FRESH' | 'STALE';
   readonly retrievedAtMs: number;
   readonly ageSeconds: number;
 };
-
-/** The clock second (epoch seconds) that views made at `nowMs` belong to. */
-export function viewSecond(nowMs: number): number {
-  return Math.floor(nowMs / 1000);
-}
-
-/**
- * Views depend only on the snapshot and the clock second (freshness is fixed per snapshot; ages change
- * once a second), so they are made at most once per snapshot, figure and second, and shared by every
- * request in that second: the warm path allocates nothing per figure, and the compiled query reads every
- * field of a figure as a plain property (a resolver per figure for its age cost about a seventh of an
- * analyst query's CPU). So `ageSeconds` is at most a second behind the request's clock, as in the
- * pre-serialized responses of approved operations (`RESPONSE_CACHE_MAX_AGE_MS`).
- */
-const viewsBySnapshot = new WeakMap<
-  Snapshot,
-  { readonly second: number; readonly views: WeakMap<Figure, FigureView> }
->();
 
 /** Whole seconds from a fetch (epoch ms) to `nowMs`, never negative. */
 export function ageSecondsOf(retrievedAtMs: number, nowMs: number): number {
@@ -80,28 +62,20 @@ function canonicalView(
   };
 }
 
-/** Adds freshness and age to a figure (memoised per snapshot and clock second). */
+/**
+ * Adds freshness and age (as at `ctx.nowMs`) to a figure. Every field is a plain property, so the
+ * compiled query reads them with no resolver per figure (an age resolver cost about a seventh of an
+ * analyst query's CPU).
+ */
 export function figureView(figure: Figure | null, ctx: ViewContext): FigureView | null {
   if (figure === null) return null;
-  const second = viewSecond(ctx.nowMs);
-  let memo = viewsBySnapshot.get(ctx.snapshot);
-  if (!memo || memo.second !== second) {
-    memo = { second, views: new WeakMap() };
-    viewsBySnapshot.set(ctx.snapshot, memo);
-  }
-  let view = memo.views.get(figure);
-  if (!view) {
-    const stale = ctx.snapshot.staleSources.has(figure.provenance.sourceId);
-    const retrievedAtMs = retrievedAtMsOf(figure.provenance);
-    view = canonicalView(
-      figure,
-      stale ? 'STALE' : 'FRESH',
-      retrievedAtMs,
-      ageSecondsOf(retrievedAtMs, second * 1000),
-    );
-    memo.views.set(figure, view);
-  }
-  return view;
+  const retrievedAtMs = retrievedAtMsOf(figure.provenance);
+  return canonicalView(
+    figure,
+    ctx.snapshot.staleSources.has(figure.provenance.sourceId) ? 'STALE' : 'FRESH',
+    retrievedAtMs,
+    ageSecondsOf(retrievedAtMs, ctx.nowMs),
+  );
 }
 
 /** A force's part in a summary, as the API shows it. */

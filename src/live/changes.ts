@@ -103,7 +103,7 @@ export class LiveChanges {
     try {
       let retrievedAt: number | undefined;
       if (kind === 'updated') {
-        const keepMs = (source.config.ttlSeconds + source.config.staleForSeconds) * 1000;
+        const { keepMs } = this.service.reader.timing(sourceId);
         // L1 holds a report this instance just stored; after another instance's message L1 was dropped
         // and the read goes to L2, where that instance wrote its report before announcing it.
         const [lookup] = await this.service.store.reports.lookupMany(

@@ -15,7 +15,7 @@ import type { RedisFailureRecorder } from './redis-connection';
 import type { StoreScripts } from './redis-scripts';
 import type { LockResult, RedisRefreshLocks } from './refresh-locks';
 import type { StoredReport } from './stored-report';
-import { parseStored, storedText } from './stored-report';
+import { parseStored } from './stored-report';
 
 /** Which tier answered a lookup. */
 export type Tier = 'L1' | 'L2';
@@ -51,11 +51,10 @@ export interface ReportCache {
     nowMs: number,
     lockFor: (sourceId: string) => number | undefined,
   ): Array<Promise<StoreLookup & { readonly lock?: LockResult }>>;
-  /** Keeps `entry` in both tiers for `keepMs` (after which it is no use even as a stale fallback). */
-  set(sourceId: string, entry: StoredReport, keepMs: number): Promise<void>;
   /**
-   * Settles a refresh: keeps `entry` as `set` does (L1 before this returns), tells every instance it was
-   * `updated`, and releases `lock` if it was acquired; in L2 all three are one atomic step, so a waiter on
+   * Settles a refresh: keeps `entry` in both tiers for `keepMs`, after which it is no use even as a stale
+   * fallback (in L1 before this returns), tells every instance it was `updated`, and releases `lock` if it
+   * was acquired (`no-coordination` when there is none); in L2 all three are one atomic step, so a waiter on
    * another instance never sees the lock gone before the report is there. A report fetched before the one
    * a tier already holds replaces nothing and is not announced (a commit can run late, or be overtaken by
    * another instance's); the lock is released all the same, and L1 takes the newer report from L2.
@@ -66,8 +65,6 @@ export interface ReportCache {
    * fetched (`nowMs` on the caller's clock), unless L1 already holds a newer one.
    */
   adopt(sourceId: string, entry: StoredReport, keepMs: number, nowMs: number): void;
-  /** Drops this instance's L1 copy only. */
-  dropLocal(sourceId: string): void;
   /** Waits until L2 holds an entry newer than `newerThan` (another instance's refresh), or gives up. */
   waitForNewer(
     sourceId: string,
@@ -244,18 +241,6 @@ export class TieredReportCache implements ReportCache {
     return answers;
   }
 
-  async set(sourceId: string, entry: StoredReport, keepMs: number): Promise<void> {
-    this.l1.set(sourceId, entry, { ttl: Math.max(1, Math.ceil(keepMs)) });
-    this.wake(sourceId);
-    const redis = this.options.scripts?.connection;
-    if (!redis) return;
-    await redis
-      .run((client) =>
-        client.set(keys.report(sourceId), storedText(entry), 'PX', Math.max(1, Math.ceil(keepMs))),
-      )
-      .catch((error) => this.options.failed('set', error));
-  }
-
   async commit(sourceId: string, entry: StoredReport, keepMs: number, lock: LockResult): Promise<void> {
     const ttl = Math.max(1, Math.ceil(keepMs));
     this.keepNewer(sourceId, entry, ttl);
@@ -283,10 +268,6 @@ export class TieredReportCache implements ReportCache {
     const current = this.l1.get(sourceId);
     if (current && current.retrievedAt >= entry.retrievedAt) return;
     this.l1.set(sourceId, entry, { ttl: Math.max(1, entry.retrievedAt + keepMs - nowMs) });
-  }
-
-  dropLocal(sourceId: string): void {
-    this.l1.delete(sourceId);
   }
 
   async waitForNewer(

@@ -1,3 +1,5 @@
+import { embeddedDefault } from '../../src/config/load';
+import { TestClock } from '../helpers/clock';
 import type { RunningGateway } from '../helpers/gateway';
 import { gql, startGateway } from '../helpers/gateway';
 
@@ -198,5 +200,35 @@ describe('national counts on the embedded default (the bundled published figures
     expect(bad.body.errors![0]!.message).toBe(
       'filter.nation must be one of: England, Wales, Scotland, Northern Ireland',
     );
+  });
+});
+
+describe('figure ages on the clock', () => {
+  test("the national summary gives ages as at the start of the clock second it is made in; a force's own figures as at the request", async () => {
+    // The sources are read at 12:00:00.600, so a figure's age is 1 s from 12:00:01.600 on.
+    const clock = new TestClock(Date.parse('2026-11-22T12:00:00.600Z'));
+    const gateway = await startGateway(embeddedDefault(), { redis: null, now: clock.now });
+    const ages = async () => {
+      const res = await gql(
+        gateway.graphqlUrl,
+        `{ national(asAt: "2018-01-17") { forces { force { id } figure { ageSeconds } } }
+           force(id: "metropolitan") { latest(asAt: "2018-01-17") { unaccounted { ageSeconds } } } }`,
+      );
+      expect(res.body.errors).toBeUndefined();
+      const { national, force } = res.body.data!;
+      const met = national.forces.find((e: any) => e.force.id === 'metropolitan');
+      return { national: met.figure.ageSeconds, force: force.latest.unaccounted.ageSeconds };
+    };
+    try {
+      expect(await ages()).toEqual({ national: 0, force: 0 });
+      clock.advance(1_200); // 12:00:01.800: the summary is made again, as at 12:00:01.000
+      expect(await ages()).toEqual({ national: 0, force: 1 });
+      clock.advance(150); // 12:00:01.950: the same second's summary
+      expect(await ages()).toEqual({ national: 0, force: 1 });
+      clock.advance(100); // 12:00:02.050
+      expect(await ages()).toEqual({ national: 1, force: 1 });
+    } finally {
+      await gateway.close();
+    }
   });
 });

@@ -121,7 +121,7 @@ describe('Redis traffic of a fan-out (a single redis-server)', () => {
     const a = new TieredFigureStore({ redis: new RedisConnection(backend.target) });
     const b = new TieredFigureStore({ redis: new RedisConnection(backend.target) });
     try {
-      await a.reports.set('m-full', { report, retrievedAt: 99 }, 60_000);
+      await a.reports.commit('m-full', { report, retrievedAt: 99 }, 60_000, { state: 'no-coordination' });
       const theirs = await b.locks.tryLock('m-held', 5000);
       expect(theirs.state).toBe('acquired');
       const ttlMs = 5000;
@@ -148,7 +148,7 @@ describe('Redis traffic of a fan-out (a single redis-server)', () => {
     try {
       const empty = await a.locks.tryLock('s-empty', 5000);
       expect(empty).toMatchObject({ state: 'acquired', peeked: true, latest: undefined });
-      await a.reports.set('s-full', { report, retrievedAt: 1234 }, 60_000);
+      await a.reports.commit('s-full', { report, retrievedAt: 1234 }, 60_000, { state: 'no-coordination' });
       const full = await b.locks.tryLock('s-full', 5000);
       expect(full).toMatchObject({ state: 'acquired', peeked: true, latest: { retrievedAt: 1234, report } });
       expect(await a.locks.tryLock('s-full', 5000)).toEqual({ state: 'held-elsewhere' });
@@ -166,7 +166,9 @@ describe('Redis traffic of a fan-out (a single redis-server)', () => {
     try {
       const ids = Array.from({ length: 1200 }, (_, i) => `s${i}`);
       await Promise.all(
-        ids.map((id, i) => writer.reports.set(id, { report, retrievedAt: 1000 + i }, 60_000)),
+        ids.map((id, i) =>
+          writer.reports.commit(id, { report, retrievedAt: 1000 + i }, 60_000, { state: 'no-coordination' }),
+        ),
       );
       const timing = () => ({ freshMs: 60_000, keepMs: 60_000 });
       const server = backend.nodes[0]!;

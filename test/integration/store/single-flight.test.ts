@@ -168,8 +168,7 @@ describe('single flight: one upstream request per source at a time', () => {
       const waiting = b.reports.waitForNewer('s2', 0, 2000, timing);
       const entry = { report, retrievedAt: 1_000 };
       await new Promise((r) => setTimeout(r, 100));
-      await a.reports.set('s2', entry, timing.keepMs);
-      if (lock.state === 'acquired') await lock.release();
+      await a.reports.commit('s2', entry, timing.keepMs, lock);
       expect(await waiting).toEqual(entry);
     });
 
@@ -182,8 +181,7 @@ describe('single flight: one upstream request per source at a time', () => {
       const client = (b as unknown as { redis: RedisConnection }).redis.client;
       const exists = client.exists.bind(client);
       const spy = jest.spyOn(client, 'exists').mockImplementationOnce((async (...args: [string]) => {
-        await a.reports.set('s3', entry, timing.keepMs);
-        if (lock.state === 'acquired') await lock.release();
+        await a.reports.commit('s3', entry, timing.keepMs, lock);
         return exists(...args);
       }) as never);
       // Without a last look at L2 the waiter would give up and fetch upstream itself: a second fetch.

@@ -60,7 +60,7 @@ describe.each([
     const b = new TieredFigureStore({ redis: new RedisConnection(backend.target) });
     try {
       const report = { figures: [], breakdowns: [], publishedTotals: [] };
-      await a.reports.set('k-full', { report, retrievedAt: 7 }, 60_000);
+      await a.reports.commit('k-full', { report, retrievedAt: 7 }, 60_000, { state: 'no-coordination' });
       expect((await b.locks.tryLock('k-held', 5000)).state).toBe('acquired');
       const ttlMs = 5000;
       const locks = await a.locks.tryLockMany(
@@ -90,8 +90,7 @@ describe.each([
     const [a, b, c] = stores as [TieredFigureStore, TieredFigureStore, TieredFigureStore];
     const report = { figures: [], breakdowns: [], publishedTotals: [] };
     const fromL2 = async (nowMs: number) => {
-      // C never holds the source in L1 for long: freshMs 0 makes it read L2 every time.
-      c.reports.dropLocal('k-race');
+      // freshMs 0: C reads L2 every time, and takes L2's report over its L1 copy whenever L2's is newer.
       const [found] = await c.reports.lookupMany(['k-race'], () => ({ freshMs: 0, keepMs: 60_000 }), nowMs);
       return found?.entry?.retrievedAt;
     };

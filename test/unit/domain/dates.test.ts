@@ -1,6 +1,5 @@
 import {
   AS_AT_FORMATS,
-  dayAt,
   daysBetween,
   isCalendarDay,
   minusDays,
@@ -126,28 +125,5 @@ describe('daysBetween and minusDays', () => {
 
   it('todayIso gives the UTC calendar day', () => {
     expect(todayIso(new Date('2018-01-17T23:59:59.999Z'))).toBe('2018-01-17');
-  });
-
-  it('dayAt agrees with todayIso at day boundaries, in any order of asking, before 1970 too', () => {
-    const instants = [
-      '2018-01-17T00:00:00.000Z',
-      '2018-01-17T23:59:59.999Z',
-      '2018-01-18T00:00:00.000Z',
-      '2018-01-17T12:00:00.000Z',
-      '2016-02-29T23:59:59.999Z',
-      '1969-12-31T23:59:59.999Z',
-      '1970-01-01T00:00:00.000Z',
-      '2026-11-22T05:00:00.000Z',
-      '2018-01-17T00:00:00.001Z',
-    ].map((iso) => Date.parse(iso));
-    // Each instant twice, in two orders: the remembered day must never answer for another.
-    for (const ms of [...instants, ...[...instants].reverse()])
-      expect(dayAt(ms)).toBe(todayIso(new Date(ms)));
-    for (
-      let ms = Date.parse('2020-02-27T00:00:00Z');
-      ms < Date.parse('2020-03-02T00:00:00Z');
-      ms += 3_599_999
-    )
-      expect(dayAt(ms)).toBe(todayIso(new Date(ms)));
   });
 });

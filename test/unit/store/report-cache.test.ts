@@ -15,12 +15,14 @@ function withoutRedis() {
 
 const timing = () => ({ freshMs: 30_000, keepMs: 330_000 });
 const at = (retrievedAt: number) => ({ report: EMPTY_REPORT, retrievedAt });
+/** What a refresh holds without Redis: no lock, nothing to coordinate with. */
+const NO_LOCK = { state: 'no-coordination' } as const;
 
 describe('the report cache without Redis (L1 only)', () => {
   test('a lookup misses until a report is kept, then answers it from L1', async () => {
     const { reports } = withoutRedis();
     expect(await reports.lookupMany(['s1'], timing, 1_000)).toEqual([{ entry: undefined, tier: null }]);
-    await reports.set('s1', at(1_000), 330_000);
+    await reports.commit('s1', at(1_000), 330_000, NO_LOCK);
     expect(await reports.lookupMany(['s1', 's2'], timing, 2_000)).toEqual([
       { entry: at(1_000), tier: 'L1' },
       { entry: undefined, tier: null },
@@ -29,7 +31,7 @@ describe('the report cache without Redis (L1 only)', () => {
 
   test('a lookup with locks takes none: every answer is the lookup alone', async () => {
     const { reports } = withoutRedis();
-    await reports.set('s1', at(1_000), 330_000);
+    await reports.commit('s1', at(1_000), 330_000, NO_LOCK);
     const answers = await Promise.all(reports.lookupAndLock(['s1', 's2'], timing, 2_000, () => 5_000));
     expect(answers).toEqual([
       { entry: at(1_000), tier: 'L1' },
@@ -39,10 +41,10 @@ describe('the report cache without Redis (L1 only)', () => {
 
   test('a commit never replaces a newer report; a newer one replaces it', async () => {
     const { reports } = withoutRedis();
-    await reports.commit('s1', at(20), 330_000, { state: 'no-coordination' });
-    await reports.commit('s1', at(10), 330_000, { state: 'no-coordination' });
+    await reports.commit('s1', at(20), 330_000, NO_LOCK);
+    await reports.commit('s1', at(10), 330_000, NO_LOCK);
     expect((await reports.lookupMany(['s1'], timing, 30))[0]?.entry).toEqual(at(20));
-    await reports.commit('s1', at(30), 330_000, { state: 'no-coordination' });
+    await reports.commit('s1', at(30), 330_000, NO_LOCK);
     expect((await reports.lookupMany(['s1'], timing, 31))[0]?.entry).toEqual(at(30));
   });
 
@@ -53,17 +55,10 @@ describe('the report cache without Redis (L1 only)', () => {
     expect((await reports.lookupMany(['s1'], timing, 25))[0]?.entry).toEqual(at(20));
   });
 
-  test('dropping the local copy makes the next lookup miss', async () => {
-    const { reports } = withoutRedis();
-    await reports.set('s1', at(1_000), 330_000);
-    reports.dropLocal('s1');
-    expect((await reports.lookupMany(['s1'], timing, 1_001))[0]).toEqual({ entry: undefined, tier: null });
-  });
-
   test('waiting for a newer report answers at once: with what L1 holds if newer, else nothing', async () => {
     const { reports } = withoutRedis();
     expect(await reports.waitForNewer('s1', 0, 60_000, timing())).toBeUndefined();
-    await reports.set('s1', at(1_000), 330_000);
+    await reports.commit('s1', at(1_000), 330_000, NO_LOCK);
     expect(await reports.waitForNewer('s1', 999, 60_000, timing())).toEqual(at(1_000));
     expect(await reports.waitForNewer('s1', 1_000, 60_000, timing())).toBeUndefined();
   });
@@ -72,13 +67,13 @@ describe('the report cache without Redis (L1 only)', () => {
 describe('the refresh locks and the bus without Redis', () => {
   test('every lock answer is no-coordination: fetch locally', async () => {
     const { locks } = withoutRedis();
-    expect(await locks.tryLock('s1', 5_000)).toEqual({ state: 'no-coordination' });
+    expect(await locks.tryLock('s1', 5_000)).toEqual(NO_LOCK);
     expect(
       await locks.tryLockMany([
         { sourceId: 's1', ttlMs: 5_000 },
         { sourceId: 's2', ttlMs: 5_000 },
       ]),
-    ).toEqual([{ state: 'no-coordination' }, { state: 'no-coordination' }]);
+    ).toEqual([NO_LOCK, NO_LOCK]);
     expect(await locks.isHeld('s1')).toBe(false);
   });
 
