@@ -57,14 +57,18 @@ export class ExchangeLog {
     this.operationLabel = operationLabeller(deps.approvedOperations);
   }
 
-  /** An exchange for a request that has just arrived. */
-  begin(req: IncomingMessage, res: ServerResponse, path: string): Exchange {
+  /**
+   * An exchange for a request that has just arrived. `route` is its label when the caller knows it (a
+   * route's own handler); else it is worked out from the path (`routeLabel`), which costs a split per
+   * request.
+   */
+  begin(req: IncomingMessage, res: ServerResponse, path: string, route: string = routeLabel(path)): Exchange {
     return {
       req,
       res,
       requestId: requestIdOf(req.headers[REQUEST_ID_HEADER]),
       started: performance.now(),
-      route: routeLabel(path),
+      route,
       path,
       audit: { caller: null, operation: null, variablesHash: null },
     };

@@ -182,11 +182,13 @@ export function createFeedsRoute(deps: FeedsRouteDeps): (req: IncomingMessage, r
       deps.exchanges.refuse(ex, 'NOT_FOUND', NO_SUCH_RESOURCE);
       return Promise.resolve();
     }
-    let name: string;
-    try {
-      name = decodeURIComponent(file);
-    } catch {
-      name = file;
+    let name = file;
+    if (file.includes('%')) {
+      try {
+        name = decodeURIComponent(file);
+      } catch {
+        // Not valid percent-encoding: looked up as it is, and not found.
+      }
     }
     return feed(ex, name, q < 0 ? '' : url.slice(q + 1));
   };
@@ -194,7 +196,7 @@ export function createFeedsRoute(deps: FeedsRouteDeps): (req: IncomingMessage, r
   return (req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const ex = deps.exchanges.begin(req, res, q < 0 ? url : url.slice(0, q));
+    const ex = deps.exchanges.begin(req, res, q < 0 ? url : url.slice(0, q), '/feeds');
     const run = () => {
       serve(ex).catch((error: unknown) => deps.exchanges.failed(ex, error));
     };

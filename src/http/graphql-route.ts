@@ -332,7 +332,7 @@ export function createGraphqlRoute(
   };
 
   return (req, res) => {
-    const ex = deps.exchanges.begin(req, res, '/graphql');
+    const ex = deps.exchanges.begin(req, res, '/graphql', '/graphql');
     const run = () => {
       serve(ex).catch((error: unknown) => deps.exchanges.failed(ex, error));
     };

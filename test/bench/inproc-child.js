@@ -1,0 +1,100 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- a plain node child that loads a built checkout */
+// One side of `node test/bench/run.js inproc`: loads a built checkout's dist/ (argv[2]), builds the app on
+// the bundled published figures (files: no network, no Redis), and drives its request handler with
+// node's own IncomingMessage and ServerResponse over a socket that discards what is written: the gateway's
+// code per request, without the kernel's network stack or a load generator on the same cores. Prints one
+// JSON line: CPU µs per request for each target.
+'use strict';
+require('reflect-metadata');
+const http = require('node:http');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { Duplex } = require('node:stream');
+
+const root = process.argv[2];
+const targets = JSON.parse(process.argv[3]);
+const warm = Number(process.argv[4]);
+const measured = Number(process.argv[5]);
+const dist = (p) => require(path.join(root, 'dist', p));
+
+/** A socket that accepts and drops every byte, as a client that reads everything at once. */
+function socket() {
+  const s = new Duplex({
+    read() {},
+    write(_chunk, _encoding, done) {
+      done();
+    },
+  });
+  s.remoteAddress = '127.0.0.1';
+  s.setTimeout = () => s;
+  s.setNoDelay = () => s;
+  s.setKeepAlive = () => s;
+  return s;
+}
+
+function ask(handler, target) {
+  return new Promise((resolve, reject) => {
+    const sock = socket();
+    const req = new http.IncomingMessage(sock);
+    req.method = target.method;
+    req.url = target.path;
+    req.httpVersionMajor = 1;
+    req.httpVersionMinor = 1;
+    req.httpVersion = '1.1';
+    const body = target.body === undefined ? null : Buffer.from(target.body);
+    req.headers = { host: '127.0.0.1', ...target.headers };
+    if (body) req.headers['content-length'] = String(body.length);
+    const res = new http.ServerResponse(req);
+    res.assignSocket(sock);
+    res.on('finish', () =>
+      res.statusCode < 400 ? resolve() : reject(new Error(`${target.name}: ${res.statusCode}`)),
+    );
+    handler(req, res);
+    if (body) req.push(body);
+    req.push(null);
+  });
+}
+
+async function main() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'whereabouts-inproc-'));
+  const { ApiKeyStore } = dist('access/api-keys.js');
+  const { embeddedDefault } = dist('config/load.js');
+  const { createApp } = dist('app.js');
+  const { createLogger } = dist('logger.js');
+  const keys = ApiKeyStore.load(path.join(dir, 'keys.json'));
+  const tokens = {
+    journalist: keys.create('journalist', 'inproc journalist').token,
+    analyst: keys.create('analyst', 'inproc analyst').token,
+  };
+  const config = embeddedDefault();
+  const limit = { points: 100_000_000, durationSeconds: 60 };
+  const app = await createApp(
+    {
+      ...config,
+      access: {
+        ...config.access,
+        rateLimits: { ...config.access.rateLimits, analyst: limit, journalist: limit },
+      },
+    },
+    { apiKeys: keys, redis: null, logger: createLogger({ LOG_LEVEL: 'silent' }) },
+  );
+  const out = {};
+  for (const t of targets) {
+    const target = { ...t, headers: { ...t.headers, authorization: `Bearer ${tokens[t.role]}` } };
+    for (let i = 0; i < warm; i++) await ask(app.handler, target);
+    const before = process.cpuUsage();
+    for (let i = 0; i < measured; i++) await ask(app.handler, target);
+    const used = process.cpuUsage(before);
+    out[t.name] = (used.user + used.system) / measured;
+  }
+  fs.writeSync(1, `${JSON.stringify(out)}\n`);
+  await app.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error.stack}\n`);
+  process.exit(1);
+});
