@@ -273,7 +273,7 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     if (path === '/graphql') return graphqlRoute(req, res);
-    if (path === '/feeds' || path.startsWith('/feeds/')) return feedsRoute(req, res);
+    if (path === '/feeds' || path.startsWith('/feeds/')) return feedsRoute(req, res, path);
     app(req, res);
   };
 

@@ -65,9 +65,11 @@ const NO_SUCH_RESOURCE = 'no such resource; see /graphql, /feeds, /dashboard, /h
  * the access policy's (`authorise`): the roles a feed's operation is approved for, and anyone for a feed
  * in `access.publicFeeds` (read without a key as a journalist). Bodies are built once per snapshot
  * generation, disclosure class and variables (`renderFeed`). Every answer goes out through the
- * `ExchangeLog`.
+ * `ExchangeLog`. The handler takes the request's path as the app routed it (not parsed again).
  */
-export function createFeedsRoute(deps: FeedsRouteDeps): (req: IncomingMessage, res: ServerResponse) => void {
+export function createFeedsRoute(
+  deps: FeedsRouteDeps,
+): (req: IncomingMessage, res: ServerResponse, path: string) => void {
   const feeds = feedOperations(deps.approved);
 
   /** Feed URLs read, at most 1,000 of up to 4 KB: pollers repeat theirs all day. */
@@ -176,7 +178,6 @@ export function createFeedsRoute(deps: FeedsRouteDeps): (req: IncomingMessage, r
     }
     if (ex.path === '/feeds' || ex.path === '/feeds/') return index(ex);
     const url = ex.req.url ?? '';
-    const q = url.indexOf('?');
     const file = ex.path.slice('/feeds/'.length);
     if (file.includes('/')) {
       deps.exchanges.refuse(ex, 'NOT_FOUND', NO_SUCH_RESOURCE);
@@ -190,13 +191,11 @@ export function createFeedsRoute(deps: FeedsRouteDeps): (req: IncomingMessage, r
         // Not valid percent-encoding: looked up as it is, and not found.
       }
     }
-    return feed(ex, name, q < 0 ? '' : url.slice(q + 1));
+    return feed(ex, name, url.length > ex.path.length ? url.slice(ex.path.length + 1) : '');
   };
 
-  return (req, res) => {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const ex = deps.exchanges.begin(req, res, q < 0 ? url : url.slice(0, q), '/feeds');
+  return (req, res, path) => {
+    const ex = deps.exchanges.begin(req, res, path, '/feeds');
     const run = () => {
       serve(ex).catch((error: unknown) => deps.exchanges.failed(ex, error));
     };
