@@ -437,7 +437,7 @@ async function main(): Promise<void> {
  * (`inproc-child.js`), measuring the process's CPU per request with `process.cpuUsage`. No load generator
  * and no kernel network stack share the cores, so this measures the gateway's own code per request far
  * more steadily than over sockets on this machine (rounds within about 15 %, against 40 % and more).
- * GET targets only (persisted GET and the feed).
+ * Targets: persisted GET, the feed, and the analyst's document by POST.
  */
 async function inprocess(
   args: Args,
@@ -453,6 +453,14 @@ async function inprocess(
       headers: { 'apollo-require-preflight': 'true' },
     },
     { name: 'feed', role: 'journalist', method: 'GET', path: FEED_PATH, headers: {} },
+    {
+      name: 'analyst',
+      role: 'analyst',
+      method: 'POST',
+      path: '/graphql',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: ANALYST_DOCUMENT }),
+    },
   ];
   const child = path.join(__dirname, 'inproc-child.js');
   const results: Record<string, Record<'A' | 'B', number[]>> = {};

@@ -50,9 +50,11 @@ function ask(handler, target) {
     res.on('finish', () =>
       res.statusCode < 400 ? resolve() : reject(new Error(`${target.name}: ${res.statusCode}`)),
     );
-    handler(req, res);
+    // The whole request has arrived, as node's parser says of a message it has read to its end.
     if (body) req.push(body);
     req.push(null);
+    req.complete = true;
+    handler(req, res);
   });
 }
 
