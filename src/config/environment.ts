@@ -1,6 +1,6 @@
 import { keysFilePath } from '../access/api-keys';
 import type { ServerTimeouts } from '../http/server';
-import { ServerTimeoutsError, serverTimeoutsFromEnv } from '../http/server';
+import { serverTimeoutsFromEnv } from '../http/server';
 import type { RedisTarget } from '../store/redis-connection';
 import { redisTargetFromEnv } from '../store/redis-connection';
 import type { TracingSettings } from '../tracing';
@@ -63,9 +63,8 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     serverTimeouts = serverTimeoutsFromEnv(env);
     redis = redisTargetFromEnv(env);
   } catch (error) {
-    if (error instanceof ServerTimeoutsError || error instanceof Error)
-      throw new EnvironmentError(error.message);
-    throw error;
+    // Both parsers throw a plain message naming the variable and what is accepted.
+    throw new EnvironmentError((error as Error).message);
   }
   return {
     port,

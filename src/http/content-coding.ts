@@ -1,5 +1,6 @@
 import zlib from 'node:zlib';
 import Negotiator from 'negotiator';
+import { memoByString } from './string-memo';
 
 /** The content codings a built response is sent in (RFC 9110 §8.4.1). */
 export type ContentCoding = 'br' | 'gzip' | 'identity';
@@ -21,9 +22,19 @@ export const MIN_COMPRESSED_BYTES = 1024;
  */
 const BROTLI_QUALITY = 5;
 
-/** Distinct Accept-Encoding values remembered: pollers repeat theirs, so a few cover nearly all requests. */
-const MEMO_LIMIT = 64;
-const chosen = new Map<string, ContentCoding>();
+/** The coding for one Accept-Encoding value, negotiated once per distinct value (pollers repeat theirs). */
+const codingFor = memoByString(
+  (header: string): ContentCoding => {
+    const negotiator = new Negotiator({ headers: { 'accept-encoding': header } });
+    // negotiator 1.x takes the tie-break order as a second argument its type definitions do not yet list.
+    const encodings = negotiator.encodings.bind(negotiator) as (
+      available: readonly string[],
+      options: { preferred: readonly string[] },
+    ) => string[];
+    return (encodings(OFFERED, { preferred: OFFERED })[0] as ContentCoding | undefined) ?? 'identity';
+  },
+  { max: 64, maxLength: 256 },
+);
 
 /**
  * The coding to send a compressible body in, by the request's Accept-Encoding (q-values honoured via
@@ -32,20 +43,7 @@ const chosen = new Map<string, ContentCoding>();
  */
 export function chooseCoding(acceptEncoding: string | string[] | undefined): ContentCoding {
   if (acceptEncoding === undefined) return 'identity';
-  const header = Array.isArray(acceptEncoding) ? acceptEncoding.join(', ') : acceptEncoding;
-  let coding = chosen.get(header);
-  if (coding === undefined) {
-    const negotiator = new Negotiator({ headers: { 'accept-encoding': header } });
-    // negotiator 1.x takes the tie-break order as a second argument its type definitions do not yet list.
-    const encodings = negotiator.encodings.bind(negotiator) as (
-      available: readonly string[],
-      options: { preferred: readonly string[] },
-    ) => string[];
-    coding = (encodings(OFFERED, { preferred: OFFERED })[0] as ContentCoding | undefined) ?? 'identity';
-    if (chosen.size >= MEMO_LIMIT) chosen.clear();
-    chosen.set(header, coding);
-  }
-  return coding;
+  return codingFor(Array.isArray(acceptEncoding) ? acceptEncoding.join(', ') : acceptEncoding);
 }
 
 /**

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LRUCache } from 'lru-cache';
 import type { ApprovedOperation } from '../access/approved-operations';
 import { hashVariables } from '../access/audit';
 import type { FeedAction } from '../access/policy';
 import { PUBLIC_FEED, authorise } from '../access/policy';
 import type { ErrorCode } from '../errors';
 import type { Exchange, ExchangeLog } from './exchange';
+import { memoByString } from './string-memo';
 import { CSV_COLUMNS, CSV_ROWS } from './feed-csv';
 import type { FeedFormat, FeedsDeps } from './feeds';
 import {
@@ -72,19 +72,16 @@ export function createFeedsRoute(
 ): (req: IncomingMessage, res: ServerResponse, path: string) => void {
   const feeds = feedOperations(deps.approved);
 
-  /** Feed URLs read, at most 1,000 of up to 4 KB: pollers repeat theirs all day. */
-  const seen = new LRUCache<string, FeedRequest>({ max: 1000 });
-  const readFeedUrl = (file: string, search: string): FeedRequest => {
-    const key = `${file}?${search}`;
-    let read = seen.get(key);
-    if (!read) {
-      read = readFeedRequest(file, search);
-      if (key.length <= 4096) seen.set(key, read);
-    }
-    return read;
-  };
+  /** A feed URL (`<file>?<search>`) read, once per distinct URL: pollers repeat theirs all day. */
+  const readFeedUrl = memoByString(
+    (url: string): FeedRequest => {
+      const q = url.indexOf('?');
+      return readFeedRequest(url.slice(0, q), url.slice(q + 1));
+    },
+    { max: 1000, maxLength: 4096 },
+  );
 
-  const readFeedRequest = (file: string, search: string): FeedRequest => {
+  function readFeedRequest(file: string, search: string): FeedRequest {
     const found = findFeed(feeds, file);
     if ('code' in found) return { kind: 'unknown', error: found };
     const action = feedAction(deps.publicFeeds, found.op);
@@ -113,7 +110,7 @@ export function createFeedsRoute(
       variablesKey: JSON.stringify(variables),
       variablesHash: hashVariables(variables),
     };
-  };
+  }
 
   const index = async (ex: Exchange): Promise<void> => {
     const admission = await deps.gate.admit(ex.req.headers, ex.req.socket.remoteAddress);
@@ -142,7 +139,7 @@ export function createFeedsRoute(
   };
 
   const feed = async (ex: Exchange, file: string, search: string): Promise<void> => {
-    const read = readFeedUrl(file, search);
+    const read = readFeedUrl(`${file}?${search}`);
     // A file that names no feed is 404 whoever asks: no key is needed to learn that.
     if (read.kind === 'unknown') return deps.exchanges.refuse(ex, read.error.code, read.error.message);
     const { req } = ex;

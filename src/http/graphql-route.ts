@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
-import { LRUCache } from 'lru-cache';
 import Negotiator from 'negotiator';
 import type { ApprovedOperation, ApprovedOperations } from '../access/approved-operations';
 import type { AuditRecord } from '../access/audit';
@@ -19,6 +18,7 @@ import type { Exchange, ExchangeLog, HeaderList } from './exchange';
 import { exceedsJsonDepth, isPlainObject, jsonTooDeepMessage } from './json-guard';
 import type { BuiltBody, ResponseCache } from './response-cache';
 import type { BodyReading } from './request-body';
+import { memoByString } from './string-memo';
 
 /** What the /graphql route needs from the app. */
 export interface GraphqlRouteDeps {
@@ -50,17 +50,34 @@ const APPLICATION_JSON = 'application/json; charset=utf-8';
 const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json; charset=utf-8';
 const APOLLO_CANDIDATES = [APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, 'application/json; callback=true'];
 
-/**
- * The media type Apollo would send a single result in for this Accept header: the same negotiation
- * (negotiator, Apollo's candidates in Apollo's order), so a response the route writes itself is the one
- * Apollo would have written. Undefined when Apollo would choose something the route does not write
- * itself (the JSONP callback type, or nothing acceptable): Apollo then answers.
- */
-function singleResultType(accept: string | undefined): string | undefined {
-  if (!accept) return APPLICATION_JSON;
-  const preferred = new Negotiator({ headers: { accept } }).mediaType(APOLLO_CANDIDATES);
-  return preferred === APPLICATION_JSON || preferred === GRAPHQL_RESPONSE_JSON ? preferred : undefined;
+/** What an Accept header allows a /graphql response to be. */
+interface AcceptOutcome {
+  /** None of GraphQL's media types is acceptable: 406. */
+  readonly refused: boolean;
+  /**
+   * The media type Apollo would send a single result in: the same negotiation (negotiator, Apollo's
+   * candidates in Apollo's order), so a response the route writes itself is the one Apollo would have
+   * written. Undefined when Apollo would choose something the route does not write itself (the JSONP
+   * callback type, or nothing acceptable): Apollo then answers.
+   */
+  readonly singleResultType: string | undefined;
 }
+
+const NO_ACCEPT: AcceptOutcome = Object.freeze({ refused: false, singleResultType: APPLICATION_JSON });
+
+/** The Accept header's outcome, negotiated once per distinct header (clients send the same one). */
+const acceptOutcome = memoByString(
+  (accept: string): AcceptOutcome => {
+    const negotiator = new Negotiator({ headers: { accept } });
+    const preferred = negotiator.mediaType(APOLLO_CANDIDATES);
+    return {
+      refused: !negotiator.mediaType(GRAPHQL_MEDIA_TYPES),
+      singleResultType:
+        preferred === APPLICATION_JSON || preferred === GRAPHQL_RESPONSE_JSON ? preferred : undefined,
+    };
+  },
+  { max: 64, maxLength: 1024 },
+);
 
 /** The headers Apollo gives a 200 single result, per media type. */
 const SUCCESS_HEADERS: Readonly<Record<string, HeaderList>> = {
@@ -200,16 +217,11 @@ function jsonLine(json: string): Buffer {
 export function createGraphqlRoute(
   deps: GraphqlRouteDeps,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  /** Parsed GET query strings (at most 1,000 of up to 4 KB): pollers send the same one all day. */
-  const gets = new LRUCache<string, ReadRequest>({ max: 1000 });
-  const readGetOnce = (search: string): ReadRequest => {
-    let read = gets.get(search);
-    if (!read) {
-      read = readGet(deps.approved, search);
-      if (search.length <= 4096) gets.set(search, read);
-    }
-    return read;
-  };
+  /** A GET's query string read, once per distinct string: pollers send the same one all day. */
+  const readGetOnce = memoByString((search) => readGet(deps.approved, search), {
+    max: 1000,
+    maxLength: 4096,
+  });
 
   /** An approved operation's /graphql response body, built once per generation, class and variables. */
   const builtResponse = async (
@@ -279,9 +291,9 @@ export function createGraphqlRoute(
 
   const serve = async (ex: Exchange): Promise<void> => {
     const { req, res } = ex;
-    const accept = req.headers.accept;
+    const accepted = req.headers.accept ? acceptOutcome(req.headers.accept) : NO_ACCEPT;
     // An Accept that allows none of GraphQL's media types (text/html only, say) gets a clear 406.
-    if (accept && !new Negotiator({ headers: { accept } }).mediaType(GRAPHQL_MEDIA_TYPES))
+    if (accepted.refused)
       return deps.exchanges.refuse(
         ex,
         'NOT_ACCEPTABLE',
@@ -315,7 +327,7 @@ export function createGraphqlRoute(
       const verdict = authorise(caller, action);
       if (!verdict.ok) return deps.exchanges.refuseAccess(ex, verdict.refusal);
       if (read.op) ex.audit.operation = read.op.name;
-      const type = singleResultType(accept);
+      const type = accepted.singleResultType;
       // Apollo's CSRF prevention, with the same headers (csrf.ts): what fails it is Apollo's to refuse.
       if (type && passesCsrfPrevention(req.headers)) {
         const bytes = await answerDirectly(ex, read, caller);
