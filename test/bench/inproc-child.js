@@ -2,8 +2,11 @@
 // One side of `node test/bench/run.js inproc`: loads a built checkout's dist/ (argv[2]), builds the app on
 // the bundled published figures (files: no network, no Redis), and drives its request handler with
 // node's own IncomingMessage and ServerResponse over a socket that discards what is written: the gateway's
-// code per request, without the kernel's network stack or a load generator on the same cores. Prints one
-// JSON line: CPU µs per request for each target.
+// code per request, without the kernel's network stack or a load generator on the same cores.
+// It serves its parent over stdin and stdout, a line each way: `ready` once the app is built and each target
+// warmed by argv[4] requests; then for each line `<target> <n>` it drives n requests of that target and
+// answers with the CPU µs per request they took (`process.cpuUsage`); `quit` ends it. Staying alive lets the
+// parent interleave short batches of two builds, so that the machine's slow drifts fall on both alike.
 'use strict';
 require('reflect-metadata');
 const http = require('node:http');
@@ -15,7 +18,6 @@ const { Duplex } = require('node:stream');
 const root = process.argv[2];
 const targets = JSON.parse(process.argv[3]);
 const warm = Number(process.argv[4]);
-const measured = Number(process.argv[5]);
 const dist = (p) => require(path.join(root, 'dist', p));
 
 /** A socket that accepts and drops every byte, as a client that reads everything at once. */
@@ -79,18 +81,28 @@ async function main() {
         rateLimits: { ...config.access.rateLimits, analyst: limit, journalist: limit },
       },
     },
-    { apiKeys: keys, redis: null, logger: createLogger({ LOG_LEVEL: 'silent' }) },
+    // No archive (builds before it ignore the option): its writes happen once, at start, off the request path.
+    { apiKeys: keys, redis: null, archive: null, logger: createLogger({ LOG_LEVEL: 'silent' }) },
   );
-  const out = {};
-  for (const t of targets) {
-    const target = { ...t, headers: { ...t.headers, authorization: `Bearer ${tokens[t.role]}` } };
-    for (let i = 0; i < warm; i++) await ask(app.handler, target);
+  const byName = new Map(
+    targets.map((t) => [
+      t.name,
+      { ...t, headers: { ...t.headers, authorization: `Bearer ${tokens[t.role]}` } },
+    ]),
+  );
+  for (const target of byName.values()) for (let i = 0; i < warm; i++) await ask(app.handler, target);
+  fs.writeSync(1, 'ready\n');
+  for await (const line of require('node:readline').createInterface({ input: process.stdin })) {
+    if (line === 'quit') break;
+    const [name, count] = line.split(' ');
+    const target = byName.get(name);
+    const n = Number(count);
+    if (!target || !(n > 0)) throw new Error(`bad command: ${line}`);
     const before = process.cpuUsage();
-    for (let i = 0; i < measured; i++) await ask(app.handler, target);
+    for (let i = 0; i < n; i++) await ask(app.handler, target);
     const used = process.cpuUsage(before);
-    out[t.name] = (used.user + used.system) / measured;
+    fs.writeSync(1, `${(used.user + used.system) / n}\n`);
   }
-  fs.writeSync(1, `${JSON.stringify(out)}\n`);
   await app.stop();
   fs.rmSync(dir, { recursive: true, force: true });
   process.exit(0);
