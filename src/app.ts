@@ -2,6 +2,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import express from 'express';
+import type { Archive } from './archive/archive';
+import { describeArchive, openArchive } from './archive/open';
 import { ApiKeyStore } from './access/api-keys';
 import { callerResolver } from './access/caller-resolver';
 import { ApprovedOperations, loadApprovedOperations } from './access/approved-operations';
@@ -60,6 +62,11 @@ export interface AppDeps extends FigureServiceOptions {
   readonly httpServer?: Server;
   /** Redis for L2, locks and pub/sub; by default `environment.redis` (none unless configured). */
   readonly redis?: RedisTarget | null;
+  /**
+   * The archive; by default opened as `environment.archive` says (and then closed by `stop()`). Null: none.
+   * One given here is the caller's to close.
+   */
+  readonly archive?: Archive | null;
   /** Tracing; by default as `environment.tracing` says (off unless switched on). */
   readonly tracing?: Tracing;
   /**
@@ -79,7 +86,10 @@ export interface App {
   readonly live: LiveServer | null;
   /** Marks the app as draining: /readyz answers 503 `draining` from now on. `stop()` implies it. */
   beginDrain(): void;
-  /** Stops Apollo (and drains `httpServer` when one was given). */
+  /**
+   * Stops refreshing sources without traffic, then stops Apollo (and drains `httpServer` when one was
+   * given) and closes the store.
+   */
   stop(): Promise<void>;
 }
 
@@ -95,8 +105,11 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
   const redisTarget = deps.redis === undefined ? environment.redis : (deps.redis ?? undefined);
   const redis = redisTarget ? new RedisConnection(redisTarget, logger) : undefined;
   const store = deps.store ?? new TieredFigureStore({ redis, metrics, logger });
+  const ownArchive = deps.archive === undefined ? await openArchive(environment.archive) : null;
+  if (ownArchive) logger.info({ archive: describeArchive(environment.archive) }, 'archive open');
   const service = new FigureService(config, {
     ...deps,
+    archive: deps.archive === undefined ? ownArchive : deps.archive,
     env: environment.secrets,
     store,
     metrics,
@@ -290,9 +303,12 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     // first: upgraded sockets would hold the HTTP server's drain open.
     stop: () => {
       draining = true;
+      // First: no source is fetched for the schedule while the rest drains (service.close() does it too).
+      service.stopSchedule();
       return (stopping ??= Promise.resolve(live?.dispose())
         .then(() => apollo.stop())
         .finally(() => service.close())
+        .finally(() => ownArchive?.close())
         .finally(() => (deps.tracing ? undefined : tracing.shutdown())));
     },
   };

@@ -66,6 +66,15 @@ export const ERROR_CODES = {
     status: 429,
     meaning: 'Too many requests; retry after the number of seconds in Retry-After.',
   },
+  ARCHIVE_OFF: {
+    status: 501,
+    meaning:
+      'The question needs the archive (knownAt, revisions), and this deployment keeps none (WHEREABOUTS_ARCHIVE=off).',
+  },
+  ARCHIVE_UNAVAILABLE: {
+    status: 503,
+    meaning: 'The archive could not be read just now (its database is down or busy); retry later.',
+  },
   INTERNAL_SERVER_ERROR: { status: 500, meaning: 'An unexpected error; details are logged, never returned.' },
   SERVICE_UNAVAILABLE: { status: 503, meaning: 'The gateway is starting or shutting down.' },
   UPSTREAM_TIMEOUT: { status: 504, meaning: 'Source reason: the source did not answer within its timeout.' },

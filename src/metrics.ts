@@ -60,10 +60,32 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Refreshes without traffic (`RefreshSchedule`), by outcome. */
+  readonly scheduledRefreshes = new Counter({
+    name: 'whereabouts_scheduled_refreshes_total',
+    help: 'Refreshes of a source whose TTL ran out with no read asking (refreshWithoutTraffic), by outcome: ok (a new report, fetched here or received from the instance holding the refresh lock), not-due (another instance had refreshed it), error (the last good report is kept; retried with backoff).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   readonly lockWaits = new Counter({
     name: 'whereabouts_refresh_lock_waits_total',
     help: 'Times this instance waited for another instance holding the refresh lock, by outcome.',
     labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly archiveRecords = new Counter({
+    name: 'whereabouts_archive_records_total',
+    help: 'Reports written to the archive, by result (ok, or error: the next fetch of the source writes it again).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly archiveFigures = new Counter({
+    name: 'whereabouts_archive_figures_total',
+    help: 'Figures the archive recorded, by what recording did: added, revised, unchanged or ignored (older than held).',
+    labelNames: ['change'] as const,
     registers: [this.registry],
   });
 

@@ -1,4 +1,6 @@
 import { keysFilePath } from '../access/api-keys';
+import type { ArchiveSettings } from '../archive/open';
+import { archiveSettingsFromEnv } from '../archive/open';
 import type { ServerTimeouts } from '../http/server';
 import { serverTimeoutsFromEnv } from '../http/server';
 import type { RedisTarget } from '../store/redis-connection';
@@ -34,6 +36,8 @@ export interface Environment {
   /** Redis for L2, locks and pub/sub (`REDIS_URL` or `REDIS_CLUSTER_NODES`); undefined: L1 only. */
   readonly redis: RedisTarget | undefined;
   readonly tracing: TracingSettings;
+  /** Where the archive is kept (`WHEREABOUTS_ARCHIVE`, `DATABASE_URL`, `WHEREABOUTS_ARCHIVE_FILE`; src/archive/open.ts). */
+  readonly archive: ArchiveSettings;
   readonly serverTimeouts: ServerTimeouts;
   /**
    * The variables secrets are looked up in by name: sources' `auth` (their `*Env` settings) and webhook
@@ -59,11 +63,13 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     );
   let serverTimeouts: ServerTimeouts;
   let redis: RedisTarget | undefined;
+  let archive: ArchiveSettings;
   try {
     serverTimeouts = serverTimeoutsFromEnv(env);
     redis = redisTargetFromEnv(env);
+    archive = archiveSettingsFromEnv(env);
   } catch (error) {
-    // Both parsers throw a plain message naming the variable and what is accepted.
+    // The parsers throw a plain message naming the variable and what is accepted.
     throw new EnvironmentError((error as Error).message);
   }
   return {
@@ -74,6 +80,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
     keysFile: keysFilePath(env),
     redis,
     tracing: tracingSettingsFromEnv(env),
+    archive,
     serverTimeouts,
     secrets: env,
   };

@@ -21,7 +21,7 @@ export interface GatewayConfig {
   readonly sources: readonly SourceConfig[];
   readonly national: ConfigFile['national'];
   readonly access: ConfigFile['access'];
-  /** Fetching across sources: the cap on concurrent upstream fetches. */
+  /** Fetching across sources: the cap on concurrent upstream fetches, and refreshes without traffic. */
   readonly upstream: ConfigFile['upstream'];
   /** Relative file locations are resolved against this (the config file's directory, or the cwd). */
   readonly baseDir: string;

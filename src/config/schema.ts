@@ -30,8 +30,12 @@ export const SHAPE_FIELDS: Record<SourceShape, readonly string[]> = {
     'registered',
     'breachesCautionedOrConvicted',
     'returnedToCustody',
+    // Provenance: rows naming the same survey that state the same figure are one figure (see Corroborations).
+    'survey',
     'title',
     'url',
+    'quote',
+    'notes',
   ],
   breakdowns: [
     'forceId',
@@ -55,8 +59,10 @@ export const SHAPE_FIELDS: Record<SourceShape, readonly string[]> = {
     'forcesResponded',
     'forcesAsked',
     'notes',
+    'survey',
     'title',
     'url',
+    'quote',
   ],
 };
 
@@ -93,6 +99,11 @@ export const SOURCE_DEFAULTS = {
   priority: 0,
   /** @default false: only public addresses (and loopback written as such) are fetched from. */
   allowPrivateAddresses: false,
+  /**
+   * @default true: the source is refreshed when its TTL runs out whether or not anyone asks (one instance
+   * of a fleet fetches it), so figures stay fresh and live updates flow to an idle dashboard.
+   */
+  refreshWithoutTraffic: true,
 } as const;
 
 /** Workbook formats the `spreadsheet` kind reads (which one a file is, its bytes say). */
@@ -235,6 +246,13 @@ export const sourceConfigSchema = z
       .prefault({}),
     ttlSeconds: z.number().positive().default(SOURCE_DEFAULTS.ttlSeconds),
     staleForSeconds: z.number().nonnegative().default(SOURCE_DEFAULTS.staleForSeconds),
+    /**
+     * Refresh the source when its TTL runs out, whether or not anyone asks (see `RefreshSchedule`);
+     * false: fetch it only when a read finds its report stale (a source that must be fetched on demand).
+     * Applies only while `upstream.refreshWithoutTraffic` is on.
+     * @default true
+     */
+    refreshWithoutTraffic: z.boolean().default(SOURCE_DEFAULTS.refreshWithoutTraffic),
     headers: z.record(z.string(), headerValueSchema).default({}),
     /** json / graphql: dotted path to the array of rows (graphql defaults to the first field of `data`). */
     path: z.string().optional(),
@@ -365,6 +383,12 @@ export const UPSTREAM_DEFAULTS = {
    * Cold fan-out over N sources takes about max(slowest source, ceil(N / cap) x typical latency).
    */
   concurrency: 128,
+  /**
+   * @default true: sources are refreshed when their TTL runs out whether or not anyone asks (each source
+   * as its own `refreshWithoutTraffic` says); false turns that off for every source: they are fetched
+   * only when a read finds them stale, as in a deployment that wants no upstream traffic of its own.
+   */
+  refreshWithoutTraffic: true,
 } as const;
 
 /** How the gateway fetches from its sources, across all of them. */
@@ -376,6 +400,7 @@ export const upstreamConfigSchema = z
       .min(1, 'must be at least 1')
       .max(10_000, 'must be at most 10000')
       .default(UPSTREAM_DEFAULTS.concurrency),
+    refreshWithoutTraffic: z.boolean().default(UPSTREAM_DEFAULTS.refreshWithoutTraffic),
   })
   .strict()
   .prefault({});

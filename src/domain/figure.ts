@@ -56,6 +56,20 @@ export interface AsAt {
   readonly end: string;
 }
 
+/**
+ * Another publication of the same figure: the same survey reported by another outlet (rows of one source
+ * that share a `survey`, a force, a measure, a basis and a value). It corroborates the figure and is never
+ * counted again.
+ */
+export interface Citation {
+  readonly title: string;
+  readonly url: string | null;
+  /** The date as this citation gave it (it may differ in precision from the figure's); null or absent: none. */
+  readonly asAt?: string | null;
+  /** The sentence the figure was read from in this citation; null or absent: not quoted. */
+  readonly quote?: string | null;
+}
+
 /** Where a figure came from. Every figure carries one; simulated data says so here. */
 export interface Provenance {
   readonly sourceId: string;
@@ -64,6 +78,12 @@ export interface Provenance {
   /** When the gateway obtained the payload (ISO timestamp). */
   readonly retrievedAt: string;
   readonly simulated: boolean;
+  /** The sentence the figure was read from, when the source quotes it. Absent: not given. */
+  readonly quote?: string | null;
+  /** The source's notes on the figure: caveats, and whose figure it is (a force's own, not the MoJ's). */
+  readonly notes?: string | null;
+  /** Other citations of the same figure (see `Citation`). Absent: none. */
+  readonly corroboratedBy?: readonly Citation[];
 }
 
 /** Why a figure is `UNAVAILABLE`: a stable reason code and a message safe to show to any caller. */
@@ -81,10 +101,18 @@ export interface Figure {
   readonly status: FigureStatus;
   /** Only for `UNACCOUNTED`. */
   readonly basis: Basis | null;
-  /** Null only for `UNAVAILABLE` figures: a failed source says nothing about dates. */
+  /**
+   * Null for `UNAVAILABLE` figures (a failed source says nothing about dates) and for figures the source
+   * gave no date for: those are shown (`undatedFigures`) but never selected for a date, summed or charted.
+   */
   readonly asAt: AsAt | null;
   readonly provenance: Provenance;
   readonly reason: UnavailableReason | null;
+  /**
+   * True when the source gave only a lower bound (written `>31300`): the true value is at least `value`.
+   * Such a figure is shown, never summed or used in a rate. Absent: an exact value.
+   */
+  readonly lowerBound?: boolean;
 }
 
 /** One cell of a breakdown. */
@@ -117,6 +145,8 @@ export interface PublishedTotal {
   readonly forcesAsked: number | null;
   readonly notes: string | null;
   readonly provenance: Provenance;
+  /** True when the publication gave only a lower bound (">31300"): the true value is at least `value`. */
+  readonly lowerBound?: boolean;
 }
 
 /** Everything one source said in one successful fetch, already validated and normalised. */

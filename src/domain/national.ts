@@ -4,8 +4,18 @@ import { BASES } from './figure';
 import type { PriorityOf } from './selection';
 import { selectFigure } from './selection';
 
-/** Why a force is, or is not, in a sum. Each force has exactly one outcome. */
-export const OUTCOMES = ['REPORTED', 'WITHHELD', 'NOT_HELD', 'UNAVAILABLE', 'NO_FIGURE'] as const;
+/**
+ * Why a force is, or is not, in a sum. Each force has exactly one outcome. `LOWER_BOUND`: its figure is
+ * only a lower bound (">31300"), shown but never summed.
+ */
+export const OUTCOMES = [
+  'REPORTED',
+  'WITHHELD',
+  'NOT_HELD',
+  'UNAVAILABLE',
+  'LOWER_BOUND',
+  'NO_FIGURE',
+] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 /** One force's part in a summary. */
@@ -22,13 +32,15 @@ export interface ForceEntry {
   readonly registered: Figure | null;
 }
 
-/** Which forces a total covers. The five outcome counts always add up to `forces`. */
+/** Which forces a total covers. The six outcome counts always add up to `forces`. */
 export interface Coverage {
   readonly forces: number;
   readonly reporting: number;
   readonly withheld: number;
   readonly notHeld: number;
   readonly unavailable: number;
+  /** Forces whose figure in the window is only a lower bound: not in the sum. */
+  readonly lowerBound: number;
   /** Forces with no figure at all in the window. */
   readonly withoutFigure: number;
   /** Reporting forces whose figure is served stale (a subset of `reporting`). */
@@ -82,7 +94,8 @@ function outcomeOf(figure: Figure | null): Outcome {
   switch (figure.status) {
     case 'REPORTED':
       // Shapes never produce a REPORTED figure without a number; should one appear, it is not summable.
-      return typeof figure.value === 'number' ? 'REPORTED' : 'UNAVAILABLE';
+      if (typeof figure.value !== 'number') return 'UNAVAILABLE';
+      return figure.lowerBound === true ? 'LOWER_BOUND' : 'REPORTED';
     case 'WITHHELD':
       return 'WITHHELD';
     case 'NOT_HELD':
@@ -129,14 +142,23 @@ export function entriesFor(
       figure: head.figure,
       latestOutsideWindow: head.latestOutsideWindow,
       stale: head.figure !== null && options.staleSources.has(head.figure.provenance.sourceId),
-      registered: reg.figure && reg.figure.status === 'REPORTED' ? reg.figure : null,
+      // A lower bound is no denominator: the rate would look exact.
+      registered: isSummable(reg.figure) ? reg.figure : null,
     };
   });
 }
 
-/** True when a figure contributes a number to a sum. Nothing else ever does. */
+/**
+ * True when a figure contributes a number to a sum or a rate: a REPORTED exact value. Nothing else ever
+ * does (not a lower bound, not a withheld or failed figure).
+ */
 export function isSummable(figure: Figure | null): figure is Figure & { value: number } {
-  return figure !== null && figure.status === 'REPORTED' && typeof figure.value === 'number';
+  return (
+    figure !== null &&
+    figure.status === 'REPORTED' &&
+    typeof figure.value === 'number' &&
+    figure.lowerBound !== true
+  );
 }
 
 function rate(parts: Array<[number, number]>, per: number): Rate | null {
@@ -159,6 +181,7 @@ export function summarise(entries: readonly ForceEntry[], asAt: string, windowDa
     WITHHELD: 0,
     NOT_HELD: 0,
     UNAVAILABLE: 0,
+    LOWER_BOUND: 0,
     NO_FIGURE: 0,
   };
   let stale = 0;
@@ -196,6 +219,7 @@ export function summarise(entries: readonly ForceEntry[], asAt: string, windowDa
       withheld: counts.WITHHELD,
       notHeld: counts.NOT_HELD,
       unavailable: counts.UNAVAILABLE,
+      lowerBound: counts.LOWER_BOUND,
       withoutFigure: counts.NO_FIGURE,
       stale,
       missing: missing.sort((a, b) => a.force.id.localeCompare(b.force.id)),

@@ -1,5 +1,5 @@
 import { daysBetween } from './dates';
-import type { AsAt, Breakdown, Dimension, Figure, Measure, Precision, Provenance } from './figure';
+import type { AsAt, Basis, Breakdown, Dimension, Figure, Measure, Precision, Provenance } from './figure';
 
 /** Anything dated by a source: figures and breakdowns. */
 export interface Dated {
@@ -12,6 +12,21 @@ export type PriorityOf = (sourceId: string) => number;
 
 const PRECISION_RANK: Record<Precision, number> = { DAY: 3, MONTH: 2, YEAR: 1 };
 
+/**
+ * Which basis a force's headline takes when it gave more than one for the same date (Police Scotland's
+ * reports give wanted and missing side by side; the Met's 2013 answer gave 63 missing and 96 wanted): the
+ * first in this list. Whereabouts unknown is what the headline counts; a combined figure includes them;
+ * a count of the wanted alone stands in only when nothing else was given for that date. The figures of
+ * the other bases are kept and shown (`setAsideBeside`), never added to the headline: adding two bases
+ * would be a combined figure no source printed.
+ */
+export const HEADLINE_BASIS_ORDER: readonly Basis[] = ['WHEREABOUTS_UNKNOWN', 'MISSING_OR_WANTED', 'WANTED'];
+
+/** A basis's place in `HEADLINE_BASIS_ORDER` (lower wins); every figure without a basis ranks the same. */
+function basisRank(basis: Basis | null): number {
+  return basis === null ? 0 : HEADLINE_BASIS_ORDER.indexOf(basis);
+}
+
 /** The outcome of choosing one figure for one force and one measure as at a date. */
 export interface Selection {
   /** The chosen figure: dated within the window, or an `UNAVAILABLE` one when its source failed. */
@@ -20,18 +35,28 @@ export interface Selection {
   readonly latestOutsideWindow: Figure | null;
 }
 
+/** What `isPreferred` compares: anything dated, and for figures their basis and whether they are bounds. */
+type Comparable = Dated & { readonly basis?: Basis | null; readonly lowerBound?: boolean };
+
 /**
  * True when `a` should win over `b`: the later `asAt` wins (compared by the first day each covers),
- * then the finer precision, then the higher configured source priority, then the source id (so that
- * the choice never depends on arrival order).
+ * then the finer precision, then the basis earlier in `HEADLINE_BASIS_ORDER`, then an exact value over a
+ * lower bound, then the higher configured source priority, then the source id (so that the choice never
+ * depends on arrival order). Within one source, figures equal on all of these (two outlets that disagree
+ * about one force on one date) keep the source's order: its earlier row wins, and the other is set aside.
  */
-export function isPreferred(a: Dated, b: Dated, priorityOf: PriorityOf): boolean {
+export function isPreferred(a: Comparable, b: Comparable, priorityOf: PriorityOf): boolean {
   const as = a.asAt!.start;
   const bs = b.asAt!.start;
   if (as !== bs) return as > bs;
   const ap = PRECISION_RANK[a.asAt!.precision];
   const bp = PRECISION_RANK[b.asAt!.precision];
   if (ap !== bp) return ap > bp;
+  const ab = basisRank(a.basis ?? null);
+  const bb = basisRank(b.basis ?? null);
+  if (ab !== bb) return ab < bb;
+  const al = a.lowerBound === true;
+  if (al !== (b.lowerBound === true)) return !al;
   const apr = priorityOf(a.provenance.sourceId);
   const bpr = priorityOf(b.provenance.sourceId);
   if (apr !== bpr) return apr > bpr;
@@ -84,6 +109,40 @@ export function selectFigure(
   }
   if (best) return { figure: best, latestOutsideWindow: null };
   return { figure: unavailable, latestOutsideWindow: outside };
+}
+
+/**
+ * The figures of `chosen`'s measure and force dated exactly as it is (the same period, at the same
+ * precision) that the choice left out: another basis of the headline, or a source that disagrees. Best
+ * first, by the same order as the choice. Shown beside the chosen figure; never summed.
+ */
+export function setAsideBeside(
+  candidates: readonly Figure[],
+  chosen: Figure | null,
+  priorityOf: PriorityOf,
+): Figure[] {
+  if (chosen === null || chosen.asAt === null) return [];
+  const { start, precision } = chosen.asAt;
+  return candidates
+    .filter(
+      (f) =>
+        f !== chosen &&
+        f.measure === chosen.measure &&
+        f.asAt !== null &&
+        f.asAt.start === start &&
+        f.asAt.precision === precision,
+    )
+    .sort((a, b) => (isPreferred(a, b, priorityOf) ? -1 : isPreferred(b, a, priorityOf) ? 1 : 0));
+}
+
+/**
+ * Figures whose source gave no date (not failed sources' `UNAVAILABLE` ones), for `measure` or every
+ * measure, in the sources' order. They can be shown, never selected for a date, summed or charted.
+ */
+export function undatedFigures(candidates: readonly Figure[], measure?: Measure): Figure[] {
+  return candidates.filter(
+    (f) => f.asAt === null && f.status !== 'UNAVAILABLE' && (measure === undefined || f.measure === measure),
+  );
 }
 
 /** Every dated figure for `measure` whose period starts within [from, to], oldest first. */

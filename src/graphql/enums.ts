@@ -62,6 +62,9 @@ registerEnumType(OutcomeEnum, {
     WITHHELD: { description: 'The force withheld its figure.' },
     NOT_HELD: { description: 'The force does not hold the figure.' },
     UNAVAILABLE: { description: 'Its source failed and nothing usable is cached.' },
+    LOWER_BOUND: {
+      description: 'Its figure is only a lower bound (">31300"): shown, not in the sum or any rate.',
+    },
     NO_FIGURE: { description: 'No figure dated within the window.' },
   },
 });

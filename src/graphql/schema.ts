@@ -5,6 +5,7 @@ import { buildSchemaSync } from 'type-graphql';
 import './enums';
 import { ForceResolver } from './force/force.resolver';
 import { FiguresChangedResolver, SCHEMA_PUBSUB } from './live/figures-changed.resolver';
+import { ForceHistoryResolver, SeriesResolver } from './history/history.resolver';
 import { NationalResolver } from './national/national.resolver';
 import { PublishedResolver } from './published/published.resolver';
 import { SourcesResolver } from './sources/sources.resolver';
@@ -13,6 +14,8 @@ import { SourcesResolver } from './sources/sources.resolver';
 export const RESOLVERS = [
   ForceResolver,
   NationalResolver,
+  SeriesResolver,
+  ForceHistoryResolver,
   PublishedResolver,
   SourcesResolver,
   FiguresChangedResolver,

@@ -1,4 +1,4 @@
-import type { Breakdown, Figure, Provenance, PublishedTotal } from '../domain/figure';
+import type { Breakdown, Citation, Figure, Provenance, PublishedTotal } from '../domain/figure';
 import type { ForceEntry, Rate, Summary } from '../domain/national';
 import type { Snapshot } from '../store/snapshot';
 
@@ -28,6 +28,38 @@ function retrievedAtMsOf(provenance: Provenance): number {
   return Date.parse(provenance.retrievedAt);
 }
 
+/** A citation as the API shows it: every field present, in one order. */
+function citationView(citation: Citation) {
+  return {
+    title: citation.title,
+    url: citation.url,
+    asAt: citation.asAt ?? null,
+    quote: citation.quote ?? null,
+  };
+}
+
+/** Shared by every view of a figure without corroborating citations (most): nothing to allocate. */
+const NO_CITATIONS: ReadonlyArray<ReturnType<typeof citationView>> = Object.freeze([]);
+
+/**
+ * A provenance as the API shows it: every field present (the optional ones null or empty when a source
+ * gave none, or when it was stored before they existed), in one order.
+ */
+export function provenanceView(provenance: Provenance) {
+  return {
+    sourceId: provenance.sourceId,
+    title: provenance.title,
+    url: provenance.url,
+    retrievedAt: provenance.retrievedAt,
+    simulated: provenance.simulated,
+    quote: provenance.quote ?? null,
+    notes: provenance.notes ?? null,
+    corroboratedBy: provenance.corroboratedBy?.length
+      ? provenance.corroboratedBy.map(citationView)
+      : NO_CITATIONS,
+  };
+}
+
 /**
  * A figure's view, with its fields (and those of its date and provenance) always created in the same
  * order. Figures come from many parsers and from L2's JSON, so their own objects differ in field order
@@ -48,14 +80,9 @@ function canonicalView(
     status: figure.status,
     basis: figure.basis,
     asAt: asAt && { date: asAt.date, precision: asAt.precision, start: asAt.start, end: asAt.end },
-    provenance: {
-      sourceId: provenance.sourceId,
-      title: provenance.title,
-      url: provenance.url,
-      retrievedAt: provenance.retrievedAt,
-      simulated: provenance.simulated,
-    },
+    provenance: provenanceView(provenance),
     reason: reason && { code: reason.code, message: reason.message },
+    lowerBound: figure.lowerBound === true,
     freshness,
     retrievedAtMs,
     ageSeconds,

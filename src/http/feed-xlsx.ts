@@ -2,8 +2,8 @@ import { createRequire } from 'node:module';
 import type * as XLSX from '@e965/xlsx';
 import { daysBetween, parseAsAt } from '../domain/dates';
 import type { Precision } from '../domain/figure';
-import { CSV_COLUMNS, CSV_STATUSES, csvCell } from './feed-csv';
-import type { CsvRow } from './feed-csv';
+import { csvCell } from './feed-csv';
+import type { Cell, CsvRow, FeedTable } from './feed-tables/table';
 
 let loaded: typeof XLSX | undefined;
 
@@ -19,7 +19,10 @@ function sheetJs(): typeof XLSX {
 /** The media type of an `.xlsx` feed response. */
 export const XLSX_MEDIA_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
-/** The workbook's sheets: the rows (the CSV's columns, in order), then what they are. */
+/**
+ * The workbook's sheets: the rows (the CSV's columns, in order), then what they are. The rows' sheet is
+ * "Figures" for every feed, so that a script reads any feed's workbook the same way.
+ */
 export const XLSX_SHEETS = { figures: 'Figures', about: 'About' } as const;
 
 /**
@@ -37,40 +40,6 @@ export const XLSX_DATE_FORMATS: Readonly<Record<Precision, string>> = {
 /** The number format of the About sheet's generated-at cell (UTC). */
 export const XLSX_TIMESTAMP_FORMAT = 'yyyy-mm-dd hh:mm:ss';
 
-/** One line per value of the `status` column, as the README's feeds section gives them. */
-export const STATUS_MEANINGS: Readonly<Record<(typeof CSV_STATUSES)[number], string>> = {
-  REPORTED: "the force's figure; value is the count (zero is a count)",
-  WITHHELD: 'the force refused to give it; value empty',
-  NOT_HELD: 'the force does not record it; value empty',
-  SUPPRESSED: 'hidden by disclosure control (breakdown cells only); value empty',
-  UNAVAILABLE:
-    'the source failed (timeout, HTTP error, invalid payload...) and nothing usable is cached; value empty',
-  NO_FIGURE:
-    'no source has a figure for the force dated at or before the date and within the window; the row is there so that no force is silently missing',
-};
-
-/** What each column holds, for the About sheet. */
-export const COLUMN_MEANINGS: Readonly<Record<(typeof CSV_COLUMNS)[number], string>> = {
-  force_id: "the force's id (text)",
-  force_name: "the force's name (text)",
-  as_at: 'the date the figure is as at (a date cell shown at its precision: yyyy-mm-dd, yyyy-mm or yyyy)',
-  precision: 'how precisely the source dates the figure: DAY, MONTH or YEAR (text)',
-  value: 'the count (a number cell); empty unless status is REPORTED',
-  status: 'whether the figure has a value and if not why (text; see below)',
-  basis: 'what the count counts: WHEREABOUTS_UNKNOWN, WANTED or MISSING_OR_WANTED (text)',
-  freshness: "FRESH, or STALE when served after the source's time to live ran out (text)",
-  source_title: 'the source the figure comes from (text)',
-};
-
-/** What the About sheet says about where the rows come from, line by line. */
-export const PROVENANCE_NOTES: readonly string[] = [
-  'Each row is one force figure as its source gave it; source_title names the source (GraphQL provenance gives its URL and retrieval time).',
-  'Rows whose source_title starts with SIMULATED come from the simulator: made-up numbers, never a real force figure.',
-  'The sum of the value column is the sum of the forces that reported, not a national total: see status, and the published totals in GraphQL.',
-  'Counts only: no personal data is in this file or anywhere in Whereabouts.',
-  "Text a spreadsheet could run as a formula (starting with =, +, -, @) is prefixed with ', exactly as in the CSV form.",
-];
-
 /** What the About sheet says of the feed the rows came from. */
 export interface XlsxMeta {
   /** The feed's name, e.g. `national-latest`. */
@@ -85,18 +54,20 @@ export interface XlsxMeta {
 }
 
 /**
- * The rows of a CSV feed as an Excel workbook (SheetJS CE): sheet "Figures" has the CSV's columns in the
- * same order, `value` as number cells (empty when null), `as_at` as date cells whose format shows the
- * source's precision (`XLSX_DATE_FORMATS`), every text cell exactly as the CSV writes it (`csvCell`, so
- * through `neutraliseFormula`), the header row frozen and filterable, columns sized to their text; sheet
- * "About" names the feed, its parameters, the generated-at time, the columns, the status values and the
- * provenance notes. The same rows and meta give the same bytes (no wall clock, zip entries without times).
- * @example toXlsx(CSV_ROWS['national-latest']!(data), { feed: 'national-latest', parameters: { asAt: '2018-01-17' }, generatedAtMs })
+ * A table's rows as an Excel workbook (SheetJS CE): sheet "Figures" has the CSV's columns in the same
+ * order, typed by each column's kind (`FeedColumn`): numbers as number cells, yes/no as logical cells, dates
+ * as date cells whose format shows the source's precision (`XLSX_DATE_FORMATS`), every text cell exactly
+ * as the CSV writes it (`csvCell`, so through `neutraliseFormula`), no cell where the CSV's is empty; the
+ * header row frozen and filterable, columns sized to their text. Sheet "About" names the feed, its
+ * parameters, the generated-at time, what each column holds, the values of the table's coded column
+ * (`legend`) and its notes. The same table, rows and meta give the same bytes (no wall clock, zip entries
+ * without times).
+ * @example toXlsx(NATIONAL_LATEST, rowsOf(NATIONAL_LATEST, data), { feed: 'national-latest', parameters: { asAt: '2018-01-17' }, generatedAtMs })
  */
-export function toXlsx(rows: readonly CsvRow[], meta: XlsxMeta): Buffer {
+export function toXlsx(table: FeedTable, rows: readonly CsvRow[], meta: XlsxMeta): Buffer {
   const workbook = sheetJs().utils.book_new();
-  sheetJs().utils.book_append_sheet(workbook, figuresSheet(rows), XLSX_SHEETS.figures);
-  sheetJs().utils.book_append_sheet(workbook, aboutSheet(meta), XLSX_SHEETS.about);
+  sheetJs().utils.book_append_sheet(workbook, figuresSheet(table, rows), XLSX_SHEETS.figures);
+  sheetJs().utils.book_append_sheet(workbook, aboutSheet(table, meta), XLSX_SHEETS.about);
   workbook.Props = { Title: `Whereabouts feed ${meta.feed}` };
   // Stored, not deflated: the package is opened again at once to freeze the header (withFrozenHeader).
   // bookSST: shared strings (t="s"), the form Excel itself writes and every reader knows.
@@ -121,23 +92,23 @@ const FIRST_EXACT_SERIAL_DAY = '1900-03-01';
 /** Widest column, in characters: a long source title is cut at its edge, not pushing the rest off screen. */
 const MAX_COLUMN_WIDTH = 60;
 
-function figuresSheet(rows: readonly CsvRow[]): XLSX.WorkSheet {
+function figuresSheet(table: FeedTable, rows: readonly CsvRow[]): XLSX.WorkSheet {
   const cells: Array<Array<XLSX.CellObject | undefined>> = [
-    CSV_COLUMNS.map((column) => textCell(column)),
+    table.columns.map((column) => textCell(column.name)),
     ...rows.map((row) =>
-      CSV_COLUMNS.map((column) => {
-        const cell = row[column];
-        return column === 'as_at' && typeof cell === 'string' ? asAtCell(cell) : cellOf(cell);
+      table.columns.map((column) => {
+        const cell = row[column.name] ?? null;
+        return column.kind === 'date' && typeof cell === 'string' ? asAtCell(cell) : cellOf(cell);
       }),
     ),
   ];
   const sheet = sheetOf(cells);
-  const lastCell = sheetJs().utils.encode_cell({ r: rows.length, c: CSV_COLUMNS.length - 1 });
+  const lastCell = sheetJs().utils.encode_cell({ r: rows.length, c: table.columns.length - 1 });
   sheet['!autofilter'] = { ref: `A1:${lastCell}` };
   return sheet;
 }
 
-function aboutSheet(meta: XlsxMeta): XLSX.WorkSheet {
+function aboutSheet(table: FeedTable, meta: XlsxMeta): XLSX.WorkSheet {
   const parameters = Object.keys(meta.parameters)
     .sort()
     .map((name) => [cellOf(name), cellOf(parameterText(meta.parameters[name]))]);
@@ -157,13 +128,17 @@ function aboutSheet(meta: XlsxMeta): XLSX.WorkSheet {
     ...parameters,
     [],
     line('column', 'what it holds'),
-    ...CSV_COLUMNS.map((column) => line(column, COLUMN_MEANINGS[column])),
+    ...table.columns.map((column) => line(column.name, column.holds)),
     [],
-    line('status', 'meaning'),
-    ...CSV_STATUSES.map((status) => line(status, STATUS_MEANINGS[status])),
-    [],
+    ...(table.legend
+      ? [
+          line(table.legend.column, 'meaning'),
+          ...Object.entries(table.legend.meanings).map(([value, meaning]) => line(value, meaning)),
+          [],
+        ]
+      : []),
     line('Provenance'),
-    ...PROVENANCE_NOTES.map((note) => line('', note)),
+    ...table.notes.map((note) => line('', note)),
   ]);
 }
 
@@ -196,8 +171,12 @@ function shownLength(cell: XLSX.CellObject): number {
   return String(cell.v).length;
 }
 
-/** A CSV cell as an xlsx cell: the very text or number `csvCell` gives the CSV; no cell where it is empty. */
-function cellOf(value: string | number | null): XLSX.CellObject | undefined {
+/**
+ * A CSV cell as an xlsx cell: the very text or number `csvCell` gives the CSV, a yes/no as a logical cell
+ * (shown `TRUE` or `FALSE`, as the CSV writes it); no cell where it is empty.
+ */
+function cellOf(value: Cell): XLSX.CellObject | undefined {
+  if (typeof value === 'boolean') return { t: 'b', v: value };
   const csv = csvCell(value);
   if (typeof csv === 'number') return { t: 'n', v: csv };
   return csv === '' ? undefined : { t: 's', v: csv };

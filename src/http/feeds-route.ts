@@ -6,7 +6,8 @@ import { PUBLIC_FEED, authorise } from '../access/policy';
 import type { ErrorCode } from '../errors';
 import type { Exchange, ExchangeLog } from './exchange';
 import { memoByString } from './string-memo';
-import { CSV_COLUMNS, CSV_ROWS } from './feed-csv';
+import { feedTable } from './feed-tables';
+import { columnNames } from './feed-tables/table';
 import type { FeedFormat, FeedsDeps } from './feeds';
 import {
   feedAction,
@@ -121,19 +122,23 @@ export function createFeedsRoute(
     const body = JSON.stringify({
       feeds: feeds
         .filter((op) => authorise(caller, feedAction(deps.publicFeeds, op)).ok)
-        .map((op) => ({
-          name: op.name,
-          description: op.description,
-          json: `/feeds/${op.name}.json`,
-          csv: CSV_ROWS[op.name] ? `/feeds/${op.name}.csv` : null,
-          xlsx: CSV_ROWS[op.name] ? `/feeds/${op.name}.xlsx` : null,
-          parameters: variablesOf(op),
-          roles: op.roles,
-          approvedBy: op.approvedBy,
-          approvedOn: op.approvedOn,
-          public: deps.publicFeeds.has(op.name),
-        })),
-      csvColumns: CSV_COLUMNS,
+        .map((op) => {
+          const table = feedTable(op.name);
+          return {
+            name: op.name,
+            description: op.description,
+            json: `/feeds/${op.name}.json`,
+            csv: table ? `/feeds/${op.name}.csv` : null,
+            xlsx: table ? `/feeds/${op.name}.xlsx` : null,
+            // Each feed's own: the columns differ by feed (a figure per row, a point per row).
+            csvColumns: table ? columnNames(table) : null,
+            parameters: variablesOf(op),
+            roles: op.roles,
+            approvedBy: op.approvedBy,
+            approvedOn: op.approvedOn,
+            public: deps.publicFeeds.has(op.name),
+          };
+        }),
     });
     deps.exchanges.respond(ex, 200, ['content-type', 'application/json; charset=utf-8'], body);
   };

@@ -8,7 +8,9 @@ import type { ErrorCode } from '../errors';
 import { ERROR_CODES } from '../errors';
 import type { ContentCoding } from './content-coding';
 import { chooseCoding, CodedBody } from './content-coding';
-import { CSV_ROWS, toCsv } from './feed-csv';
+import { toCsv } from './feed-csv';
+import { feedTable } from './feed-tables';
+import { rowsOf } from './feed-tables/table';
 import { toXlsx, XLSX_MEDIA_TYPE } from './feed-xlsx';
 import type { ExecuteApproved } from '../graphql/approved-executor';
 import type { BuiltResponse, ResponseCache } from './response-cache';
@@ -49,10 +51,10 @@ export function findFeed(
   const op = match ? feeds.find((f) => f.name === match[1]) : undefined;
   if (!match || !op) return { code: 'NOT_FOUND', message: 'no such feed; see GET /feeds' };
   const format = match[2] as FeedFormat;
-  if (format !== 'json' && !CSV_ROWS[op.name]) {
+  if (format !== 'json' && !feedTable(op.name)) {
     return {
       code: 'NOT_FOUND',
-      message: `the feed "${op.name}" has no ${format.toUpperCase()} form (it is not a list of figures); use /feeds/${op.name}.json`,
+      message: `the feed "${op.name}" has no ${format.toUpperCase()} form (it is not a list of rows); use /feeds/${op.name}.json`,
     };
   }
   return { op, format };
@@ -92,16 +94,7 @@ export async function renderFeed(
       return null;
     }
     const lastModifiedMs = newestReport(generation);
-    const body =
-      format === 'json'
-        ? Buffer.from(JSON.stringify({ feed: op.name, parameters: variables, data: result.data }))
-        : format === 'csv'
-          ? Buffer.from(toCsv(CSV_ROWS[op.name]!(result.data)))
-          : toXlsx(CSV_ROWS[op.name]!(result.data), {
-              feed: op.name,
-              parameters: variables,
-              generatedAtMs: lastModifiedMs,
-            });
+    const body = feedBody(op, format, variables, result.data, lastModifiedMs);
     return {
       body,
       // An .xlsx is a zip already: compressing it again gains nothing.
@@ -115,6 +108,22 @@ export async function renderFeed(
   if (refused) return refused;
   // A concurrent build (shared with this request) failed: build once more, uncached, for this answer.
   return (await build()) ?? refused ?? { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' };
+}
+
+/** A feed's body in one format from the operation's result (`data`); CSV and .xlsx by the feed's table. */
+function feedBody(
+  op: ApprovedOperation,
+  format: FeedFormat,
+  parameters: Record<string, unknown>,
+  data: FormattedExecutionResult['data'],
+  generatedAtMs: number,
+): Buffer {
+  if (format === 'json') return Buffer.from(JSON.stringify({ feed: op.name, parameters, data }));
+  // findFeed refuses a CSV or .xlsx of an operation without a table before anything runs.
+  const table = feedTable(op.name)!;
+  const rows = rowsOf(table, data);
+  if (format === 'csv') return Buffer.from(toCsv(table, rows));
+  return toXlsx(table, rows, { feed: op.name, parameters, generatedAtMs });
 }
 
 /** A feed response's headers for one cache scope, format and content coding, made once per built response. */

@@ -25,6 +25,11 @@ export interface GatewayConfigOptions {
   };
   /** @default { consecutiveFailures: 5, halfOpenAfterMs: 5000 } */
   readonly breaker?: { readonly consecutiveFailures?: number; readonly halfOpenAfterMs?: number };
+  /**
+   * Each source's `refreshWithoutTraffic`. @default the gateway's own (true): a demo's dashboard changes
+   * with no one else querying.
+   */
+  readonly refreshWithoutTraffic?: boolean;
   /** Only these feeds (by id); all of them by default. */
   readonly feeds?: readonly string[];
   /** The gateway's cap on concurrent upstream fetches (`upstream.concurrency`); its default when absent. */
@@ -62,6 +67,9 @@ export function sourceFor(
     timeoutMs: options.timeoutMs ?? d.timeoutMs,
     retry: { ...d.retry, ...options.retry },
     breaker: { ...d.breaker, ...options.breaker },
+    ...(options.refreshWithoutTraffic !== undefined
+      ? { refreshWithoutTraffic: options.refreshWithoutTraffic }
+      : {}),
     ...(format.path !== undefined ? { path: format.path } : {}),
     ...(format.query !== undefined ? { query: format.query } : {}),
     mapping: { ...format.mapping },

@@ -45,13 +45,25 @@ export function publishedValues(): PublishedValues {
   const unaccounted = new Map<string, Set<number>>();
   const registered = new Map<string, Set<number>>();
   const totals = new Set<number>();
-  for (const row of readRows('published-figures.csv')) {
-    add(unaccounted, row.force_id, row.value);
-    add(registered, row.force_id, row.registered);
+  // Rows set aside (a derived sum, a subset, two forces' combined figure) were published all the same.
+  for (const file of ['published-figures.csv', 'published-figures-set-aside.csv']) {
+    for (const row of readRows(file)) {
+      add(unaccounted, row.force_id, row.value);
+      add(registered, row.force_id, row.registered);
+    }
   }
-  for (const row of readRows('mappa.csv')) add(registered, row.force_id, row.rso_count);
+  for (const row of readRows('scotland-mappa.csv')) {
+    add(unaccounted, row.force_id, row.wanted);
+    add(unaccounted, row.force_id, row.missing);
+    add(registered, row.force_id, row.rsos_at_liberty);
+  }
+  for (const file of ['mappa.csv', 'registered-force-figures.csv']) {
+    for (const row of readRows(file)) add(registered, row.force_id, row.rso_count);
+  }
   for (const row of readRows('published-national-totals.csv')) {
-    if (row.value && /^\d+$/.test(row.value)) totals.add(Number(row.value));
+    // A lower bound (">31300") is avoided as its number.
+    const value = row.value?.replace(/^>\s*/, '');
+    if (value && /^\d+$/.test(value)) totals.add(Number(value));
   }
   cached = { unaccounted, registered, totals };
   return cached;

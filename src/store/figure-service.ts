@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type { GatewayConfig } from '../config/load';
+import { UPSTREAM_DEFAULTS } from '../config/schema';
 import type { ForceRegistry } from '../domain/force-registry';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -9,8 +10,12 @@ import { createSource } from '../sources/source';
 import type { FigureStore } from './figure-store';
 import { TieredFigureStore } from './figure-store';
 import { GenerationMemo } from './generation-memo';
+import { RefreshSchedule } from './refresh-schedule';
 import type { Snapshot } from './snapshot';
 import { buildSnapshot } from './snapshot';
+import type { Archive } from '../archive/archive';
+import { History } from '../archive/history';
+import { ArchiveRecorder } from '../archive/recorder';
 import type { SourceRead } from './source-reader';
 import { SourceReader } from './source-reader';
 
@@ -29,6 +34,11 @@ export interface FigureServiceOptions {
   readonly tracer?: Tracer;
   readonly logger?: Logger;
   readonly onSourceFailure?: SourceDeps['onFailure'];
+  /**
+   * The archive (`src/archive/`): every report this instance fetches upstream is recorded in it, and
+   * `history` reads it. None: no memory beyond the cache.
+   */
+  readonly archive?: Archive | null;
 }
 
 /**
@@ -64,8 +74,17 @@ export class FigureService {
   readonly sourcesById: ReadonlyMap<string, Source>;
   readonly reader: SourceReader;
   readonly store: FigureStore;
+  /**
+   * Refreshes the sources with `refreshWithoutTraffic` when their TTL runs out (none when
+   * `upstream.refreshWithoutTraffic` is off, or no source has it on).
+   */
+  readonly schedule: RefreshSchedule | null;
   readonly national: GatewayConfig['national'];
   readonly now: () => number;
+  /** What the gateway remembers: figures as known at a moment, and revisions (see `History`). */
+  readonly history: History;
+  /** Writes fetched reports to the archive in the background; null without an archive. */
+  private readonly recorder: ArchiveRecorder | null;
   private generation: Generation | null = null;
   private building: Promise<Generation> | null = null;
   /** Bumped on every invalidation, so a build that started before one is not kept. */
@@ -102,6 +121,17 @@ export class FigureService {
     );
     this.sourcesById = new Map(this.sources.map((s) => [s.config.id, s]));
     this.store = options.store ?? new TieredFigureStore({ metrics: options.metrics, logger: options.logger });
+    this.history = new History(options.archive ?? null);
+    const recorder = options.archive
+      ? new ArchiveRecorder(options.archive, { logger: options.logger, metrics: options.metrics })
+      : null;
+    this.recorder = recorder;
+    const backgroundFailed = (sourceId: string, error: unknown) => {
+      options.logger?.debug({ sourceId, err: (error as Error)?.message }, 'background refresh failed');
+      // Read again by the next build, whatever starts it: its read now carries the failure, and reading
+      // it retries the refresh (as often as rebuilds happen, as when every build read every source).
+      this.changed.add(sourceId);
+    };
     this.reader = new SourceReader(this.sourcesById, {
       reports: this.store.reports,
       locks: this.store.locks,
@@ -110,12 +140,10 @@ export class FigureService {
       tracer: options.tracer,
       // Optional: configs built by hand (tests) may leave it out.
       concurrency: config.upstream?.concurrency,
-      onBackgroundError: (sourceId, error) => {
-        options.logger?.debug({ sourceId, err: (error as Error)?.message }, 'background refresh failed');
-        // Read again by the next build, whatever starts it: its read now carries the failure, and reading
-        // it retries the refresh (as often as rebuilds happen, as when every build read every source).
-        this.changed.add(sourceId);
-      },
+      onFetched: recorder
+        ? (sourceId, entry) => recorder.record(sourceId, entry.report.figures, entry.retrievedAt)
+        : undefined,
+      onBackgroundError: backgroundFailed,
     });
     // Reads awaited by a build are in that build already; only background refreshes outdate a snapshot,
     // and they are batched (see REFRESH_BATCH_MS).
@@ -123,9 +151,35 @@ export class FigureService {
       if (background) this.refreshed.add(sourceId);
     });
     this.store.bus.onMessage((message) => this.invalidate(message.sourceId));
+    // Optional, as `concurrency` above: configs built by hand (tests) may leave `upstream` out.
+    const scheduled =
+      (config.upstream?.refreshWithoutTraffic ?? UPSTREAM_DEFAULTS.refreshWithoutTraffic)
+        ? this.sources.filter((s) => s.config.refreshWithoutTraffic !== false)
+        : [];
+    this.schedule =
+      scheduled.length === 0
+        ? null
+        : new RefreshSchedule({
+            sources: scheduled,
+            reader: this.reader,
+            reports: this.store.reports,
+            bus: this.store.bus,
+            now: this.now,
+            metrics: options.metrics,
+            logger: options.logger,
+            onError: backgroundFailed,
+          });
   }
 
   /** Source priority for tie-breaking between figures dated the same. */
+  /** Each source's configured priority, where it is not 0 (for the archive's preselection, `History`). */
+  get priorities(): Readonly<Record<string, number>> {
+    return (this.prioritiesMemo ??= Object.fromEntries(
+      this.sources.filter((s) => (s.config.priority ?? 0) !== 0).map((s) => [s.config.id, s.config.priority!]),
+    ));
+  }
+  private prioritiesMemo: Readonly<Record<string, number>> | null = null;
+
   readonly priorityOf = (sourceId: string): number => this.sourcesById.get(sourceId)?.config.priority ?? 0;
 
   /**
@@ -201,6 +255,8 @@ export class FigureService {
     stale.forEach((i, k) => {
       const read = fresh[k]!;
       reads[i] = read;
+      // A source read for the first time starts being refreshed without traffic (a no-op after that).
+      this.schedule?.observe(ids[i]!, read.ok ? read.retrievedAt : undefined);
       until[i] =
         read.ok && read.freshness === 'FRESH'
           ? read.retrievedAt + this.reader.timing(ids[i]!).freshMs
@@ -229,7 +285,10 @@ export class FigureService {
     return read;
   }
 
-  /** Fetches every source once in the background, so the first query does not wait on cold sources. */
+  /**
+   * Fetches every source once in the background, so the first query does not wait on cold sources; from
+   * then on the refresh schedule keeps them fresh (without it, the first request starts the schedule).
+   */
   async warmUp(): Promise<void> {
     await this.current();
   }
@@ -239,7 +298,19 @@ export class FigureService {
     return new RequestLoaders(this);
   }
 
+  /** Stops refreshing sources without traffic (`app.stop()` does so first). Idempotent. */
+  stopSchedule(): void {
+    this.schedule?.stop();
+  }
+
+  /** Resolves once every fetched report handed to the archive has been written (or has failed). */
+  async archiveSettled(): Promise<void> {
+    await this.recorder?.settled();
+  }
+
   async close(): Promise<void> {
+    this.stopSchedule();
+    await this.recorder?.settled();
     await this.store.close();
   }
 }

@@ -18,6 +18,7 @@ import type { LockResult, RefreshLocks } from './refresh-locks';
 import { lockTtlFor } from './refresh-locks';
 import type { ReportCache, Tier } from './report-cache';
 import type { RefreshRequest } from './source-refresh';
+import type { SourceRefresherOptions } from './source-refresh';
 import { SourceRefresher } from './source-refresh';
 import type { StoredReport } from './stored-report';
 
@@ -59,6 +60,8 @@ export interface SourceReaderOptions {
   readonly tracer?: Tracer;
   /** Called with background refresh failures (already recorded in source health). */
   readonly onBackgroundError?: (sourceId: string, error: unknown) => void;
+  /** Called with each report this instance fetched upstream (see `SourceRefresherOptions.onFetched`). */
+  readonly onFetched?: SourceRefresherOptions['onFetched'];
   /**
    * Most upstream fetches (lock, fetch, store) running at once in this process; the rest wait in order.
    * @default UPSTREAM_DEFAULTS.concurrency (128)
@@ -103,6 +106,7 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
       metrics: options.metrics,
       tracer: options.tracer,
       onUpdated: (sourceId, background) => this.emit('updated', sourceId, background),
+      onFetched: options.onFetched,
     });
     this.timings = new Map([...sources].map(([id, source]) => [id, timingOf(source.config)]));
     options.metrics?.labelSources(sources.keys());
@@ -158,6 +162,18 @@ export class SourceReader extends EventEmitter<{ updated: [sourceId: string, bac
     } catch (error) {
       return this.failed(sourceId, error);
     }
+  }
+
+  /**
+   * Refreshes a source that no read is waiting for (the refresh schedule), as a stale read's background
+   * refresh: joins its fetch if one is running or queued here, else one instance of the fleet fetches it
+   * and the others receive its report. `storedAt` is the fetch time of the report this instance holds, if
+   * any. Resolves with the report now stored; rejects with the fetch's error.
+   */
+  revalidate(sourceId: string, storedAt: number | undefined): Promise<StoredReport> {
+    if (!this.sources.has(sourceId))
+      return Promise.reject(new SourceError('SOURCE_NOT_LOADED', 'no such source'));
+    return this.fetch(sourceId, { storedAt, background: true });
   }
 
   private unknown(sourceId: string): SourceRead {

@@ -31,6 +31,8 @@ export interface SourceRefresherOptions {
    * instance fetched. Not called when an already stored report is taken over.
    */
   readonly onUpdated: (sourceId: string, background: boolean) => void;
+  /** Called with each report this instance fetched upstream (the archive records it); must not throw. */
+  readonly onFetched?: (sourceId: string, entry: StoredReport) => void;
 }
 
 /** How a refresh is asked for. */
@@ -118,6 +120,7 @@ export class SourceRefresher {
         // holding up this read.
         handedOver = true;
         void reports.commit(sourceId, entry, timing.keepMs, lock);
+        this.options.onFetched?.(sourceId, entry);
         onUpdated(sourceId, background);
         return entry;
       } finally {

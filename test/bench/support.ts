@@ -201,7 +201,11 @@ export async function startGatewayProcess(options: {
     child = own(
       spawn(options.execPath ?? process.execPath, [...(options.nodeArgs ?? productionNodeFlags()), entry], {
         cwd: root,
-        env: options.env,
+        // Its archive beside its log, never in the checkout, unless the bench sets one.
+        env: {
+          WHEREABOUTS_ARCHIVE_FILE: `${options.logFile.replace(/\.log$/, '')}.archive.sqlite`,
+          ...options.env,
+        },
         stdio: ['ignore', fd, fd],
       }),
     );

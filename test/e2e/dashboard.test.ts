@@ -397,6 +397,83 @@ describe('dashboard in chromium', () => {
     expect(consoleErrors).toEqual([]);
   });
 
+  test('with no other traffic, a simulated change reaches the page within its TTL, by refresh without traffic (issue 19)', async () => {
+    // A gateway of its own on the real clock (the refresh schedule's timers are real), with a 3 s TTL; the
+    // simulator's clock is held an hour behind and still, so a figure changes only when the test moves it.
+    const ttlMs = 3000;
+    const simClock = new TestClock(Date.now() - 3_600_000);
+    const idleSim = createSimulator({ now: simClock.now });
+    const { baseUrl } = await idleSim.listen(0);
+    const config = buildConfig(
+      idleSim.gatewayConfig(baseUrl, {
+        ttlSeconds: ttlMs / 1000,
+        staleForSeconds: 300,
+        timeoutMs: 2000,
+        retry: { maxAttempts: 1 },
+        breaker: { consecutiveFailures: 1000, halfOpenAfterMs: 100 },
+      }),
+      { baseDir: process.cwd(), origin: 'simulator' },
+    );
+    const idle = await startGateway(config, {
+      redis: null,
+      env: {},
+      apiKeys: ApiKeyStore.load(path.join(tmp, 'keys.json')),
+    });
+    const other = await context!.newPage();
+    const errors: string[] = [];
+    other.on('console', (m: ConsoleMessage) => m.type() === 'error' && errors.push(m.text()));
+    other.on('pageerror', (e) => errors.push(e.message));
+    try {
+      // As the entry point does at start: every source is read once, then kept fresh by the schedule.
+      await idle.app.service.warmUp();
+      await other.goto(`${idle.url}/dashboard`);
+      await other.getByTestId('key-input').fill(dashboardKey.token);
+      await other.getByTestId('key-submit').click();
+      await other.waitForSelector('body[data-state="ready"]');
+      await other.waitForSelector('[data-testid="live-status"][data-live="on"]');
+      await other.evaluate(() => ((window as any).__sameDocument = true));
+
+      const feed = idleSim.feeds.find(
+        (f) => f.kind === 'json' && f.shape === 'counts' && f.forces.length === 1,
+      )!;
+      const force = feed.forces[0]!;
+      const expectedNow = () => idleSim.expected().forces.find((f) => f.forceId === force)!.unaccounted;
+      const shownBefore = (await pageFigures(other)).forces.find((r) => r.force === force)!.value;
+      expect(shownBefore).toBe(String(expectedNow()));
+      const scheduledBefore = (await idle.app.metrics.scheduledRefreshes.get()).values.find(
+        (v) => v.labels.result === 'ok',
+      )?.value;
+      for (let i = 0; i < 50 && String(expectedNow()) === shownBefore; i += 1)
+        idleSim.advance(idleSim.driftIntervalMs);
+      const drifted = String(expectedNow());
+      expect(drifted).not.toBe(shownBefore);
+      const changedAt = performance.now();
+
+      // Nobody queries and nobody refreshes: the schedule refetches the source as its TTL runs out, the
+      // subscription tells the page, and the page re-reads (its own poll would be 120 s away).
+      await until(
+        async () => (await pageFigures(other)).forces.find((r) => r.force === force)?.value === drifted,
+        `the page to show ${force}'s new figure ${drifted}`,
+        ttlMs + 6000,
+      );
+      // The TTL, a second for the refresh, and the page's own wait for a burst of events (at most 2 s) and
+      // its two queries.
+      expect(performance.now() - changedAt).toBeLessThan(ttlMs + 1000 + 2000 + 1500);
+      expect(
+        (await idle.app.metrics.scheduledRefreshes.get()).values.find((v) => v.labels.result === 'ok')!.value,
+      ).toBeGreaterThan(scheduledBefore ?? 0);
+      const shown = await pageFigures(other);
+      expect(shown.coverage.stale!.value).toBe(0);
+      expect(shown.live).toBe('on');
+      expect(await other.evaluate(() => (window as any).__sameDocument)).toBe(true);
+      expect(errors).toEqual([]);
+    } finally {
+      await other.close();
+      await idle.close();
+      await idleSim.close();
+    }
+  });
+
   test('a key that is not accepted brings the form back, with no data shown', async () => {
     const other = await context!.newPage();
     try {

@@ -7,6 +7,7 @@ import type { GatewayConfig } from '../../src/config/load';
 import { embeddedDefault } from '../../src/config/load';
 import { openAccess } from './open-access';
 import { createLogger } from '../../src/logger';
+import { SqliteArchive } from '../../src/archive/sqlite-archive';
 
 /** A gateway listening on a loopback port for one test file. */
 export interface RunningGateway {
@@ -27,10 +28,14 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   // Open access (every caller an analyst) unless the test brings its own keys or resolver.
   const access = deps.apiKeys || deps.resolveCaller ? {} : { resolveCaller: openAccess };
+  // An archive of its own in memory unless the test brings one (or null) or an environment that says
+  // where it is kept: never the working directory's.
+  const archive = deps.archive === undefined && !deps.environment ? new SqliteArchive(':memory:') : null;
   const app = await createApp(config, {
     logger: createLogger({ LOG_LEVEL: 'silent' }),
     httpServer: server,
     ...access,
+    ...(archive ? { archive } : {}),
     ...deps,
   });
   server.on('request', app.handler);
@@ -45,6 +50,7 @@ export async function startGateway(
       await app.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await archive?.close();
     },
   };
 }

@@ -38,7 +38,11 @@ describe("journalists' data feeds (/feeds)", () => {
   test('the index lists the feeds a key may read, with their parameters and CSV columns', async () => {
     const res = await get('/feeds', journalist);
     expect(res.status).toBe(200);
-    expect(res.json.feeds.map((f: any) => f.name)).toEqual(['force-history', 'national-latest']);
+    expect(res.json.feeds.map((f: any) => f.name)).toEqual([
+      'force-history',
+      'national-latest',
+      'national-series',
+    ]);
     expect(res.json.feeds.find((f: any) => f.name === 'national-latest')).toMatchObject({
       json: '/feeds/national-latest.json',
       csv: '/feeds/national-latest.csv',
@@ -47,7 +51,10 @@ describe("journalists' data feeds (/feeds)", () => {
         { name: 'windowDays', type: 'Int', required: false },
       ],
     });
-    expect(res.json.csvColumns).toEqual([
+    // Each feed lists its own columns (issue 19: the series has other columns); the figure feeds share these.
+    const columnsOf = (name: string) => res.json.feeds.find((f: any) => f.name === name).csvColumns;
+    expect(columnsOf('force-history')).toEqual(columnsOf('national-latest'));
+    expect(columnsOf('national-latest')).toEqual([
       'force_id',
       'force_name',
       'as_at',
@@ -66,8 +73,8 @@ describe("journalists' data feeds (/feeds)", () => {
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(res.json.feed).toBe('national-latest');
     expect(res.json.parameters).toEqual({ asAt: '2018-01-17' });
-    expect(res.json.data.national.unaccounted.value).toBe(389);
-    expect(res.json.data.national.coverage).toMatchObject({ forces: 45, reporting: 19 });
+    expect(res.json.data.national.unaccounted.value).toBe(393);
+    expect(res.json.data.national.coverage).toMatchObject({ forces: 45, reporting: 20 });
     // fetch asks for gzip: the coded form carries the body's ETag with the coding added.
     expect(res.headers.get('etag')).toMatch(/^"[\w-]{27}(-gzip|-br)?"$/);
     expect(Date.parse(res.headers.get('last-modified')!)).toBeGreaterThan(0);
@@ -116,7 +123,7 @@ describe("journalists' data feeds (/feeds)", () => {
         'Sky News FOI investigation into missing registered sex offenders - Swanage and Wareham Voice / The Courier (PA copy of Sky News report)',
     });
     expect(rows.find((r) => r.force_id === 'cheshire')).toMatchObject({ value: '', status: 'NO_FIGURE' });
-    expect(rows.reduce((s, r) => s + Number(r.value || 0), 0)).toBe(389);
+    expect(rows.reduce((s, r) => s + Number(r.value || 0), 0)).toBe(393);
   });
 
   test('an .xlsx feed has the CSV rows with numbers as numbers and days as dates, compressed only as a zip', async () => {
@@ -143,7 +150,7 @@ describe("journalists' data feeds (/feeds)", () => {
     expect((met.as_at as Date).toISOString().slice(0, 10)).toBe('2018-01-17');
     expect(met.precision).toBe('DAY');
     expect(rows.find((r) => r.force_id === 'cheshire')).toMatchObject({ value: null, status: 'NO_FIGURE' });
-    expect(rows.reduce((sum, r) => sum + Number(r.value ?? 0), 0)).toBe(389);
+    expect(rows.reduce((sum, r) => sum + Number(r.value ?? 0), 0)).toBe(393);
     const again = await fetch(url, {
       headers: { authorization: `Bearer ${journalist}`, 'if-none-match': res.headers.get('etag')! },
     });
@@ -180,7 +187,14 @@ describe("journalists' data feeds (/feeds)", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('public, max-age=60, must-revalidate');
     const rows = parse(res.text, { bom: true, columns: true }) as Record<string, string>[];
+    // Every dated figure of the Met's, both bases of its 2013 answer among them; undated ones are never here.
     expect(rows.map((r) => [r.as_at, r.value])).toEqual([
+      ['2007-01', '88'],
+      ['2008-12', '112'],
+      ['2012-02', '123'],
+      ['2012-04', '123'],
+      ['2013-11', '96'],
+      ['2013-11', '63'],
       ['2015-03', '167'],
       ['2018-01-17', '227'],
     ]);

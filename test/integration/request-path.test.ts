@@ -38,10 +38,13 @@ const VARYING_HEADERS = new Set([
   'last-modified',
 ]);
 
+/** Today's date, but not as an operation's approval date: one approved today must read the same tomorrow. */
+const TODAY = new RegExp(`(?<!"approvedOn":")${new Date().toISOString().slice(0, 10)}`, 'g');
+
 /** What may differ between two runs: fetch times and what derives from them, and today's date. */
 function normalise(text: string): string {
   return text
-    .replaceAll(new Date().toISOString().slice(0, 10), 'TODAY')
+    .replace(TODAY, 'TODAY')
     .replace(/"retrievedAt":"[^"]*"/g, '"retrievedAt":"T"')
     .replace(/"ageSeconds":\d+/g, '"ageSeconds":0')
     .replace(/"snapshot":"(HIT|BUILT)"/g, '"snapshot":"S"')

@@ -121,6 +121,7 @@ it('rejects every oversize and bomb body of 40 sources at once, within a bounded
       LOG_LEVEL: 'error',
       WHEREABOUTS_CONFIG: configFile,
       WHEREABOUTS_KEYS_FILE: path.join(dir, 'keys.json'),
+      WHEREABOUTS_ARCHIVE_FILE: path.join(dir, 'archive.sqlite'),
       WHEREABOUTS_WARM_UP: 'off', // the national query below starts all 40 fetches at once
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,8 +3,9 @@ import { loadConfig } from '../../config/load';
 import { isCalendarDay, todayIso } from '../../domain/dates';
 import { entriesFor, summarise } from '../../domain/national';
 import { comparablePublishedTotals } from '../../domain/published';
-import type { CsvRow } from '../../http/feed-csv';
-import { NO_FIGURE, toCsv } from '../../http/feed-csv';
+import { toCsv } from '../../http/feed-csv';
+import { NATIONAL_LATEST } from '../../http/feed-tables/figures';
+import { rowOf } from '../../http/feed-tables/table';
 import { FigureService } from '../../store/figure-service';
 import { UsageError } from '../exit-codes';
 
@@ -54,18 +55,14 @@ export function registerExportCommand(program: Command): void {
         staleSources: snapshot.staleSources,
       });
       if (options.format === 'csv') {
-        const rows: CsvRow[] = entries.map((e) => ({
-          force_id: e.force.id,
-          force_name: e.force.name,
-          as_at: e.figure?.asAt?.date ?? null,
-          precision: e.figure?.asAt?.precision ?? null,
-          value: e.figure?.value ?? null,
-          status: e.figure?.status ?? NO_FIGURE,
-          basis: e.figure?.basis ?? null,
-          freshness: e.figure ? (e.stale ? 'STALE' : 'FRESH') : null,
-          source_title: e.figure?.provenance.title ?? null,
-        }));
-        process.stdout.write(toCsv(rows));
+        // The national-latest feed's rows, from the domain's entries (a figure's freshness is the entry's).
+        const rows = entries.map((e) =>
+          rowOf(NATIONAL_LATEST, {
+            force: e.force,
+            figure: e.figure && { ...e.figure, freshness: e.stale ? 'STALE' : 'FRESH' },
+          }),
+        );
+        process.stdout.write(toCsv(NATIONAL_LATEST, rows));
       } else {
         const summary = summarise(entries, asAt, windowDays);
         const { missing, reportingForces, ...counts } = summary.coverage;

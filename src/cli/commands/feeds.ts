@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadApprovedOperations } from '../../access/approved-operations';
-import { CSV_ROWS } from '../../http/feed-csv';
+import { feedTable } from '../../http/feed-tables';
 
 /** `whereabouts feeds list`: the approved operations, each a feed at /feeds/<name>.json (and .csv). */
 export function registerFeedsCommand(program: Command): void {
@@ -22,7 +22,7 @@ export function registerFeedsCommand(program: Command): void {
         return;
       }
       for (const op of ops) {
-        const formats = CSV_ROWS[op.name]
+        const formats = feedTable(op.name)
           ? `/feeds/${op.name}.json, /feeds/${op.name}.csv`
           : `/feeds/${op.name}.json`;
         process.stdout.write(

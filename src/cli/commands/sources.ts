@@ -1,6 +1,8 @@
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load';
+import { isSummable } from '../../domain/national';
+import { isPreferred } from '../../domain/selection';
 import { SourceError } from '../../errors';
 import { createSource } from '../../sources/source';
 import { EXIT } from '../exit-codes';
@@ -73,12 +75,13 @@ export function registerSourcesCommand(program: Command): void {
           let row: CheckRow;
           try {
             const report = await source.load();
-            // Each force's newest headline in this source, summed: what the source says now.
+            // Each force's newest headline in this source, summed: what the source says now. Undated
+            // figures and lower bounds are never summed; of two bases on one date, the headline's.
             const latest = new Map<string, (typeof report.figures)[number]>();
             for (const f of report.figures) {
-              if (f.measure !== 'UNACCOUNTED' || f.status !== 'REPORTED') continue;
+              if (f.measure !== 'UNACCOUNTED' || !isSummable(f) || f.asAt === null) continue;
               const seen = latest.get(f.forceId);
-              if (!seen || f.asAt!.start > seen.asAt!.start) latest.set(f.forceId, f);
+              if (!seen || isPreferred(f, seen, () => 0)) latest.set(f.forceId, f);
             }
             const headline = [...latest.values()];
             row = {

@@ -27,6 +27,29 @@ export class AsAtType {
   end!: string;
 }
 
+@ObjectType('Citation', {
+  simpleResolvers: true,
+  description:
+    'Another publication of the same figure: the same survey reported by another outlet. It corroborates the figure and is never counted again.',
+})
+export class CitationType {
+  @Field({ description: 'The publication.' })
+  title!: string;
+
+  @Field(() => String, { nullable: true, description: 'Public URL of the publication, if any.' })
+  url!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "The date as this publication gave it (YYYY-MM-DD, YYYY-MM or YYYY); it may differ in precision from the figure's own. Null when it gave none.",
+  })
+  asAt!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The sentence the figure was read from, if quoted.' })
+  quote!: string | null;
+}
+
 @ObjectType('Provenance', {
   simpleResolvers: true,
   description: 'Where a figure came from.',
@@ -46,6 +69,25 @@ export class ProvenanceType {
 
   @Field({ description: 'True for simulated data: never a real force figure.' })
   simulated!: boolean;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The sentence the figure was read from, when the source quotes it.',
+  })
+  quote!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "The source's notes on the figure: caveats, and whose figure it is (a force's own, not the MoJ's).",
+  })
+  notes!: string | null;
+
+  @Field(() => [CitationType], {
+    description:
+      'Other publications of the same survey that give the same figure for the same force. Empty when there are none.',
+  })
+  corroboratedBy!: CitationType[];
 }
 
 @ObjectType('Reason', {
@@ -86,7 +128,11 @@ export class FigureType {
   })
   basis!: string | null;
 
-  @Field(() => AsAtType, { nullable: true, description: 'Null only for UNAVAILABLE figures.' })
+  @Field(() => AsAtType, {
+    nullable: true,
+    description:
+      'Null for UNAVAILABLE figures, and for a figure its source gave no date for (listed only in `Force.undatedFigures`).',
+  })
   asAt!: AsAtType | null;
 
   @Field(() => ProvenanceType)
@@ -94,6 +140,12 @@ export class FigureType {
 
   @Field(() => ReasonType, { nullable: true, description: 'Why the figure is UNAVAILABLE.' })
   reason!: ReasonType | null;
+
+  @Field({
+    description:
+      'True when the source gave only a lower bound (">31300"): the true value is at least `value`. Shown, never summed or used in a rate.',
+  })
+  lowerBound!: boolean;
 
   @Field(() => FreshnessEnum, { description: 'FRESH within its source TTL, STALE when served past it.' })
   freshness!: string;

@@ -41,6 +41,14 @@ export class ForceSnapshotType {
   @Field(() => FigureType, { nullable: true })
   returnedToCustody!: FigureType | null;
 
+  @Field(() => [FigureType], {
+    description:
+      'Figures dated exactly as a chosen one that the choice left out: another basis of the headline ' +
+      '(the headline takes WHEREABOUTS_UNKNOWN, then MISSING_OR_WANTED, then WANTED), or a publication ' +
+      'that disagrees. Shown beside the chosen figures, never summed.',
+  })
+  setAside!: FigureType[];
+
   @Field(() => [BreakdownType])
   breakdowns!: BreakdownType[];
 

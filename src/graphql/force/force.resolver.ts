@@ -3,8 +3,14 @@ import type { Force } from '../../domain/force-registry';
 import { NATIONS } from '../../domain/force-registry';
 import { protectBreakdowns } from '../../domain/disclosure';
 import type { Breakdown, Figure } from '../../domain/figure';
-import { entriesFor } from '../../domain/national';
-import { figuresBetween, selectBreakdowns, selectFigure } from '../../domain/selection';
+import { entriesFor, isSummable } from '../../domain/national';
+import {
+  figuresBetween,
+  selectBreakdowns,
+  selectFigure,
+  setAsideBeside,
+  undatedFigures,
+} from '../../domain/selection';
 import { WhereaboutsError } from '../../errors';
 import { resolveAsAt, resolveRange, resolveWindow } from '../args';
 import { FigureType } from '../common/figure.type';
@@ -124,18 +130,39 @@ export class ForceResolver {
       priorityOf: service.priorityOf,
       staleSources: snapshot.staleSources,
     });
-    const pick = (measure: 'BREACHES_CAUTIONED_OR_CONVICTED' | 'RETURNED_TO_CUSTODY') =>
-      figureView(selectFigure(candidates, measure, asAt, windowDays, service.priorityOf).figure, view);
-    const head = entry!.figure?.status === 'REPORTED' ? entry!.figure.value : null;
+    const breaches = selectFigure(
+      candidates,
+      'BREACHES_CAUTIONED_OR_CONVICTED',
+      asAt,
+      windowDays,
+      service.priorityOf,
+    ).figure;
+    const returned = selectFigure(
+      candidates,
+      'RETURNED_TO_CUSTODY',
+      asAt,
+      windowDays,
+      service.priorityOf,
+    ).figure;
+    // The registered figure selected for rates, or (when the latest is not summable) the latest at all.
+    const registeredFigure =
+      entry!.registered ??
+      selectFigure(candidates, 'REGISTERED', asAt, service.national.registeredWindowDays, service.priorityOf)
+        .figure;
+    // A lower bound is shown, but gives no rate.
+    const head = isSummable(entry!.figure) ? entry!.figure.value : null;
     const registered = entry!.registered?.value ?? null;
     return {
       asAt,
       windowDays,
       outcome: entry!.outcome,
       unaccounted: figureView(entry!.figure, view),
-      registered: figureView(entry!.registered, view),
-      breachesCautionedOrConvicted: pick('BREACHES_CAUTIONED_OR_CONVICTED'),
-      returnedToCustody: pick('RETURNED_TO_CUSTODY'),
+      registered: figureView(registeredFigure, view),
+      breachesCautionedOrConvicted: figureView(breaches, view),
+      returnedToCustody: figureView(returned, view),
+      setAside: [entry!.figure, registeredFigure, breaches, returned].flatMap((chosen) =>
+        setAsideBeside(candidates, chosen, service.priorityOf).map((f) => figureView(f, view)!),
+      ),
       breakdowns: protectedBreakdowns(
         selectBreakdowns(
           snapshot.breakdownsByForce.get(force.id) ?? [],
@@ -153,6 +180,23 @@ export class ForceResolver {
           head !== null && force.population ? (head / force.population.value) * 100_000 : null,
       },
     };
+  }
+
+  @FieldResolver(() => [FigureType], {
+    description:
+      'Figures whose source gave no date for them (The Sun survey, a BBC Wales item): shown here only, ' +
+      'never selected for a date, summed or charted. In the sources’ order.',
+  })
+  async undatedFigures(
+    @Root() force: Force,
+    @Arg('measure', () => MeasureEnum, { nullable: true, description: 'Only this measure.' })
+    measure: string | null,
+    @Ctx() ctx: RequestContext,
+  ) {
+    const snapshot = await ctx.loaders.snapshot();
+    return undatedFigures(snapshot.figuresByForce.get(force.id) ?? [], (measure ?? undefined) as never).map(
+      (f) => figureView(f, { snapshot, nowMs: ctx.nowMs }),
+    );
   }
 
   @FieldResolver(() => [FigureType], {

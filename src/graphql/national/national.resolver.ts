@@ -7,16 +7,17 @@ import { comparablePublishedTotals } from '../../domain/published';
 import { resolveAsAt, resolveWindow } from '../args';
 import { MemoKey } from '../../store/generation-memo';
 import type { RequestContext } from '../context';
-import { DateScalar } from '../scalars';
-import { summaryView } from '../views';
+import { nationalKnownAt, resolveKnownAt } from '../history/history.resolver';
+import { DateScalar, DateTimeScalar } from '../scalars';
+import { provenanceView, summaryView } from '../views';
 import { SummaryType } from './summary.type';
 
 /** The name of the national summary. */
 export const UNITED_KINGDOM = 'United Kingdom';
 
-/** A published total as the API shows it. */
+/** A published total as the API shows it: whether it is a lower bound, and its provenance under `source`. */
 export function publishedTotalView(total: PublishedTotal) {
-  return { ...total, source: total.provenance };
+  return { ...total, lowerBound: total.lowerBound === true, source: provenanceView(total.provenance) };
 }
 
 /** A value made in one clock second (see `entriesAsAt`). */
@@ -97,8 +98,23 @@ export class NationalResolver {
   async national(
     @Arg('asAt', () => DateScalar, { nullable: true }) asAtArg: string | null,
     @Arg('windowDays', () => Int, { nullable: true, description: 'Default 90.' }) windowArg: number | null,
+    @Arg('knownAt', () => DateTimeScalar, {
+      nullable: true,
+      description:
+        'Answer as the gateway would have answered at this instant (from the archive), so that a published ' +
+        "story's number can be reproduced later. Default: now.",
+    })
+    knownAtArg: string | null,
     @Ctx() ctx: RequestContext,
   ) {
+    const knownAt = resolveKnownAt(knownAtArg, ctx.nowMs);
+    if (knownAt !== null)
+      return nationalKnownAt(
+        ctx,
+        resolveAsAt(asAtArg, ctx.nowMs),
+        resolveWindow(windowArg, ctx.service.national.windowDays),
+        knownAt,
+      );
     const { asAt, windowDays, snapshot, entries, perSecond, view } = await entriesAsAt(
       ctx,
       asAtArg,

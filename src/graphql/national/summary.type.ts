@@ -62,7 +62,7 @@ export class ForceEntryType {
 @ObjectType('Coverage', {
   simpleResolvers: true,
   description:
-    'Which forces a total covers. reporting + withheld + notHeld + unavailable + withoutFigure = forces.',
+    'Which forces a total covers. reporting + withheld + notHeld + unavailable + lowerBound + withoutFigure = forces.',
 })
 export class CoverageType {
   @Field(() => Int, { description: 'Forces in the registry (in this area).' })
@@ -79,6 +79,11 @@ export class CoverageType {
 
   @Field(() => Int, { description: 'Forces whose source failed with nothing usable cached.' })
   unavailable!: number;
+
+  @Field(() => Int, {
+    description: 'Forces whose figure in the window is only a lower bound (">31300"): not in the sum.',
+  })
+  lowerBound!: number;
 
   @Field(() => Int, { description: 'Forces with no figure dated within the window.' })
   withoutFigure!: number;

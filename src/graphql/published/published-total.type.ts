@@ -15,6 +15,12 @@ export class PublishedTotalType {
   @Field(() => Int)
   value!: number;
 
+  @Field({
+    description:
+      'True when the publication gave only a lower bound (">31300"): the true value is at least `value`.',
+  })
+  lowerBound!: boolean;
+
   @Field(() => AsAtType, { nullable: true, description: 'Null when the publication gives no date.' })
   asAt!: AsAtType | null;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AS_AT_FORMATS, parseAsAt } from '../../domain/dates';
-import type { AsAt, Precision, Provenance } from '../../domain/figure';
+import type { AsAt, Citation, Precision, Provenance } from '../../domain/figure';
 import { PRECISIONS } from '../../domain/figure';
 import type { SourceConfig } from '../../config/schema';
 import { SourceError } from '../../errors';
@@ -71,6 +71,42 @@ export function forceIdSchema() {
     });
 }
 
+/** A lower bound as a source writes it: `>31300` ("more than 31,300"). */
+export const LOWER_BOUND_TEXT = /^>\s*(\d{1,8})$/;
+
+/** A count the source gave only as a lower bound (`>31300`): the true value is at least `atLeast`. */
+export interface LowerBound {
+  readonly atLeast: number;
+}
+
+/**
+ * A count, or a lower bound written `>N` (as text, in a CSV cell or a JSON string): `N` as a `LowerBound`,
+ * which becomes a figure marked `lowerBound`, shown and never summed. Anything else is read by
+ * `countSchema`, with its messages; an exact count is a number, as it gives it.
+ */
+export function countOrLowerBoundSchema(numbers: 'text' | 'native') {
+  const count = countSchema(numbers);
+  const bound = z
+    .string()
+    .transform((text) => Number(LOWER_BOUND_TEXT.exec(text.trim())![1]))
+    .pipe(z.number().max(MAX_COUNT, 'is implausibly large'))
+    .transform((atLeast): LowerBound => ({ atLeast }));
+  return z.unknown().transform((input, issue): number | LowerBound => {
+    const lower = typeof input === 'string' && LOWER_BOUND_TEXT.test(input.trim());
+    const parsed = lower ? bound.safeParse(input) : count.safeParse(input);
+    if (parsed.success) return parsed.data;
+    for (const problem of parsed.error.issues) issue.addIssue({ code: 'custom', message: problem.message });
+    return z.NEVER;
+  });
+}
+
+/** A count as a value and whether it is only a lower bound. */
+export function boundedValue(count: number | LowerBound): { value: number; lowerBound: boolean } {
+  return typeof count === 'number'
+    ? { value: count, lowerBound: false }
+    : { value: count.atLeast, lowerBound: true };
+}
+
 /** A date at day, month or year precision; `precision` (if given) can coarsen it. */
 export const asAtTextSchema = z
   .string({ error: `must be a date: ${AS_AT_FORMATS}` })
@@ -133,8 +169,22 @@ export function refuseFutureAsAt(
   if (problem !== null) issue.addIssue({ code: 'custom', path: ['asAt'], message: problem });
 }
 
-/** Provenance of a row: its own citation if the shape maps one, else the source's. */
-export function provenanceOf(ctx: ShapeContext, title?: string, url?: string): Provenance {
+/** What a row may add to its citation: the sentence it was read from, and notes. */
+export interface CitationExtras {
+  readonly quote?: string | undefined;
+  readonly notes?: string | undefined;
+}
+
+/**
+ * Provenance of a row: its own citation if the shape maps one, else the source's; with the row's quote
+ * and notes when it gives them (absent otherwise).
+ */
+export function provenanceOf(
+  ctx: ShapeContext,
+  title?: string,
+  url?: string,
+  extras: CitationExtras = {},
+): Provenance {
   let rowTitle = title ?? ctx.config.title;
   let rowUrl: string | null = ctx.config.url;
   if (url !== undefined) {
@@ -145,13 +195,80 @@ export function provenanceOf(ctx: ShapeContext, title?: string, url?: string): P
       rowUrl = null;
     }
   }
-  return {
+  const provenance: Provenance = {
     sourceId: ctx.config.id,
     title: rowTitle,
     url: rowUrl,
     retrievedAt: ctx.retrievedAt,
     simulated: ctx.config.simulated,
   };
+  if (extras.quote === undefined && extras.notes === undefined) return provenance;
+  return {
+    ...provenance,
+    ...(extras.quote !== undefined && { quote: extras.quote }),
+    ...(extras.notes !== undefined && { notes: extras.notes }),
+  };
+}
+
+/** A provenance as a citation of a figure dated `asAt` (as the row wrote it), for `Corroborations`. */
+export function citationOf(provenance: Provenance, asAt: AsAt | null): Citation {
+  return {
+    title: provenance.title,
+    url: provenance.url,
+    asAt: asAt?.date ?? null,
+    quote: provenance.quote ?? null,
+  };
+}
+
+/** Whether two citations are the same publication: the same URL, or without URLs, the same title. */
+function sameCitation(a: { title: string; url: string | null }, b: { title: string; url: string | null }) {
+  return a.url !== null || b.url !== null ? a.url === b.url : a.title === b.title;
+}
+
+/**
+ * Merges what several rows of one source say about the same figure. Rows that name the same `survey`
+ * (one collection exercise: Sky News' FOI of January 2018, the MoJ's MAPPA report for 2019/20) and state
+ * the same figure (`sameFigure`: force, measure, basis, status and value, or for a published total its
+ * measure and value) are one figure, not several: the first row's is kept, with its date, and each later
+ * row adds its citation to the figure's `provenance.corroboratedBy`. Rows of one survey that disagree are
+ * each kept, with their own provenance (a conflict is data, not an error). Rows without a survey are never
+ * merged.
+ */
+export class Corroborations<T extends { readonly provenance: Provenance }> {
+  private readonly items: T[] = [];
+  private readonly more: Citation[][] = [];
+  private readonly bySurvey = new Map<string, number>();
+
+  /** Adds an item, or, when an earlier one of the same survey states the same figure, its citation. */
+  add(item: T, survey: string | undefined, sameFigure: string, asAt: AsAt | null): void {
+    if (survey !== undefined) {
+      const key = JSON.stringify([survey, sameFigure]);
+      const at = this.bySurvey.get(key);
+      if (at !== undefined) {
+        const citation = citationOf(item.provenance, asAt);
+        const more = this.more[at]!;
+        if (
+          !sameCitation(this.items[at]!.provenance, citation) &&
+          !more.some((c) => sameCitation(c, citation))
+        )
+          more.push(citation);
+        return;
+      }
+      this.bySurvey.set(key, this.items.length);
+    }
+    this.items.push(item);
+    this.more.push([]);
+  }
+
+  /** The items in the order first seen, each with the citations that corroborate it. */
+  results(): T[] {
+    return this.items.map((item, i) => {
+      const corroboratedBy = this.more[i]!;
+      return corroboratedBy.length === 0
+        ? item
+        : { ...item, provenance: { ...item.provenance, corroboratedBy } };
+    });
+  }
 }
 
 const MAX_ISSUES = 3;
@@ -209,12 +326,22 @@ export function validateRows<S extends z.ZodType>(
   return out;
 }
 
-/** Rejects a payload that states the same thing twice (which value would be true?). */
-export function rejectDuplicates(keys: readonly string[], what: string): void {
+/**
+ * Rejects a payload that states the same thing twice (which value would be true?). `labelOf` names the
+ * repeated key in the message (default: the key itself), so that a key may hold what the message must not.
+ */
+export function rejectDuplicates(
+  keys: readonly string[],
+  what: string,
+  labelOf: (index: number) => string = (index) => keys[index]!,
+): void {
   const seen = new Set<string>();
-  for (const key of keys) {
+  keys.forEach((key, index) => {
     if (seen.has(key))
-      throw new SourceError('UPSTREAM_INVALID_PAYLOAD', `validation failed: duplicate ${what} ${key}`);
+      throw new SourceError(
+        'UPSTREAM_INVALID_PAYLOAD',
+        `validation failed: duplicate ${what} ${labelOf(index)}`,
+      );
     seen.add(key);
-  }
+  });
 }

@@ -1,16 +1,27 @@
 import { z } from 'zod';
 import { SHAPE_FIELDS } from '../../config/schema';
-import type { Figure, Measure, SourceReport } from '../../domain/figure';
-import { parseAsAt } from '../../domain/dates';
+import type { AsAt, Figure, Measure, SourceReport } from '../../domain/figure';
+import { AS_AT_FORMATS, parseAsAt } from '../../domain/dates';
 import { BASES, PRECISIONS } from '../../domain/figure';
-import type { ShapeContext } from './common';
-import { MAX_TITLE_LENGTH, MAX_URL_LENGTH, checkUpstreamText, upstreamTextSchema } from './upstream-text';
+import type { LowerBound, ShapeContext } from './common';
+import {
+  MAX_LABEL_LENGTH,
+  MAX_NOTES_LENGTH,
+  MAX_QUOTE_LENGTH,
+  MAX_TITLE_LENGTH,
+  MAX_URL_LENGTH,
+  checkUpstreamText,
+  upstreamTextSchema,
+} from './upstream-text';
 import {
   COUNT_TEXT,
+  Corroborations,
   MAX_COUNT,
   asAtAfterFetch,
   asAtOf,
   asAtTextSchema,
+  boundedValue,
+  countOrLowerBoundSchema,
   countSchema,
   enumText,
   forceIdSchema,
@@ -51,8 +62,11 @@ const BASIS_TEXT: ReadonlySet<string> = new Set(BASES);
 const STATUS_TEXT: ReadonlySet<string> = new Set(REPORTABLE_STATUSES);
 const COUNT_FIELDS = ['unaccounted', 'registered', 'breachesCautionedOrConvicted', 'returnedToCustody'];
 const TEXT_FIELDS: ReadonlyArray<[string, number]> = [
+  ['survey', MAX_LABEL_LENGTH],
   ['title', MAX_TITLE_LENGTH],
   ['url', MAX_URL_LENGTH],
+  ['quote', MAX_QUOTE_LENGTH],
+  ['notes', MAX_NOTES_LENGTH],
 ];
 
 /** `value` as the enum schema reads it (see `enumText`), if it is one of `allowed`. */
@@ -127,22 +141,33 @@ export function plainCountsRow(
 
 function buildRowSchema(numbers: ShapeContext['numbers'], requireHeadline: boolean) {
   const count = countSchema(numbers).optional();
+  const bounded = countOrLowerBoundSchema(numbers).optional();
   return z
     .object({
       forceId: forceIdSchema(),
-      asAt: asAtTextSchema,
+      asAt: asAtTextSchema.optional(),
       precision: precisionSchema.optional(),
       basis: enumText(BASES).optional(),
-      unaccounted: count,
+      unaccounted: bounded,
       unaccountedStatus: enumText(REPORTABLE_STATUSES).optional(),
-      registered: count,
+      registered: bounded,
       breachesCautionedOrConvicted: count,
       returnedToCustody: count,
+      survey: upstreamTextSchema(MAX_LABEL_LENGTH).optional(),
       title: upstreamTextSchema(MAX_TITLE_LENGTH).optional(),
       url: upstreamTextSchema(MAX_URL_LENGTH).optional(),
+      quote: upstreamTextSchema(MAX_QUOTE_LENGTH).optional(),
+      notes: upstreamTextSchema(MAX_NOTES_LENGTH).optional(),
     })
     .superRefine((row, issue) => {
       refuseFutureAsAt(row, issue);
+      if (row.asAt === undefined && row.precision !== 'UNKNOWN') {
+        issue.addIssue({
+          code: 'custom',
+          path: ['asAt'],
+          message: `must be a date: ${AS_AT_FORMATS} (or give precision UNKNOWN for a figure the source did not date)`,
+        });
+      }
       const status = row.unaccountedStatus ?? (row.unaccounted !== undefined ? 'REPORTED' : undefined);
       if (status === undefined && requireHeadline) {
         issue.addIssue({
@@ -168,9 +193,34 @@ function buildRowSchema(numbers: ShapeContext['numbers'], requireHeadline: boole
     });
 }
 
+/** A row's date: null when the source gave none (precision `UNKNOWN`, or no date with it). */
+function rowAsAt(row: CountsRow): AsAt | null {
+  return row.asAt === undefined || row.precision === 'UNKNOWN' ? null : asAtOf(row.asAt, row.precision);
+}
+
+/** What makes two rows of one survey the same figure (see `Corroborations`). */
+function sameFigure(figure: Figure): string {
+  return JSON.stringify([
+    figure.measure,
+    figure.forceId,
+    figure.basis,
+    figure.status,
+    figure.value,
+    figure.lowerBound === true,
+  ]);
+}
+
 /**
  * `counts` shape: one row per force and date. The headline (`unaccounted`, with its basis and status) and
  * the other scalar measures each become a figure.
+ *
+ * - A row with precision `UNKNOWN` (or no date and that precision) is a figure its source did not date:
+ *   `asAt` null, shown but never selected for a date.
+ * - A count written `>N` is a lower bound: a figure of value N marked `lowerBound`, never summed.
+ * - Rows of one `survey` that state the same figure are one figure with corroborating citations; rows
+ *   that disagree, or cite different publications for one force and date, are kept each with its own
+ *   provenance (see `Corroborations`). The same publication stating two figures for one force, measure,
+ *   basis and date is a broken payload.
  */
 export function countsToReport(rows: readonly unknown[], ctx: ShapeContext): SourceReport {
   const requireHeadline = headlineRequired(ctx);
@@ -182,31 +232,43 @@ export function countsToReport(rows: readonly unknown[], ctx: ShapeContext): Sou
     ctx.config.skipRowsMissing,
     (mapped) => plainCountsRow(mapped, ctx, requireHeadline),
   );
-  const figures: Figure[] = [];
+  const merged = new Corroborations<Figure>();
+  // Repeats are judged per publication (two outlets may disagree about one date); messages name no citation.
+  const keys: string[] = [];
+  const labels: string[] = [];
   for (const row of valid) {
-    const asAt = asAtOf(row.asAt, row.precision);
-    const provenance = provenanceOf(ctx, row.title, row.url);
+    const asAt = rowAsAt(row);
+    const provenance = provenanceOf(ctx, row.title, row.url, { quote: row.quote, notes: row.notes });
+    const add = (figure: Figure) => {
+      const label = `${figure.measure}${figure.basis ? ` (${figure.basis})` : ''} for ${figure.forceId} as at ${figure.asAt?.date ?? 'no date'}`;
+      labels.push(label);
+      keys.push(`${label}\u0000${provenance.title}\u0000${provenance.url}`);
+      merged.add(figure, row.survey, row.survey === undefined ? '' : sameFigure(figure), asAt);
+    };
     const status = row.unaccountedStatus ?? (row.unaccounted !== undefined ? 'REPORTED' : undefined);
     if (status !== undefined) {
-      figures.push({
+      const headline = status === 'REPORTED' ? boundedValue(row.unaccounted!) : null;
+      add({
         forceId: row.forceId,
         measure: 'UNACCOUNTED',
-        value: status === 'REPORTED' ? row.unaccounted! : null,
+        value: headline?.value ?? null,
         status,
         basis: row.basis ?? 'WHEREABOUTS_UNKNOWN',
         asAt,
         provenance,
         reason: null,
+        ...(headline?.lowerBound && { lowerBound: true }),
       });
     }
-    const scalar: Array<[Measure, number | undefined]> = [
+    const scalar: Array<[Measure, number | LowerBound | undefined]> = [
       ['REGISTERED', row.registered],
       ['BREACHES_CAUTIONED_OR_CONVICTED', row.breachesCautionedOrConvicted],
       ['RETURNED_TO_CUSTODY', row.returnedToCustody],
     ];
-    for (const [measure, value] of scalar) {
-      if (value === undefined) continue;
-      figures.push({
+    for (const [measure, count] of scalar) {
+      if (count === undefined) continue;
+      const { value, lowerBound } = boundedValue(count);
+      add({
         forceId: row.forceId,
         measure,
         value,
@@ -215,12 +277,10 @@ export function countsToReport(rows: readonly unknown[], ctx: ShapeContext): Sou
         asAt,
         provenance,
         reason: null,
+        ...(lowerBound && { lowerBound: true }),
       });
     }
   }
-  rejectDuplicates(
-    figures.map((f) => `${f.measure} for ${f.forceId} as at ${f.asAt!.date}`),
-    'figure',
-  );
-  return { figures, breakdowns: [], publishedTotals: [] };
+  rejectDuplicates(keys, 'figure', (index) => labels[index]!);
+  return { figures: merged.results(), breakdowns: [], publishedTotals: [] };
 }

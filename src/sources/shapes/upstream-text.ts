@@ -38,6 +38,9 @@ export const MAX_URL_LENGTH = 2048;
 /** Longest note on a published total (the longest bundled note is 372 characters). */
 export const MAX_NOTES_LENGTH = 2000;
 
+/** Longest quote: the sentence a figure was read from (the longest bundled one is 289 characters). */
+export const MAX_QUOTE_LENGTH = 1000;
+
 /** Longest label, such as a published total's scope (`UK`) or measure (`whereabouts_unknown`). */
 export const MAX_LABEL_LENGTH = 100;
 

@@ -1,7 +1,12 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { loadApprovedOperations } from '../../../src/access/approved-operations';
 import { ROLES } from '../../../src/access/caller';
+import { SqliteArchive } from '../../../src/archive/sqlite-archive';
 import { PII_CANARIES } from '../../../src/simulator';
 import { gql, raw } from '../../helpers/gateway';
 import type { Backend, World } from '../store/world';
@@ -10,11 +15,14 @@ import { ROLE_HEADER, dumpAll, singleServer, world } from '../store/world';
 /**
  * The PII canary: every records feed of the simulator sends individual records that carry a name and an
  * address (fake canary strings). The gateway must reduce them to counts at the boundary: the strings
- * must appear in no response to any role, in no Redis key or value, and in no log line.
+ * must appear in no response to any role, in no Redis key or value, in no row of the archive, and in no
+ * log line.
  */
 describe('PII canary: names and addresses sent by sources appear nowhere', () => {
   let backend: Backend;
   let w: World;
+  let archive: SqliteArchive;
+  let archiveDir: string;
   const logs: string[] = [];
   const responses: string[] = [];
 
@@ -27,8 +35,10 @@ describe('PII canary: names and addresses sent by sources appear nowhere', () =>
         done();
       },
     });
-    // A second instance logging everything, at debug, into the sink.
-    await w.start({ logger: pino({ level: 'debug' }, sink) });
+    // A second instance logging everything, at debug, into the sink, and archiving into a file.
+    archiveDir = fs.mkdtempSync(path.join(os.tmpdir(), 'whereabouts-canary-'));
+    archive = new SqliteArchive(path.join(archiveDir, 'archive.sqlite'));
+    await w.start({ logger: pino({ level: 'debug' }, sink), archive });
     const records = w.sim.feeds.filter((f) => f.shape === 'records');
     expect(records.length).toBeGreaterThan(0);
     for (const feed of records) w.sim.setFault(feed.id, { mode: 'pii' });
@@ -40,6 +50,8 @@ describe('PII canary: names and addresses sent by sources appear nowhere', () =>
   });
   afterAll(async () => {
     await w?.close();
+    await archive?.close();
+    if (archiveDir) fs.rmSync(archiveDir, { recursive: true, force: true });
     await backend?.stop();
   });
 
@@ -83,9 +95,14 @@ describe('PII canary: names and addresses sent by sources appear nowhere', () =>
 
     const redis = await dumpAll(backend);
     expect(redis.length).toBeGreaterThan(0);
+    await gateway.app.service.archiveSettled();
+    const archived = dumpArchive(path.join(archiveDir, 'archive.sqlite'));
+    // The records sources' counts are in the archive: finding no canary there proves something.
+    expect(archived).toContain(`"force_id":"${recordsForces[0]}"`);
     const haystacks = {
       responses: responses.join('\n'),
       redis: redis.map((e) => `${e.key}\n${e.value}`).join('\n'),
+      archive: archived,
       logs: logs.join('\n'),
     };
     expect(haystacks.logs.length).toBeGreaterThan(0);
@@ -97,3 +114,16 @@ describe('PII canary: names and addresses sent by sources appear nowhere', () =>
     expect(hits).toEqual([]);
   });
 });
+
+/** Every row of every table of an archive file, as JSON lines. */
+function dumpArchive(file: string): string {
+  const db = new DatabaseSync(file, { readOnly: true });
+  try {
+    const tables = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table'`).all() as Array<{ name: string }>;
+    return tables
+      .flatMap(({ name }) => db.prepare(`SELECT * FROM "${name}"`).all().map((row) => JSON.stringify(row)))
+      .join('\n');
+  } finally {
+    db.close();
+  }
+}

@@ -104,6 +104,7 @@ const PINNED: Record<string, Record<Principal, string>> = {
   'approved figures-changed': keysOnly('ok'),
   'approved force-history': keysOnly('ok'),
   'approved national-latest': keysOnly('ok'),
+  'approved national-series': keysOnly('ok'),
   'approved sources-status': { ...keysOnly('ok'), journalist: REFUSED },
   introspection: {
     analyst: 'ok',
@@ -124,6 +125,7 @@ const PINNED_TRANSPORTS: Record<string, Transport[]> = {
   'approved figures-changed': ['graphql-ws'],
   'approved force-history': ['graphql POST', 'graphql GET', 'feed'],
   'approved national-latest': ['graphql POST', 'graphql GET'],
+  'approved national-series': ['graphql POST', 'graphql GET', 'feed'],
   'approved sources-status': ['graphql POST', 'graphql GET', 'feed'],
   introspection: ['graphql POST', 'graphql GET'],
   metrics: ['/metrics'],
@@ -419,6 +421,7 @@ describe('public feeds', () => {
     expect(listed.json.feeds.map((f: { name: string; public: boolean }) => [f.name, f.public])).toEqual([
       ['force-history', false],
       ['national-latest', false],
+      ['national-series', false],
       ['sources-status', true],
     ]);
     // Public is a feed's property only: over GraphQL the journalist key is still refused.

@@ -48,8 +48,8 @@ describe('urql recipe (default settings: queries as GET)', () => {
       national: {
         __typename: 'Summary',
         asAt: '2018-01-17',
-        unaccounted: { __typename: 'Total', value: 389 },
-        coverage: { __typename: 'Coverage', forces: 45, reporting: 19 },
+        unaccounted: { __typename: 'Total', value: 393 },
+        coverage: { __typename: 'Coverage', forces: 45, reporting: 20 },
       },
     });
     expect(sent.map((r) => r.method)).toEqual(['GET']);
@@ -66,7 +66,7 @@ describe('urql recipe (default settings: queries as GET)', () => {
     );
     const result = await client.executeQuery(request).toPromise();
     expect(result.error).toBeUndefined();
-    expect(result.data!.national.unaccounted.value).toBe(389);
+    expect(result.data!.national.unaccounted.value).toBe(393);
     expect(result.data!.national.coverage.forces).toBe(45);
     expect(sent.map((r) => r.method)).toEqual(['GET']);
     expect(sent[0]!.url.searchParams.has('query')).toBe(false);

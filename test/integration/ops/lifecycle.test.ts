@@ -67,6 +67,7 @@ function spawnGateway(env: NodeJS.ProcessEnv): Spawned {
       LOG_LEVEL: 'warn',
       WHEREABOUTS_WARM_UP: 'off',
       WHEREABOUTS_KEYS_FILE: path.join(dir, 'keys.json'),
+      WHEREABOUTS_ARCHIVE_FILE: path.join(dir, 'archive.sqlite'),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -114,8 +114,14 @@ export interface WorldOptions {
   readonly timeouts?: Readonly<Record<string, number>>;
 }
 
-/** Source settings of these tests: one attempt (exact request counts), a breaker that stays out of the way. */
+/**
+ * Source settings of these tests: one attempt (exact request counts), a breaker that stays out of the way,
+ * and no refresh without traffic: these tests move a hand clock past TTLs and count upstream requests
+ * exactly, and the schedule's timers run on real time, so one could fire between a move and a count.
+ * `refresh-without-traffic.test.ts` tests the schedule, on the real clock.
+ */
 export const TEST_SOURCES: GatewayConfigOptions = {
+  refreshWithoutTraffic: false,
   ttlSeconds: 30,
   staleForSeconds: 300,
   timeoutMs: 2000,

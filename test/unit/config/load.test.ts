@@ -58,11 +58,25 @@ describe('buildConfig: a valid configuration', () => {
       },
       ttlSeconds: SOURCE_DEFAULTS.ttlSeconds,
       staleForSeconds: SOURCE_DEFAULTS.staleForSeconds,
+      refreshWithoutTraffic: true,
       simulated: false,
       url: null,
     });
     expect(config.national).toEqual({ windowDays: 90, registeredWindowDays: 400 });
+    expect(config.upstream).toEqual({ concurrency: 128, refreshWithoutTraffic: true });
     expect(NATIONAL_DEFAULTS.windowDays).toBe(90);
+  });
+
+  it('turns refresh without traffic off for one source, or for all (issue 19)', () => {
+    const config = build({
+      upstream: { refreshWithoutTraffic: false },
+      sources: [source({ refreshWithoutTraffic: false })],
+    });
+    expect(config.sources[0]!.refreshWithoutTraffic).toBe(false);
+    expect(config.upstream.refreshWithoutTraffic).toBe(false);
+    expect(errorOf({ sources: [source({ refreshWithoutTraffic: 'no' })] })).toBe(
+      'invalid configuration in test.yaml:\n  - sources[0].refreshWithoutTraffic: Invalid input: expected boolean, received string',
+    );
   });
 
   it('is frozen once built', () => {
@@ -145,7 +159,7 @@ describe('buildConfig: errors name the field path and what is accepted', () => {
 
   it('rejects a mapping of a field the shape does not have, listing the accepted ones', () => {
     expect(errorOf({ sources: [source({ mapping: { forceId: 'f', asAt: 'd', name: 'full_name' } })] })).toBe(
-      'invalid configuration in test.yaml:\n  - sources[0].mapping.name: is not a field of shape "counts"; accepted: forceId, asAt, precision, basis, unaccounted, unaccountedStatus, registered, breachesCautionedOrConvicted, returnedToCustody, title, url',
+      'invalid configuration in test.yaml:\n  - sources[0].mapping.name: is not a field of shape "counts"; accepted: forceId, asAt, precision, basis, unaccounted, unaccountedStatus, registered, breachesCautionedOrConvicted, returnedToCustody, survey, title, url, quote, notes',
     );
   });
 

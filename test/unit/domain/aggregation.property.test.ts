@@ -8,7 +8,10 @@ import { entriesFor, summarise, summariseBy } from '../../../src/domain/national
 import { isPreferred, selectFigure } from '../../../src/domain/selection';
 import { figure, force } from './builders';
 
-/** Larger than any sum of reported values here: if it shows up in a total, a non-REPORTED value leaked in. */
+/**
+ * Larger than any sum of reported values here: if it shows up in a total or a rate, a value that must never
+ * be summed leaked in (a non-REPORTED figure's, a lower bound, an undated figure's).
+ */
 const SENTINEL = 1_000_000_000;
 const SOURCES = ['alpha', 'beta', 'gamma', 'delta'] as const;
 const REGIONS = ['North', 'South', 'Wales', 'Scotland'];
@@ -55,6 +58,8 @@ interface FigureSpec {
   readonly basis: Basis;
   readonly value: number;
   readonly sourceId: string;
+  /** An exact value, a lower bound (">N"), or a figure its source gave no date for. */
+  readonly kind: 'exact' | 'lowerBound' | 'undated';
 }
 
 const specArb: fc.Arbitrary<FigureSpec> = fc.record({
@@ -68,17 +73,26 @@ const specArb: fc.Arbitrary<FigureSpec> = fc.record({
   basis: fc.constantFrom(...BASES),
   value: fc.nat({ max: 1000 }),
   sourceId: fc.constantFrom(...SOURCES),
+  kind: fc.constantFrom('exact', 'exact', 'exact', 'exact', 'lowerBound', 'undated'),
 });
 
 function toFigure(spec: FigureSpec, forces: readonly Force[]): Figure {
   const forceId = forces[spec.forceIndex % forces.length]!.id;
-  const date = spec.status === 'UNAVAILABLE' && !spec.dated ? null : written(spec.offset, spec.precision);
-  return figure(forceId, date, spec.status === 'REPORTED' ? spec.value : SENTINEL, {
+  const exact = spec.kind === 'exact';
+  const date =
+    (spec.status === 'UNAVAILABLE' && !spec.dated) || spec.kind === 'undated'
+      ? null
+      : written(spec.offset, spec.precision);
+  return figure(forceId, date, spec.status === 'REPORTED' && exact ? spec.value : SENTINEL, {
+    ...(spec.kind === 'lowerBound' && { lowerBound: true }),
     measure: spec.measure,
     status: spec.status,
     basis: spec.measure === 'UNACCOUNTED' ? spec.basis : null,
     sourceId: spec.sourceId,
-    reason: date === null ? { code: 'UPSTREAM_TIMEOUT', message: 'timed out' } : null,
+    reason:
+      date === null && spec.status === 'UNAVAILABLE'
+        ? { code: 'UPSTREAM_TIMEOUT', message: 'timed out' }
+        : null,
   });
 }
 
@@ -156,6 +170,7 @@ describe('national sum (property)', () => {
             coverage.withheld +
             coverage.notHeld +
             coverage.unavailable +
+            coverage.lowerBound +
             coverage.withoutFigure,
         ).toBe(coverage.forces);
         expect(coverage.missing).toHaveLength(coverage.forces - coverage.reporting);
@@ -178,6 +193,8 @@ describe('national sum (property)', () => {
           expect(rate.forcesIncluded).toBeLessThanOrEqual(coverage.reporting);
           expect(rate.numerator).toBeLessThanOrEqual(summaryOf(world).summary.unaccounted);
           expect(rate.denominator).toBeGreaterThan(0);
+          // Only exact figures are denominators (no lower bound, no undated figure).
+          expect(rate.denominator).toBeLessThan(SENTINEL);
         }
       }),
     );
@@ -195,6 +212,7 @@ describe('national sum (property)', () => {
         expect(add((s) => s.coverage.withheld)).toBe(summary.coverage.withheld);
         expect(add((s) => s.coverage.notHeld)).toBe(summary.coverage.notHeld);
         expect(add((s) => s.coverage.unavailable)).toBe(summary.coverage.unavailable);
+        expect(add((s) => s.coverage.lowerBound)).toBe(summary.coverage.lowerBound);
         expect(add((s) => s.coverage.withoutFigure)).toBe(summary.coverage.withoutFigure);
         expect(add((s) => s.coverage.stale)).toBe(summary.coverage.stale);
         expect(groups.map((g) => g.key)).toEqual([...new Set(world.forces.map((f) => f.region))].sort());

@@ -237,3 +237,64 @@ describe('isSummable', () => {
     expect(isSummable(null)).toBe(false);
   });
 });
+
+describe('lower bounds: shown, never summed, counted in coverage', () => {
+  const forces = [force('a'), force('b')];
+  const bound = figure('a', '2018-01-10', 31300, { lowerBound: true });
+  const exact = figure('b', '2018-01-10', 5);
+
+  it('give the force the outcome LOWER_BOUND, its figure kept for readers', () => {
+    const entries = entriesFor(forces, byForce([bound, exact]), options());
+    expect(entries.map((e) => [e.force.id, e.outcome])).toEqual([
+      ['a', 'LOWER_BOUND'],
+      ['b', 'REPORTED'],
+    ]);
+    expect(entries[0]!.figure).toBe(bound);
+  });
+
+  it('stay out of the sum and its basis split, and coverage names the force', () => {
+    const summary = summarise(entriesFor(forces, byForce([bound, exact]), options()), AS_AT, 90);
+    expect(summary.unaccounted).toBe(5);
+    expect(summary.byBasis).toEqual([{ basis: 'WHEREABOUTS_UNKNOWN', value: 5, forces: 1 }]);
+    expect(summary.coverage).toMatchObject({ forces: 2, reporting: 1, lowerBound: 1, withoutFigure: 0 });
+    expect(summary.coverage.missing.map((e) => [e.force.id, e.outcome])).toEqual([['a', 'LOWER_BOUND']]);
+  });
+
+  it('are no denominator of a rate: a lower-bound registered count gives the force no rate', () => {
+    const registered = figure('b', '2017-03-31', 31300, {
+      measure: 'REGISTERED',
+      basis: null,
+      lowerBound: true,
+    });
+    const [entry] = entriesFor([force('b')], byForce([exact, registered]), options());
+    expect(entry!.registered).toBeNull();
+    expect(summarise([entry!], AS_AT, 90).per1000Registered).toBeNull();
+  });
+
+  it('are not summable, nor is any figure without an exact reported value', () => {
+    expect(isSummable(bound)).toBe(false);
+    expect(isSummable(exact)).toBe(true);
+  });
+});
+
+describe('two bases for one force and date', () => {
+  it('add one figure to the sum, never both (the Met in November 2013: 63 missing, 96 wanted)', () => {
+    const missing = figure('metropolitan', '2013-11', 63);
+    const wanted = figure('metropolitan', '2013-11', 96, { basis: 'WANTED' });
+    const summary = summarise(
+      entriesFor([force('metropolitan')], byForce([wanted, missing]), options({ asAt: '2013-11-30' })),
+      '2013-11-30',
+      90,
+    );
+    expect(summary.unaccounted).toBe(63);
+    expect(summary.byBasis).toEqual([{ basis: 'WHEREABOUTS_UNKNOWN', value: 63, forces: 1 }]);
+  });
+});
+
+describe('undated figures', () => {
+  it('are never chosen for a date: a force with only an undated figure has none', () => {
+    const sun = figure('kent', null, 14);
+    const [entry] = entriesFor([force('kent')], byForce([sun]), options({ windowDays: 36_500 }));
+    expect(entry).toMatchObject({ outcome: 'NO_FIGURE', figure: null, latestOutsideWindow: null });
+  });
+});

@@ -1,6 +1,10 @@
 import { parseAsAt } from '../../../src/domain/dates';
 import type { PublishedTotal } from '../../../src/domain/figure';
-import { COMPARABLE_MEASURES, comparablePublishedTotals } from '../../../src/domain/published';
+import {
+  COMPARABLE_MEASURES,
+  comparablePublishedTotals,
+  isNationalScope,
+} from '../../../src/domain/published';
 
 function total(measure: string, date: string | null, value: number): PublishedTotal {
   return {
@@ -56,8 +60,31 @@ describe('comparablePublishedTotals', () => {
     expect(comparablePublishedTotals(totals, '2018-01-17', 90).map((t) => t.value)).toEqual([2, 1]);
   });
 
+  it('shows only totals of the whole country (UK, Great Britain, England and Wales), not a nation’s own', () => {
+    const scoped = (scope: string, value: number): PublishedTotal => ({
+      ...total('whereabouts_unknown', '2006-10', value),
+      scope,
+    });
+    const totals = [
+      scoped('Scotland', 24),
+      scoped('UK (38 forces)', 317),
+      scoped('Great Britain', 322),
+      scoped('England and Wales (29 forces)', 372),
+      scoped('North East (Durham, Teesside, Northumbria)', 4),
+    ];
+    expect(comparablePublishedTotals(totals, '2006-10-31', 90).map((t) => t.value)).toEqual([372, 322, 317]);
+    expect(isNationalScope('United Kingdom')).toBe(true);
+    expect(isNationalScope('Wales')).toBe(false);
+  });
+
+  it('shows a lower bound beside the sum like any total (it says it is one)', () => {
+    const bound = { ...total('whereabouts_unknown', '2018-02', 372), lowerBound: true };
+    expect(comparablePublishedTotals([bound], '2018-02-28', 90)).toEqual([bound]);
+  });
+
   it('lists the comparable measures', () => {
     expect([...COMPARABLE_MEASURES].sort()).toEqual([
+      'missing_or_unaccounted',
       'missing_or_wanted',
       'unaccounted_for',
       'wanted_whereabouts_unknown',

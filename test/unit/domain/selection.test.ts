@@ -1,4 +1,12 @@
-import { figuresBetween, isPreferred, selectBreakdowns, selectFigure } from '../../../src/domain/selection';
+import {
+  HEADLINE_BASIS_ORDER,
+  figuresBetween,
+  isPreferred,
+  selectBreakdowns,
+  selectFigure,
+  setAsideBeside,
+  undatedFigures,
+} from '../../../src/domain/selection';
 import { breakdown, figure, flat, unavailable } from './builders';
 
 const AS_AT = '2018-01-17';
@@ -117,6 +125,105 @@ describe('selectFigure: ties on the date', () => {
   it('isPreferred is a strict order: a figure is never preferred to itself', () => {
     const a = figure('dorset', '2018-01-10', 4);
     expect(isPreferred(a, a, flat)).toBe(false);
+  });
+});
+
+describe('selectFigure: two bases of one force on one date (Scotland gives wanted and missing side by side)', () => {
+  const AT = '2021-03-31';
+  const wanted = figure('police-scotland', AT, 13, { basis: 'WANTED', sourceId: 'scotland-mappa-wanted' });
+  const missing = figure('police-scotland', AT, 0, { sourceId: 'scotland-mappa-missing' });
+
+  it('takes the basis first in HEADLINE_BASIS_ORDER, whatever the order or the source priorities', () => {
+    expect(HEADLINE_BASIS_ORDER).toEqual(['WHEREABOUTS_UNKNOWN', 'MISSING_OR_WANTED', 'WANTED']);
+    const priority = (id: string) => (id === 'scotland-mappa-wanted' ? 100 : 0);
+    for (const order of [
+      [wanted, missing],
+      [missing, wanted],
+    ]) {
+      expect(selectFigure(order, 'UNACCOUNTED', AT, 90, priority).figure).toBe(missing);
+    }
+  });
+
+  it('prefers a combined figure to a count of the wanted alone', () => {
+    const combined = figure('metropolitan', '2013-11', 159, { basis: 'MISSING_OR_WANTED', sourceId: 'z' });
+    const wantedOnly = figure('metropolitan', '2013-11', 96, { basis: 'WANTED', sourceId: 'a' });
+    expect(selectFigure([wantedOnly, combined], 'UNACCOUNTED', '2013-11-30', 90, flat).figure).toBe(combined);
+  });
+
+  it('lets a later date win over the basis order: a wanted figure of a later day is the latest word', () => {
+    const later = figure('police-scotland', '2021-09-30', 16, { basis: 'WANTED' });
+    expect(selectFigure([missing, later], 'UNACCOUNTED', '2021-10-01', 90, flat).figure).toBe(later);
+  });
+
+  it('sets the other basis aside, beside the chosen one, never dropping it', () => {
+    const chosen = selectFigure([wanted, missing], 'UNACCOUNTED', AT, 90, flat).figure;
+    expect(setAsideBeside([wanted, missing], chosen, flat)).toEqual([wanted]);
+  });
+});
+
+describe('selectFigure: lower bounds and figures the source did not date', () => {
+  it('prefers an exact figure to a lower bound of the same date and basis', () => {
+    const bound = figure('dorset', '2009-03-31', 31300, {
+      measure: 'REGISTERED',
+      basis: null,
+      lowerBound: true,
+    });
+    const exact = figure('dorset', '2009-03-31', 31400, {
+      measure: 'REGISTERED',
+      basis: null,
+      sourceId: 'z-other',
+    });
+    expect(selectFigure([bound, exact], 'REGISTERED', '2009-04-01', 400, flat).figure).toBe(exact);
+  });
+
+  it('never selects an undated figure for a date, nor lists it in a range', () => {
+    const undated = figure('metropolitan', null, 121);
+    expect(selectFigure([undated], 'UNACCOUNTED', AS_AT, 36_500, flat)).toEqual({
+      figure: null,
+      latestOutsideWindow: null,
+    });
+    expect(figuresBetween([undated], 'UNACCOUNTED', '1900-01-01', AS_AT, flat)).toEqual([]);
+  });
+
+  it('lists undated figures apart, by measure, leaving out failed sources’ UNAVAILABLE ones', () => {
+    const sun = figure('metropolitan', null, 128);
+    const registered = figure('metropolitan', null, 3700, { measure: 'REGISTERED', basis: null });
+    const failed = unavailable('metropolitan');
+    const dated = figure('metropolitan', '2018-01-17', 227);
+    expect(undatedFigures([sun, failed, dated, registered])).toEqual([sun, registered]);
+    expect(undatedFigures([sun, failed, dated, registered], 'UNACCOUNTED')).toEqual([sun]);
+  });
+});
+
+describe('setAsideBeside: what the choice left out on the chosen date', () => {
+  it('lists two outlets that disagree about one date, keeping the source’s row order for the tie', () => {
+    // The MoJ table as later published (821) and the first press report of the same year (827).
+    const table = figure('cleveland', '2019-03-31', 821, {
+      measure: 'REGISTERED',
+      basis: null,
+      sourceId: 'mappa',
+    });
+    const echo = figure('cleveland', '2019-03-31', 827, {
+      measure: 'REGISTERED',
+      basis: null,
+      sourceId: 'mappa',
+    });
+    const older = figure('cleveland', '2018-03-31', 814, {
+      measure: 'REGISTERED',
+      basis: null,
+      sourceId: 'mappa',
+    });
+    const chosen = selectFigure([table, echo, older], 'REGISTERED', '2019-04-01', 400, flat).figure;
+    expect(chosen).toBe(table);
+    expect(setAsideBeside([table, echo, older], chosen, flat)).toEqual([echo]);
+  });
+
+  it('leaves out other measures, other precisions of the same start, and gives nothing for no choice', () => {
+    const day = figure('dorset', '2018-01-01', 5);
+    const month = figure('dorset', '2018-01', 4);
+    const registered = figure('dorset', '2018-01-01', 574, { measure: 'REGISTERED', basis: null });
+    expect(setAsideBeside([day, month, registered], day, flat)).toEqual([]);
+    expect(setAsideBeside([day], null, flat)).toEqual([]);
   });
 });
 

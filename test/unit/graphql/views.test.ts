@@ -3,7 +3,8 @@
  * the request's clock.
  */
 import type { Figure } from '../../../src/domain/figure';
-import { ageSecondsOf, figureView } from '../../../src/graphql/views';
+import { publishedTotalView } from '../../../src/graphql/national/national.resolver';
+import { ageSecondsOf, figureView, provenanceView } from '../../../src/graphql/views';
 import type { Snapshot } from '../../../src/store/snapshot';
 
 const FETCHED = Date.parse('2026-11-22T12:00:00.250Z');
@@ -63,7 +64,58 @@ describe('figure views', () => {
     expect(Object.keys(b.asAt!)).toEqual(Object.keys(a.asAt!));
     expect([a.freshness, b.freshness]).toEqual(['FRESH', 'STALE']);
     const { freshness, retrievedAtMs, ageSeconds, ...rest } = a;
-    expect(rest).toEqual(figure('a', 'domain'));
+    // Optional fields a figure may lack (stored before they existed, or not given) are always present.
+    const domain = figure('a', 'domain');
+    expect(rest).toEqual({
+      ...domain,
+      lowerBound: false,
+      provenance: { ...domain.provenance, quote: null, notes: null, corroboratedBy: [] },
+    });
     expect([freshness, retrievedAtMs, ageSeconds]).toEqual(['FRESH', FETCHED, 10]);
+  });
+
+  it('show a lower bound and corroborating citations, each citation with every field', () => {
+    const snapshot = snapshotWithStale();
+    const base = figure('a', 'domain');
+    const view = figureView(
+      {
+        ...base,
+        lowerBound: true,
+        provenance: {
+          ...base.provenance,
+          quote: 'seven were unknown',
+          corroboratedBy: [{ title: 'Another outlet', url: 'https://example.org/a' }],
+        },
+      },
+      { snapshot, nowMs: FETCHED },
+    )!;
+    expect(view.lowerBound).toBe(true);
+    expect(view.provenance).toMatchObject({
+      quote: 'seven were unknown',
+      notes: null,
+      corroboratedBy: [{ title: 'Another outlet', url: 'https://example.org/a', asAt: null, quote: null }],
+    });
+  });
+});
+
+describe('published total views', () => {
+  it('say whether the total is a lower bound and give its provenance with every field', () => {
+    const provenance = figure('totals', 'domain').provenance;
+    const view = publishedTotalView({
+      scope: 'England and Wales',
+      measure: 'registered_rsos_mappa',
+      value: 31300,
+      asAt: null,
+      forcesResponded: null,
+      forcesAsked: null,
+      notes: null,
+      provenance,
+      lowerBound: true,
+    });
+    expect(view.lowerBound).toBe(true);
+    expect(view.source).toEqual(provenanceView(provenance));
+    expect(view.source.corroboratedBy).toEqual([]);
+    const exact = publishedTotalView({ ...view, lowerBound: undefined, provenance });
+    expect(exact.lowerBound).toBe(false);
   });
 });

@@ -1,8 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import type { CsvRow } from '../../../src/http/feed-csv';
-import { CSV_STATUSES, csvCell, toCsv } from '../../../src/http/feed-csv';
+import { csvCell, toCsv as writeCsv } from '../../../src/http/feed-csv';
+import { CSV_STATUSES, NATIONAL_LATEST } from '../../../src/http/feed-tables/figures';
+import type { CsvRow } from '../../../src/http/feed-tables/table';
+
+const toCsv = (rows: readonly CsvRow[]) => writeCsv(NATIONAL_LATEST, rows);
 
 const row = (overrides: Partial<CsvRow>): CsvRow => ({
   force_id: 'dorset',

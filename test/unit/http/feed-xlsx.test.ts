@@ -1,16 +1,28 @@
 import { execFileSync } from 'node:child_process';
 import * as XLSX from '@e965/xlsx';
 import { parse } from 'csv-parse/sync';
-import { CSV_COLUMNS, CSV_ROWS, CSV_STATUSES, toCsv } from '../../../src/http/feed-csv';
-import type { XlsxMeta } from '../../../src/http/feed-xlsx';
+import { toCsv as writeCsv } from '../../../src/http/feed-csv';
 import {
+  CSV_STATUSES,
+  FORCE_HISTORY,
+  NATIONAL_LATEST,
   PROVENANCE_NOTES,
   STATUS_MEANINGS,
+} from '../../../src/http/feed-tables/figures';
+import type { CsvRow } from '../../../src/http/feed-tables/table';
+import { columnNames, rowsOf } from '../../../src/http/feed-tables/table';
+import type { XlsxMeta } from '../../../src/http/feed-xlsx';
+import {
   XLSX_DATE_FORMATS,
   XLSX_SHEETS,
   XLSX_TIMESTAMP_FORMAT,
-  toXlsx,
+  toXlsx as writeXlsx,
 } from '../../../src/http/feed-xlsx';
+
+// The figure feeds' table (national-latest and force-history share its columns).
+const CSV_COLUMNS = columnNames(NATIONAL_LATEST);
+const toCsv = (rows: readonly CsvRow[]) => writeCsv(NATIONAL_LATEST, rows);
+const toXlsx = (rows: readonly CsvRow[], meta: XlsxMeta) => writeXlsx(NATIONAL_LATEST, rows, meta);
 
 // Made-up figures in the shape of the real feeds' GraphQL results; every title says it is a fixture.
 const FIXTURE = 'Test fixture (made-up figure)';
@@ -72,7 +84,7 @@ const forceHistory = {
     ],
   },
 };
-const NATIONAL_ROWS = CSV_ROWS['national-latest']!(nationalLatest);
+const NATIONAL_ROWS = rowsOf(NATIONAL_LATEST, nationalLatest);
 const META: XlsxMeta = {
   feed: 'national-latest',
   parameters: { windowDays: 90, asAt: '2018-01-17' },
@@ -124,7 +136,7 @@ describe('xlsx feeds: the Figures sheet (issue 21, item 4)', () => {
   });
 
   test('as_at is a date cell that shows the precision the source gave: day, month (first day) or year', () => {
-    const rows = [...NATIONAL_ROWS, ...CSV_ROWS['force-history']!(forceHistory)];
+    const rows = [...NATIONAL_ROWS, ...rowsOf(FORCE_HISTORY, forceHistory)];
     const sheet = figuresOf(toXlsx(rows, META));
     expect(sheet.C2).toMatchObject({
       t: 'n',
@@ -152,7 +164,7 @@ describe('xlsx feeds: the Figures sheet (issue 21, item 4)', () => {
   test('every cell shows exactly the text of the same cell of the CSV form', () => {
     const rows = [
       ...NATIONAL_ROWS,
-      ...CSV_ROWS['force-history']!(forceHistory),
+      ...rowsOf(FORCE_HISTORY, forceHistory),
       ...HOSTILE_TITLES.map((title) => ({ ...NATIONAL_ROWS[0]!, source_title: title, value: -5 })),
     ];
     const csv = parse(toCsv(rows), { bom: true }) as string[][];

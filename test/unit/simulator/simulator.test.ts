@@ -73,6 +73,7 @@ async function gatewayOn(sim: Simulator, baseUrl: string) {
   const app: App = await createApp(config, {
     logger: createLogger({ LOG_LEVEL: 'silent' }),
     resolveCaller: openAccess,
+    archive: null,
   });
   const server = http.createServer(app.handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

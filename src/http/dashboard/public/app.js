@@ -4,6 +4,12 @@
  * operations by document id (APQ), with a dashboard key sent as a bearer token. The key lives in
  * sessionStorage (this tab only) and never in the URL. Live updates: the approved `figures-changed`
  * subscription over graphql-ws; polling every 30 s whenever that is not connected.
+ *
+ * What it shows: the national picture as at one date. Unless a date is chosen, that is the latest date the
+ * configured sources give a headline figure for (`national-series` without from/to ends on it), not today,
+ * on which bundled survey figures would give an empty picture. A chosen date, window and series interval
+ * are kept in the query string (`?date=2018-01-17&window=365&every=YEAR`), so a view can be shared; the key
+ * never is.
  */
 (function () {
   'use strict';
@@ -25,6 +31,39 @@
     UNAVAILABLE: 'unavailable (source failing)',
     NO_FIGURE: 'no figure within the window',
   };
+  /**
+   * The window used when none is chosen and, with the gateway's own, no force has a figure as at today:
+   * the figures are then published surveys, months or years apart, and a year's window lets each point
+   * of the series hold the survey before it.
+   */
+  const SURVEY_WINDOW_DAYS = 365;
+  /** Colours of the series chart: our sum, and the edge of a gap column. */
+  const SUM_COLOR = '#1f5fbf';
+  const GAP_BORDER = 'rgba(87, 96, 106, 0.45)';
+  /** Windows the control offers (the gateway's default and one from the address are added if missing). */
+  const WINDOW_CHOICES = [30, 90, 180, 365, 730];
+  /** Largest window the gateway accepts (src/graphql/args.ts). */
+  const MAX_WINDOW_DAYS = 3650;
+  const INTERVALS = { MONTH: 'month', QUARTER: 'quarter', YEAR: 'year' };
+  /** Wait after the last edit of the date field before asking (typing a year gives a valid date per digit). */
+  const DATE_DEBOUNCE_MS = 400;
+  /**
+   * Published totals that count what our sum counts, for the whole country: the same rule as
+   * `comparablePublishedTotals` in src/domain/published.ts (registered counts, rates and the subset
+   * missing for over a year are other measures; a nation's or a region's total is not the UK's).
+   */
+  const COMPARABLE_MEASURES = new Set([
+    'whereabouts_unknown',
+    'wanted_whereabouts_unknown',
+    'unaccounted_for',
+    'missing_or_wanted',
+    'missing_or_unaccounted',
+  ]);
+  const isNationalScope = (scope) =>
+    /^(UK|United Kingdom|Great Britain|England and Wales)\b/i.test(String(scope || '').trim());
+  const isComparable = (t) =>
+    COMPARABLE_MEASURES.has(t.measure) && isNationalScope(t.scope) && t.asAt && t.asAt.date;
+
   const BASES = {
     WHEREABOUTS_UNKNOWN: 'Whereabouts unknown',
     WANTED: 'Wanted for breach',
@@ -49,6 +88,20 @@
     refreshing: null,
     again: false,
     version: 0,
+    /** What the address asks for: a date, window and interval, each null when not chosen. */
+    view: { date: null, window: null, every: null, problems: [] },
+    /** The gateway's own window (learnt from a query that did not give one). */
+    defaultWindow: null,
+    /** Last automatic choices, asked first next time so that a steady page needs no second query. */
+    autoWindow: null,
+    autoEvery: null,
+    /** What is on screen: the series, its chosen point, and the effective date, window and interval. */
+    shown: null,
+    seriesChart: null,
+    seriesFocus: null,
+    /** The hatch pattern of gap columns (made once). */
+    hatch: null,
+    dateTimer: null,
   };
 
   class ApiError extends Error {
@@ -100,6 +153,84 @@
     if (asAt.precision === 'MONTH') return date.slice(0, 7);
     if (asAt.precision === 'YEAR') return date.slice(0, 4);
     return date;
+  }
+
+  /** Today in UTC, as the gateway counts days. */
+  function todayUtc() {
+    return new Date().toISOString().slice(0, 10);
+  }
+
+  /** Whether `day` is a real calendar day (YYYY-MM-DD) from 1900 up to today. */
+  function isPastDay(day) {
+    if (typeof day !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(day)) return false;
+    const date = new Date(`${day}T00:00:00Z`);
+    return (
+      !Number.isNaN(date.getTime()) &&
+      date.toISOString().slice(0, 10) === day &&
+      day >= '1900-01-01' &&
+      day <= todayUtc()
+    );
+  }
+
+  function daysBetween(from, to) {
+    return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+  }
+
+  /** "17 January 2018". */
+  function longDate(day) {
+    if (!day) return '–';
+    return new Date(`${day}T00:00:00Z`).toLocaleDateString('en-GB', {
+      day: 'numeric',
+      month: 'long',
+      year: 'numeric',
+      timeZone: 'UTC',
+    });
+  }
+
+  /** "17 Jan 2018", or "Mar 2015" / "2015" for a date known to a month or a year. */
+  function shortDate(asAt) {
+    if (!asAt || !asAt.date) return '–';
+    const date =
+      asAt.date.length === 4 ? `${asAt.date}-01-01` : asAt.date.length === 7 ? `${asAt.date}-01` : asAt.date;
+    const options = { timeZone: 'UTC', year: 'numeric' };
+    if (asAt.precision !== 'YEAR') options.month = 'short';
+    if (asAt.precision === 'DAY') options.day = 'numeric';
+    return new Date(`${date.slice(0, 10)}T00:00:00Z`).toLocaleDateString('en-GB', options);
+  }
+
+  /** The first day a published total's date can mean ("2015-03" is March 2015: from 1 March). */
+  function firstDayOf(asAt) {
+    const date = asAt.date;
+    if (date.length === 4) return `${date}-01-01`;
+    if (date.length === 7) return `${date}-01`;
+    return date.slice(0, 10);
+  }
+
+  /** A point's label on the series' axis: "2018", "Q1 2018" or "Jan 2018". */
+  function periodLabel(every, periodStart) {
+    const year = periodStart.slice(0, 4);
+    const month = Number(periodStart.slice(5, 7));
+    if (every === 'YEAR') return year;
+    if (every === 'QUARTER') return `Q${Math.floor((month - 1) / 3) + 1} ${year}`;
+    return new Date(`${periodStart.slice(0, 7)}-01T00:00:00Z`).toLocaleDateString('en-GB', {
+      month: 'short',
+      year: 'numeric',
+      timeZone: 'UTC',
+    });
+  }
+
+  /** Splits a long tooltip line into lines of about `width` characters (chart.js does not wrap). */
+  function wrap(text, width) {
+    const lines = [];
+    let line = '';
+    for (const word of String(text).split(' ')) {
+      if (line && line.length + word.length + 1 > width) {
+        lines.push(line);
+        line = word;
+      } else line = line ? `${line} ${word}` : word;
+    }
+    if (line) lines.push(line);
+    return lines;
   }
 
   /** A link only for http(s) URLs; anything else is shown as text. */
@@ -182,9 +313,16 @@
   function renderTotal(national, simulatedInSum) {
     setNumber('national-total', national.unaccounted.value);
     $('total-simulated').hidden = !simulatedInSum;
+    const c = national.coverage;
     $('national-scope').textContent =
-      `${national.name}, as at ${national.asAt}: the latest figure of each force dated within ` +
-      `${national.windowDays} days.`;
+      `${national.name}, as at ${longDate(national.asAt)}: the sum of each force's latest figure dated ` +
+      `up to ${national.windowDays} days before it.`;
+    const total = $('total-coverage');
+    total.textContent =
+      `Covers ${c.reporting} of ${c.forces} forces` +
+      (c.reporting < c.forces ? `; the other ${c.forces - c.reporting} are named under Coverage.` : '.');
+    total.dataset.reporting = String(c.reporting);
+    total.dataset.forces = String(c.forces);
     $('by-basis').replaceChildren(
       ...(national.unaccounted.byBasis || []).map((b) =>
         el('li', {}, [
@@ -237,8 +375,11 @@
       .map((e) => e.figure.asAt && e.figure.asAt.date)
       .filter(Boolean)
       .sort();
+    const oldest = dates.length ? daysBetween(dates[0], national.asAt) : 0;
     $('freshness-dates').textContent = dates.length
-      ? `Figures in the sum are dated ${dates[0]}${dates[0] === dates[dates.length - 1] ? '' : ` to ${dates[dates.length - 1]}`}; ages are since the gateway fetched them.`
+      ? `Figures in the sum are dated ${dates[0]}${dates[0] === dates[dates.length - 1] ? '' : ` to ${dates[dates.length - 1]}`}` +
+        ` (the oldest ${oldest === 0 ? 'on the date shown' : `${oldest} ${oldest === 1 ? 'day' : 'days'} before it`}); ` +
+        'ages are since the gateway fetched them.'
       : 'No figure is in the sum.';
     const byState = {};
     for (const s of sources) byState[s.state] = (byState[s.state] || 0) + 1;
@@ -298,8 +439,12 @@
     const anySimulated = entries.some((e) => e.figure.provenance && e.figure.provenance.simulated);
     $('chart-simulated').hidden = !anySimulated;
     $('chart-caption').textContent = entries.length
-      ? `The ${entries.length} forces in the sum, largest first${anySimulated ? '; SIMULATED figures in purple' : ''}, stale figures in amber.`
-      : 'No force is in the sum.';
+      ? `${entries.length === 1 ? 'The one force' : `The ${entries.length} forces`} in the sum as at ${longDate(national.asAt)}, largest first${anySimulated ? '; SIMULATED figures in purple' : ''}, stale figures in amber.`
+      : `No force is in the sum as at ${longDate(national.asAt)}.`;
+    $('force-chart').setAttribute(
+      'aria-label',
+      `Bar chart of each reporting force's figure as at ${longDate(national.asAt)}`,
+    );
     const box = $('chart-box');
     box.style.height = `${Math.max(140, entries.length * 22 + 70)}px`;
     if (typeof window.Chart !== 'function') {
@@ -422,7 +567,485 @@
     );
   }
 
-  function render(national, sources) {
+  // ---------------------------------------------------------------- the date shown and the series
+
+  /** The view line, the controls and the notes under them. */
+  function renderView(shown) {
+    const { choice, national, series } = shown;
+    const summary = $('view-summary');
+    summary.dataset.date = choice.date;
+    summary.dataset.latest = choice.latest;
+    summary.dataset.mode = choice.pinned ? 'chosen' : 'latest';
+    if (!choice.anyFigure) {
+      summary.textContent = `Showing ${longDate(choice.date)}: no configured source gives a headline figure yet.`;
+    } else if (!choice.pinned) {
+      summary.textContent = `Showing ${longDate(choice.date)}, the latest date the configured sources give figures for.`;
+    } else {
+      summary.textContent =
+        `Showing ${longDate(choice.date)}, as chosen. The latest date the configured sources give figures ` +
+        `for is ${longDate(choice.latest)}.`;
+    }
+
+    const dateInput = $('date-input');
+    dateInput.min = series.from < '1900-01-01' ? '1900-01-01' : series.from;
+    dateInput.max = todayUtc();
+    // Not while someone is typing in it.
+    if (document.activeElement !== dateInput) dateInput.value = choice.date;
+    $('latest-button').disabled = !choice.pinned;
+
+    const windowSelect = $('window-select');
+    const windows = new Set(WINDOW_CHOICES);
+    if (state.defaultWindow) windows.add(state.defaultWindow);
+    windows.add(choice.window);
+    const options = [...windows].sort((a, b) => a - b);
+    if ([...windowSelect.options].map((o) => Number(o.value)).join() !== options.join()) {
+      windowSelect.replaceChildren(
+        ...options.map((w) =>
+          el('option', {
+            value: w,
+            text: `${w} days${w === state.defaultWindow ? ' (gateway default)' : ''}`,
+          }),
+        ),
+      );
+    }
+    windowSelect.value = String(choice.window);
+    $('every-select').value = choice.every;
+
+    const d = state.defaultWindow;
+    const note = $('window-note');
+    note.dataset.window = String(choice.window);
+    note.dataset.reason = choice.windowReason;
+    note.textContent =
+      choice.windowReason === 'survey'
+        ? `Window ${choice.window} days: these figures come from surveys months or years apart, so a force's ` +
+          `latest figure counts if dated up to a year before the date (with the gateway's ${d} days, no force ` +
+          'has one as at today).'
+        : choice.windowReason === 'chosen'
+          ? `Window ${choice.window} days, as chosen: a force's latest figure counts if dated up to ` +
+            `${choice.window} days before the date${d ? ` (the gateway's default is ${d})` : ''}.`
+          : `Window ${choice.window} days, the gateway's default: a force's latest figure counts if dated up to ` +
+            `${choice.window} days before the date.`;
+
+    // When the date shown has few forces, say where the series has most (and offer to go there).
+    const widest = series.points.reduce(
+      (best, p) => (!p.gap && (!best || p.coverage.reporting >= best.coverage.reporting) ? p : best),
+      null,
+    );
+    const widestNote = $('widest-note');
+    const offer =
+      widest && widest.asAt !== choice.date && national.coverage.reporting * 2 <= widest.coverage.reporting;
+    widestNote.hidden = !offer;
+    if (offer) {
+      $('widest-text').textContent =
+        `Only ${national.coverage.reporting} of ${national.coverage.forces} forces ` +
+        `${national.coverage.reporting === 1 ? 'has' : 'have'} a figure for this date; ` +
+        `the series has most as at ${longDate(widest.asAt)} (${widest.coverage.reporting} forces).`;
+      const button = $('widest-button');
+      button.dataset.date = widest.asAt;
+      button.textContent = `Show ${longDate(widest.asAt)}`;
+    }
+  }
+
+  /** A diagonal hatch for gap columns (drawn once; a pattern, so no inline style is needed). */
+  function hatch() {
+    if (state.hatch) return state.hatch;
+    const tile = document.createElement('canvas');
+    tile.width = 8;
+    tile.height = 8;
+    const g = tile.getContext('2d');
+    g.fillStyle = 'rgba(87, 96, 106, 0.08)';
+    g.fillRect(0, 0, 8, 8);
+    g.strokeStyle = 'rgba(87, 96, 106, 0.45)';
+    g.lineWidth = 1;
+    g.beginPath();
+    g.moveTo(0, 8);
+    g.lineTo(8, 0);
+    g.stroke();
+    state.hatch = g.createPattern(tile, 'repeat');
+    return state.hatch;
+  }
+
+  /** The index of the point whose period holds `day` (null when none does). */
+  function pointIndexOf(points, day) {
+    const i = points.findIndex((p) => p.periodStart <= day && day <= p.asAt);
+    return i === -1 ? null : i;
+  }
+
+  /** Tooltip lines of one point (also read out when the chart has focus). */
+  function pointLines(p, windowDays) {
+    const c = p.coverage;
+    if (p.gap) {
+      return [
+        `Gap: no force has a figure dated up to ${windowDays} days before ${longDate(p.asAt)} (not zero)`,
+      ];
+    }
+    return [
+      `Our sum: ${fmtInt(p.unaccounted.value)}, ${c.reporting} of ${c.forces} forces` +
+        (c.stale ? `, ${c.stale} stale` : '') +
+        (c.withheld ? `, ${c.withheld} withheld` : '') +
+        (c.unavailable ? `, ${c.unavailable} unavailable` : ''),
+    ];
+  }
+
+  function publishedLine(t) {
+    const responded =
+      t.forcesResponded !== null && t.forcesResponded !== undefined
+        ? `, ${t.forcesResponded}${t.forcesAsked ? ` of ${t.forcesAsked}` : ''} forces responded`
+        : '';
+    return `Published: ${fmtInt(t.value)} (${t.scope}, as at ${shortDate(t.asAt)}${responded}). Source: ${
+      (t.source && t.source.title) || '–'
+    }`;
+  }
+
+  function renderSeries(shown) {
+    const { series, choice, simulated } = shown;
+    const points = series.points;
+    const published = points.map((p) => (p.publishedTotals || []).filter(isComparable));
+    const labels = points.map((p) => periodLabel(series.every, p.periodStart));
+    const forces = points.reduce((m, p) => Math.max(m, p.coverage.forces), 0);
+    const selected = pointIndexOf(points, choice.date);
+    shown.seriesPublished = published;
+    shown.seriesSelected = selected;
+
+    $('series-simulated').hidden = !simulated;
+    const gaps = points.filter((p) => p.gap).length;
+    const span = daysBetween(series.from, series.to);
+    const years = Math.round(span / 365.25);
+    const spanText =
+      span === 0
+        ? 'the figures are all dated one day'
+        : years >= 2
+          ? `the figures span ${years} years`
+          : `the figures span ${span} ${span === 1 ? 'day' : 'days'}`;
+    const caption = $('series-caption');
+    caption.dataset.every = series.every;
+    caption.dataset.points = String(points.length);
+    caption.dataset.gaps = String(gaps);
+    caption.textContent =
+      `A point per ${INTERVALS[series.every]}` +
+      (choice.everyReason === 'auto' ? ` (${spanText})` : '') +
+      `, ${longDate(series.from)} to ${longDate(series.to)}: our sum as at each period's last day with the ` +
+      `${series.windowDays}-day window; bars count its forces (right axis), hatched columns are gaps ` +
+      (gaps ? `(${gaps} here: no force had a figure, which is not zero)` : '(none here)') +
+      ', triangles are totals others published.';
+
+    const maxPublished = published.reduce((m, list) => Math.max(m, list.length), 0);
+    const datasets = [
+      {
+        type: 'line',
+        group: 'sum',
+        label: 'Our sum',
+        order: 1,
+        yAxisID: 'y',
+        data: points.map((p) => (p.gap ? null : p.unaccounted.value)),
+        spanGaps: false,
+        borderColor: SUM_COLOR,
+        backgroundColor: SUM_COLOR,
+        borderWidth: 2,
+        pointRadius: points.map((_, i) => (i === selected ? 6 : 3)),
+        pointHoverRadius: 7,
+        pointHitRadius: 10,
+        pointBackgroundColor: points.map((_, i) => (i === selected ? '#ffffff' : SUM_COLOR)),
+        pointBorderWidth: points.map((_, i) => (i === selected ? 3 : 1)),
+      },
+    ];
+    for (let k = 0; k < maxPublished; k += 1) {
+      datasets.push({
+        type: 'line',
+        group: 'published',
+        label: 'Published total (not in our sum)',
+        order: 0,
+        yAxisID: 'y',
+        showLine: false,
+        data: published.map((list) => (list[k] ? list[k].value : null)),
+        pointStyle: 'triangle',
+        pointRadius: (ctx) => (ctx.chart.width >= 560 ? 7 : 5),
+        pointHoverRadius: 9,
+        pointHitRadius: 8,
+        backgroundColor: '#d9480f',
+        borderColor: '#7a2a08',
+        borderWidth: 1,
+      });
+    }
+    datasets.push(
+      {
+        type: 'bar',
+        group: 'forces',
+        pointStyle: 'rect',
+        label: `Forces in the sum (of ${forces})`,
+        order: 2,
+        yAxisID: 'y1',
+        data: points.map((p) => (p.gap ? null : p.coverage.reporting)),
+        backgroundColor: points.map((_, i) =>
+          i === selected ? 'rgba(31, 95, 191, 0.35)' : 'rgba(31, 95, 191, 0.15)',
+        ),
+        borderColor: 'rgba(31, 95, 191, 0.6)',
+        borderWidth: points.map((_, i) => (i === selected ? 2 : 0)),
+        barPercentage: 0.7,
+        maxBarThickness: 48,
+        categoryPercentage: 0.9,
+        grouped: false,
+      },
+      {
+        type: 'bar',
+        group: 'gap',
+        pointStyle: 'rect',
+        label: 'Gap: no force has a figure',
+        order: 3,
+        yAxisID: 'y1',
+        data: points.map((p) => (p.gap ? forces : null)),
+        backgroundColor: hatch(),
+        borderColor: points.map((_, i) => (i === selected ? '#1b1f24' : GAP_BORDER)),
+        borderWidth: points.map((_, i) => (i === selected ? 2 : 1)),
+        barPercentage: 1,
+        maxBarThickness: 96,
+        categoryPercentage: 1,
+        grouped: false,
+      },
+    );
+    const data = { labels, datasets };
+    renderSeriesTable(shown, labels, published);
+
+    if (typeof window.Chart !== 'function') return;
+    if (state.seriesChart) {
+      state.seriesChart.data = data;
+      state.seriesChart.options.scales.y1.max = forces || undefined;
+      state.seriesChart.update('none');
+      return;
+    }
+    state.seriesChart = new window.Chart($('series-chart'), {
+      type: 'bar',
+      data,
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        interaction: { mode: 'index', intersect: false },
+        scales: {
+          x: { ticks: { maxRotation: 0, autoSkipPadding: 8, font: { size: 11 } }, grid: { display: false } },
+          y: {
+            position: 'left',
+            beginAtZero: true,
+            ticks: { precision: 0 },
+            title: { display: wideChart(), text: 'Unaccounted for' },
+          },
+          y1: {
+            position: 'right',
+            beginAtZero: true,
+            max: forces || undefined,
+            grid: { drawOnChartArea: false },
+            ticks: { precision: 0 },
+            title: { display: wideChart(), text: 'Forces' },
+          },
+        },
+        // Axis titles only where there is room for them beside the plot.
+        onResize: (chart) => {
+          chart.options.scales.y.title.display = wideChart();
+          chart.options.scales.y1.title.display = wideChart();
+        },
+        onClick: (event, elements, chart) => {
+          const near = chart.getElementsAtEventForMode(event, 'nearest', { intersect: true }, true);
+          const hit = near.find((e) => chart.data.datasets[e.datasetIndex].group === 'published');
+          if (hit) {
+            const t = seriesPublishedAt(hit.datasetIndex, hit.index);
+            if (t) chooseDate(firstDayOf(t.asAt));
+            return;
+          }
+          if (elements.length && state.shown) chooseDate(state.shown.series.points[elements[0].index].asAt);
+        },
+        plugins: {
+          legend: {
+            position: 'bottom',
+            labels: {
+              boxWidth: 12,
+              // Each entry drawn as its marks are: a triangle, a dot, a bar, a hatched column.
+              usePointStyle: true,
+              boxHeight: 9,
+              // A legend entry takes its colours from the first point, which may be the chosen one.
+              generateLabels: (chart) =>
+                window.Chart.defaults.plugins.legend.labels.generateLabels(chart).map((item) => {
+                  const ds = chart.data.datasets[item.datasetIndex];
+                  if (ds.group === 'sum')
+                    Object.assign(item, { fillStyle: SUM_COLOR, strokeStyle: SUM_COLOR });
+                  if (ds.group === 'forces') Object.assign(item, { lineWidth: 0 });
+                  if (ds.group === 'gap') Object.assign(item, { strokeStyle: GAP_BORDER, lineWidth: 1 });
+                  return item;
+                }),
+              // The published totals are one or more datasets (a period can hold several): one entry.
+              filter: (item, chartData) => {
+                const ds = chartData.datasets[item.datasetIndex];
+                return (
+                  ds.group !== 'published' ||
+                  chartData.datasets.indexOf(ds) === firstOfGroup(chartData, 'published')
+                );
+              },
+            },
+            onClick: (_event, item, legend) => {
+              const chart = legend.chart;
+              const group = chart.data.datasets[item.datasetIndex].group;
+              const visible = chart.isDatasetVisible(item.datasetIndex);
+              chart.data.datasets.forEach((ds, i) => {
+                if (ds.group === group) chart.setDatasetVisibility(i, !visible);
+              });
+              chart.update();
+            },
+          },
+          tooltip: {
+            filter: (item) => item.raw !== null && item.raw !== undefined,
+            callbacks: {
+              title: (items) => {
+                const p = items.length && state.shown ? state.shown.series.points[items[0].dataIndex] : null;
+                return p ? `${items[0].label}: as at ${longDate(p.asAt)}` : '';
+              },
+              label: (item) => {
+                const shownNow = state.shown;
+                if (!shownNow) return '';
+                const p = shownNow.series.points[item.dataIndex];
+                const group = item.dataset.group;
+                if (group === 'sum')
+                  return pointLines(p, shownNow.series.windowDays).flatMap((l) =>
+                    wrap(l, tooltipWidth(item.chart)),
+                  );
+                if (group === 'gap')
+                  return pointLines(p, shownNow.series.windowDays).flatMap((l) =>
+                    wrap(l, tooltipWidth(item.chart)),
+                  );
+                if (group === 'forces')
+                  return `Forces in the sum: ${p.coverage.reporting} of ${p.coverage.forces}`;
+                const t = seriesPublishedAt(item.datasetIndex, item.dataIndex);
+                return t ? wrap(publishedLine(t), tooltipWidth(item.chart)) : '';
+              },
+            },
+          },
+        },
+      },
+    });
+  }
+
+  function wideChart() {
+    return window.innerWidth >= 600;
+  }
+
+  /** Characters per tooltip line that fit the chart (chart.js neither wraps nor clamps a tooltip). */
+  function tooltipWidth(chart) {
+    return Math.max(28, Math.min(60, Math.floor((chart.width - 40) / 7)));
+  }
+
+  function firstOfGroup(chartData, group) {
+    return chartData.datasets.findIndex((ds) => ds.group === group);
+  }
+
+  /** The published total a marker stands for: the k-th comparable total of its point. */
+  function seriesPublishedAt(datasetIndex, index) {
+    const chart = state.seriesChart;
+    const shown = state.shown;
+    if (!chart || !shown) return null;
+    const k = datasetIndex - firstOfGroup(chart.data, 'published');
+    const list = shown.seriesPublished[index] || [];
+    return list[k] || null;
+  }
+
+  /** Keyboard reading of the series: the arrows move a highlighted point, whose tooltip shows and is read out. */
+  function focusSeriesPoint(index) {
+    const chart = state.seriesChart;
+    const shown = state.shown;
+    if (!chart || !shown || !shown.series.points.length) return;
+    const n = shown.series.points.length;
+    const i = Math.max(0, Math.min(n - 1, index));
+    state.seriesFocus = i;
+    const active = [];
+    chart.data.datasets.forEach((ds, d) => {
+      if (chart.isDatasetVisible(d) && ds.data[i] !== null && ds.data[i] !== undefined) {
+        active.push({ datasetIndex: d, index: i });
+      }
+    });
+    chart.setActiveElements(active);
+    const meta = chart.getDatasetMeta(0).data[i];
+    const anchor = meta ? { x: meta.x, y: chart.chartArea.top + 10 } : { x: 0, y: 0 };
+    chart.tooltip.setActiveElements(active, anchor);
+    chart.update();
+    const p = shown.series.points[i];
+    $('series-focus-text').textContent = [
+      `${periodLabel(shown.series.every, p.periodStart)}, as at ${longDate(p.asAt)}.`,
+      ...pointLines(p, shown.series.windowDays),
+      ...(shown.seriesPublished[i] || []).map(publishedLine),
+    ].join(' ');
+  }
+
+  function blurSeries() {
+    const chart = state.seriesChart;
+    state.seriesFocus = null;
+    $('series-focus-text').textContent = '';
+    if (!chart) return;
+    chart.setActiveElements([]);
+    chart.tooltip.setActiveElements([], { x: 0, y: 0 });
+    chart.update();
+  }
+
+  function renderSeriesTable(shown, labels, published) {
+    const { series } = shown;
+    fillTable(
+      $('series-table'),
+      series.points.map((p, i) => {
+        const c = p.coverage;
+        const names = (c.reportingForces || []).map((f) => f.name);
+        return el(
+          'tr',
+          {
+            'data-period': p.periodStart,
+            'data-as-at': p.asAt,
+            'data-gap': p.gap ? 'true' : 'false',
+            'data-value': p.gap ? '' : p.unaccounted.value,
+            'data-reporting': c.reporting,
+            'data-published': published[i].map((t) => t.value).join(' '),
+            className: i === shown.seriesSelected ? 'selected' : undefined,
+          },
+          [
+            el('th', { scope: 'row' }, [
+              labels[i],
+              el('span', { className: 'title', text: `as at ${p.asAt}` }),
+            ]),
+            el('td', { className: 'num', text: p.gap ? 'gap' : fmtInt(p.unaccounted.value) }),
+            el('td', {}, [
+              names.length
+                ? el('details', {}, [
+                    el('summary', {
+                      text: `${c.reporting} of ${c.forces}${c.stale ? `, ${c.stale} stale` : ''}`,
+                    }),
+                    el('span', { className: 'title', text: names.join(', ') }),
+                  ])
+                : `0 of ${c.forces}`,
+            ]),
+            el(
+              'td',
+              {},
+              published[i].length
+                ? published[i].map((t) =>
+                    el('div', { className: 'pub' }, [
+                      el('strong', { text: fmtInt(t.value) }),
+                      ` ${t.scope}, ${shortDate(t.asAt)}: `,
+                      sourceLink(t.source && t.source.title, t.source && t.source.url),
+                    ]),
+                  )
+                : ['–'],
+            ),
+            el('td', {}, [
+              el('button', {
+                type: 'button',
+                className: 'secondary show-date',
+                'data-date': p.asAt,
+                'aria-label': `Show ${longDate(p.asAt)}`,
+                text: 'Show',
+              }),
+            ]),
+          ],
+        );
+      }),
+    );
+  }
+
+  function render(result) {
+    const { national, sources } = result;
     const simulatedInSum = national.forces.some(
       (e) => e.outcome === 'REPORTED' && e.figure && e.figure.provenance && e.figure.provenance.simulated,
     );
@@ -435,6 +1058,10 @@
     renderCoverage(national.coverage);
     renderFreshness(national, sources);
     renderPublished(national, simulatedInSum);
+    const shown = { ...result, simulated: anySimulated };
+    state.shown = shown;
+    renderView(shown);
+    renderSeries(shown);
     renderChart(national);
     renderForceTable(national);
     renderSources(sources);
@@ -454,7 +1081,137 @@
 
   // ---------------------------------------------------------------- refresh, live updates, polling
 
-  /** Runs both operations and renders them; concurrent calls coalesce into one more run. */
+  /** The interval for a series that spans `from` to `to`, when none is chosen: about 5 to 60 points. */
+  function chooseEvery(from, to) {
+    const days = daysBetween(from, to);
+    if (days > 5 * 365) return 'YEAR';
+    if (days > 548) return 'QUARTER';
+    return 'MONTH';
+  }
+
+  /** Drops null and undefined variables (an operation's default applies to a variable not sent). */
+  function compact(variables) {
+    return Object.fromEntries(Object.entries(variables).filter(([, v]) => v !== null && v !== undefined));
+  }
+
+  /**
+   * Reads what the page shows for `view`. First, at once: the series (its `to` is the latest date a source
+   * gives a headline figure for), the sources, and, unless a window is chosen, today's national picture
+   * with the gateway's window (does it hold any force? if not, the figures are surveys: a year's window).
+   * Then the date shown (the chosen one, or the latest) with the window, and the series again if its
+   * interval or window was not yet the one chosen.
+   */
+  async function load(view) {
+    const firstEvery = view.every || state.autoEvery || 'YEAR';
+    const firstWindow = view.window || state.autoWindow;
+    const [first, status, today] = await Promise.all([
+      run('national-series', compact({ every: firstEvery, windowDays: firstWindow })),
+      run('sources-status'),
+      view.window ? null : run('national-latest'),
+    ]);
+    const firstSeries = first.nationalSeries;
+    if (today) state.defaultWindow = today.national.windowDays;
+    else if (!firstWindow) state.defaultWindow = firstSeries.windowDays;
+    const latest = firstSeries.to;
+    const anyFigure = firstSeries.points.some((p) => !p.gap);
+
+    let windowDays;
+    let windowReason;
+    if (view.window) {
+      windowDays = view.window;
+      windowReason = 'chosen';
+    } else if (today.national.coverage.reporting > 0 || !anyFigure) {
+      windowDays = today.national.windowDays;
+      windowReason = 'default';
+    } else {
+      windowDays = Math.max(SURVEY_WINDOW_DAYS, today.national.windowDays);
+      windowReason = 'survey';
+    }
+    if (!view.window) state.autoWindow = windowDays;
+    const every = view.every || chooseEvery(firstSeries.from, firstSeries.to);
+    if (!view.every) state.autoEvery = every;
+    const date = view.date || latest;
+
+    const sameSeries = firstSeries.every === every && firstSeries.windowDays === windowDays;
+    const sameNational = today && today.national.asAt === date && today.national.windowDays === windowDays;
+    const [series, national] = await Promise.all([
+      sameSeries ? first : run('national-series', { every, windowDays }),
+      sameNational ? today : run('national-latest', { asAt: date, windowDays }),
+    ]);
+    return {
+      national: national.national,
+      sources: status.sources,
+      series: series.nationalSeries,
+      choice: {
+        date,
+        latest,
+        anyFigure,
+        pinned: Boolean(view.date),
+        window: windowDays,
+        windowReason,
+        every,
+        everyReason: view.every ? 'chosen' : 'auto',
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- the view in the address
+
+  /** The date, window and interval the query string asks for; what is not valid is named in `problems`. */
+  function readView(search) {
+    const params = new URLSearchParams(search);
+    const view = { date: null, window: null, every: null, problems: [] };
+    const date = params.get('date');
+    if (date !== null) {
+      if (isPastDay(date)) view.date = date;
+      else
+        view.problems.push(
+          `The address asks for date=${date}, which is not a day from 1900 to today: the latest date is shown.`,
+        );
+    }
+    const windowDays = params.get('window');
+    if (windowDays !== null) {
+      const n = Number(windowDays);
+      if (/^\d{1,4}$/.test(windowDays) && n >= 1 && n <= MAX_WINDOW_DAYS) view.window = n;
+      else
+        view.problems.push(
+          `The address asks for window=${windowDays}, which is not a whole number of days from 1 to ${MAX_WINDOW_DAYS}.`,
+        );
+    }
+    const every = params.get('every');
+    if (every !== null) {
+      if (Object.hasOwn(INTERVALS, every)) view.every = every;
+      else view.problems.push(`The address asks for every=${every}: it must be MONTH, QUARTER or YEAR.`);
+    }
+    return view;
+  }
+
+  /** The query string of a view (only what was chosen), e.g. "?date=2018-01-17&window=365". */
+  function viewSearch(view) {
+    const params = new URLSearchParams();
+    if (view.date) params.set('date', view.date);
+    if (view.window) params.set('window', String(view.window));
+    if (view.every) params.set('every', view.every);
+    const text = params.toString();
+    return text ? `?${text}` : '';
+  }
+
+  /** Shows `view`: the address follows (a new history entry, so Back returns), then the figures. */
+  function setView(view) {
+    state.view = { date: view.date, window: view.window, every: view.every, problems: [] };
+    const search = viewSearch(state.view);
+    if (search !== location.search) history.pushState(null, '', `${location.pathname}${search}`);
+    // The keyboard position in the series starts again from the point shown.
+    state.seriesFocus = null;
+    refresh();
+  }
+
+  function chooseDate(day) {
+    if (!isPastDay(day)) return;
+    setView({ ...state.view, date: day });
+  }
+
+  /** Runs the operations and renders them; concurrent calls coalesce into one more run. */
   function refresh() {
     if (state.refreshing) {
       state.again = true;
@@ -464,10 +1221,10 @@
       do {
         state.again = false;
         try {
-          const [n, s] = await Promise.all([run('national-latest'), run('sources-status')]);
+          const result = await load(state.view);
           if (!state.key) return;
-          render(n.national, s.sources);
-          showError('');
+          render(result);
+          showError(state.view.problems.join(' '));
         } catch (error) {
           handleError(error);
           return;
@@ -618,6 +1375,9 @@
     state.liveMode = 'off';
     if (state.chart) state.chart.destroy();
     state.chart = null;
+    if (state.seriesChart) state.seriesChart.destroy();
+    state.seriesChart = null;
+    state.shown = null;
     showKeyPanel(message);
   }
 
@@ -638,6 +1398,73 @@
     connectLive();
   }
 
+  /** The date, window and interval controls, the series' keyboard reading, and Back/Forward. */
+  function initViewControls() {
+    state.view = readView(location.search);
+    const dateInput = $('date-input');
+    const applyDate = () => {
+      clearTimeout(state.dateTimer);
+      state.dateTimer = null;
+      const day = dateInput.value;
+      if (!day) return;
+      if (!isPastDay(day)) {
+        showError(`${day} is not a day from 1900 to today.`);
+        return;
+      }
+      if (day !== (state.shown && state.shown.choice.date) || !state.view.date) chooseDate(day);
+    };
+    dateInput.addEventListener('input', () => {
+      clearTimeout(state.dateTimer);
+      state.dateTimer = setTimeout(applyDate, DATE_DEBOUNCE_MS);
+    });
+    dateInput.addEventListener('change', () => {
+      clearTimeout(state.dateTimer);
+      state.dateTimer = setTimeout(applyDate, DATE_DEBOUNCE_MS);
+    });
+    // Enter in the date field shows it at once.
+    $('view-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      applyDate();
+    });
+    $('window-select').addEventListener('change', (event) => {
+      setView({ ...state.view, window: Number(event.target.value) });
+    });
+    $('every-select').addEventListener('change', (event) => {
+      setView({ ...state.view, every: event.target.value });
+    });
+    $('latest-button').addEventListener('click', () => setView({ ...state.view, date: null }));
+    $('widest-button').addEventListener('click', (event) => chooseDate(event.currentTarget.dataset.date));
+    $('series-table').addEventListener('click', (event) => {
+      const button = event.target.closest('button[data-date]');
+      if (button) chooseDate(button.dataset.date);
+    });
+    const canvas = $('series-chart');
+    canvas.addEventListener('focus', () => {
+      const shown = state.shown;
+      if (!shown) return;
+      const last = shown.series.points.length - 1;
+      focusSeriesPoint(state.seriesFocus ?? shown.seriesSelected ?? last);
+    });
+    canvas.addEventListener('blur', () => blurSeries());
+    canvas.addEventListener('keydown', (event) => {
+      const shown = state.shown;
+      if (!shown || !shown.series.points.length) return;
+      const at = state.seriesFocus ?? shown.seriesSelected ?? shown.series.points.length - 1;
+      const moves = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: shown.series.points.length - 1 };
+      if (event.key in moves) {
+        event.preventDefault();
+        focusSeriesPoint(moves[event.key]);
+      } else if (event.key === 'Enter' || event.key === ' ') {
+        event.preventDefault();
+        chooseDate(shown.series.points[at].asAt);
+      }
+    });
+    window.addEventListener('popstate', () => {
+      state.view = readView(location.search);
+      if (state.key) refresh();
+    });
+  }
+
   function init() {
     $('key-form').addEventListener('submit', (event) => {
       event.preventDefault();
@@ -656,6 +1483,7 @@
     });
     $('forget-key').addEventListener('click', () => forgetKey(''));
     $('refresh-button').addEventListener('click', () => refresh());
+    initViewControls();
     let saved;
     try {
       saved = sessionStorage.getItem(KEY_STORAGE);

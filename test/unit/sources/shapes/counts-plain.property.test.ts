@@ -37,6 +37,9 @@ const value = fc.oneof(
     '00000042',
     '99999999',
     '123456789',
+    '>31300',
+    '> 5',
+    '>123456789',
     '1.5',
     '-1',
     '1e3',
@@ -73,8 +76,11 @@ const GOOD: Record<string, fc.Arbitrary<unknown>> = {
   registered: COUNT,
   breachesCautionedOrConvicted: COUNT,
   returnedToCustody: COUNT,
+  survey: fc.constantFrom('pa-2015', 'sky-news-2018-01', ' '),
   title: fc.string({ maxLength: 6 }),
   url: fc.constantFrom('https://force.example/a', 'docs/figures.md'),
+  quote: fc.constantFrom('Lincolnshire Police said seven were unknown.', '=1+1', ''),
+  notes: fc.string({ maxLength: 12 }),
 };
 
 /** A mapped row: any subset of the shape's fields, each mostly a value it accepts, sometimes any value. */

@@ -236,7 +236,25 @@ describe('counts shape: a payload with any invalid row is rejected whole', () =>
         { force: 'dorset', date: '2018-01-17', value: 5 },
         { force: 'dorset', date: '2018-01-17', value: 6 },
       ]).publicMessage,
-    ).toBe('validation failed: duplicate figure UNACCOUNTED for dorset as at 2018-01-17');
+    ).toBe(
+      'validation failed: duplicate figure UNACCOUNTED (WHEREABOUTS_UNKNOWN) for dorset as at 2018-01-17',
+    );
+  });
+
+  it('rejects one publication stating the same figure twice, even within a survey', () => {
+    const mapping = { ...CITED_MAPPING };
+    expect(
+      invalid(
+        [
+          { ...PA_STAMFORD, value: 7 },
+          { ...PA_STAMFORD, value: 7 },
+        ],
+        { mapping },
+        { numbers: 'text', forces: ['lincolnshire'] },
+      ).publicMessage,
+    ).toBe(
+      'validation failed: duplicate figure UNACCOUNTED (WHEREABOUTS_UNKNOWN) for lincolnshire as at 2015-02',
+    );
   });
 
   it('rejects a value given with a refusal, and a REPORTED status without a value', () => {
@@ -277,6 +295,197 @@ describe('counts shape: a payload with any invalid row is rejected whole', () =>
       context({ skipRowsMissing: ['forceId'] }),
     );
     expect(report.figures.map((f) => f.forceId)).toEqual(['dorset']);
+  });
+});
+
+/** The bundled published-figures mapping: a row's own citation, quote, notes and survey. */
+const CITED_MAPPING = {
+  forceId: 'force_id',
+  asAt: 'as_at',
+  precision: 'as_at_precision',
+  basis: 'basis',
+  unaccounted: 'value',
+  registered: 'registered',
+  survey: 'survey',
+  title: 'source_title',
+  url: 'source_url',
+  quote: 'quote',
+  notes: 'notes',
+};
+
+/** Lincolnshire in the Press Association's 2015 survey, as the Stamford Mercury gave it. */
+const PA_STAMFORD = {
+  force_id: 'lincolnshire',
+  as_at: '2015-02',
+  as_at_precision: 'MONTH',
+  basis: 'WHEREABOUTS_UNKNOWN',
+  survey: 'pa-2015',
+  source_title: "Sex offenders are 'missing' (Stamford Mercury)",
+  source_url: 'https://www.stamfordmercury.co.uk/news/crime/sex-offenders-are-missing-1-6632620',
+  quote: 'Lincolnshire Police said the whereabouts of seven registered sex offenders were unknown.',
+};
+
+function cited(
+  rows: Array<Record<string, string>>,
+  forces = ['lincolnshire', 'cambridgeshire', 'metropolitan'],
+) {
+  return countsToReport(rows, context({ mapping: CITED_MAPPING }, { numbers: 'text', forces }));
+}
+
+describe('counts shape: one survey reported by several outlets is one figure', () => {
+  const bbc = {
+    force_id: 'cambridgeshire',
+    as_at: '2015-03',
+    as_at_precision: 'MONTH',
+    basis: 'WHEREABOUTS_UNKNOWN',
+    value: '10',
+    survey: 'pa-2015',
+    source_title: 'Press Association FOI - Cambs Times',
+    source_url: 'https://www.cambstimes.co.uk/news/cambridgeshire-loses-10',
+  };
+  const stamford = {
+    ...bbc,
+    as_at: '2015-02',
+    source_title: "Sex offenders are 'missing' (Stamford Mercury)",
+    source_url: 'https://www.stamfordmercury.co.uk/news/crime/sex-offenders-are-missing-1-6632620',
+    quote:
+      'Cambridgeshire Police said 10 registered sex offenders were wanted because their whereabouts were unknown.',
+  };
+
+  it('keeps the first row’s figure and date, and the other outlet (with its own date) as a corroborating citation', () => {
+    const { figures } = cited([bbc, stamford]);
+    expect(figures).toHaveLength(1);
+    expect(figures[0]).toMatchObject({
+      forceId: 'cambridgeshire',
+      value: 10,
+      asAt: { date: '2015-03', precision: 'MONTH' },
+      provenance: {
+        title: 'Press Association FOI - Cambs Times',
+        corroboratedBy: [
+          {
+            title: "Sex offenders are 'missing' (Stamford Mercury)",
+            url: 'https://www.stamfordmercury.co.uk/news/crime/sex-offenders-are-missing-1-6632620',
+            asAt: '2015-02',
+            quote: stamford.quote,
+          },
+        ],
+      },
+    });
+  });
+
+  it('keeps two rows of one survey that disagree as two figures, each with its own provenance', () => {
+    const { figures } = cited([bbc, { ...stamford, value: '11' }]);
+    expect(figures.map((f) => [f.value, f.provenance.title, f.provenance.corroboratedBy])).toEqual([
+      [10, 'Press Association FOI - Cambs Times', undefined],
+      [11, "Sex offenders are 'missing' (Stamford Mercury)", undefined],
+    ]);
+  });
+
+  it('never merges rows without a survey: two outlets on one date are two figures', () => {
+    const { figures } = cited([
+      { ...bbc, survey: '' },
+      { ...stamford, as_at: '2015-03', survey: '' },
+    ]);
+    expect(figures).toHaveLength(2);
+    expect(figures.every((f) => f.provenance.corroboratedBy === undefined)).toBe(true);
+  });
+
+  it('merges each measure on its own: the same registered count corroborated, a different one kept', () => {
+    const { figures } = cited([
+      { ...bbc, registered: '4775' },
+      { ...stamford, registered: '4775' },
+    ]);
+    expect(figures.map((f) => [f.measure, f.provenance.corroboratedBy?.length])).toEqual([
+      ['UNACCOUNTED', 1],
+      ['REGISTERED', 1],
+    ]);
+  });
+
+  it('carries a row’s quote and notes in its provenance, and leaves them out when it gives none', () => {
+    const [withQuote] = cited([{ ...PA_STAMFORD, value: '7', notes: 'PA FOI survey 2015' }]).figures;
+    expect(withQuote?.provenance).toMatchObject({ quote: PA_STAMFORD.quote, notes: 'PA FOI survey 2015' });
+    const [plain] = cited([{ ...bbc }]).figures;
+    expect(Object.keys(plain!.provenance).sort()).toEqual([
+      'retrievedAt',
+      'simulated',
+      'sourceId',
+      'title',
+      'url',
+    ]);
+  });
+});
+
+describe('counts shape: bases, dates the source did not give, and lower bounds', () => {
+  it('keeps two bases for one force and date as two figures (the Met: 63 missing, 96 wanted)', () => {
+    const gla = {
+      force_id: 'metropolitan',
+      as_at: '2013-11',
+      as_at_precision: 'MONTH',
+      survey: 'gla-foi-2013-11',
+      source_title: 'Rapists and paedophiles lost in London whilst on supervision (GLA Conservatives blog)',
+      source_url: 'http://glaconservatives.co.uk/blog/rapists-paedophiles-lost-london-whilst-supervision/',
+    };
+    const { figures } = cited([
+      { ...gla, basis: 'WHEREABOUTS_UNKNOWN', value: '63' },
+      { ...gla, basis: 'WANTED', value: '96' },
+    ]);
+    expect(figures.map((f) => [f.basis, f.value])).toEqual([
+      ['WHEREABOUTS_UNKNOWN', 63],
+      ['WANTED', 96],
+    ]);
+  });
+
+  it('makes a row with precision UNKNOWN an undated figure, with or without a date written', () => {
+    const sun = {
+      force_id: 'metropolitan',
+      as_at_precision: 'UNKNOWN',
+      basis: 'WHEREABOUTS_UNKNOWN',
+      value: '128',
+      source_title: 'Sex offender monitoring defended with 300 missing (Yorkshire Post; Sun FOI survey)',
+      source_url:
+        'https://www.yorkshirepost.co.uk/news/sex-offender-monitoring-defended-with-300-missing-1977325',
+    };
+    const [undated] = cited([{ ...sun, as_at: '' }]).figures;
+    expect(undated).toMatchObject({ value: 128, status: 'REPORTED', asAt: null });
+    const [estimate] = cited([{ ...sun, as_at: '2010' }]).figures;
+    expect(estimate?.asAt).toBeNull();
+  });
+
+  it('still rejects a row with no date and no UNKNOWN precision (a dropped field, not an undated figure)', () => {
+    expect(
+      invalid([{ force_id: 'metropolitan', value: '121' }], { mapping: CITED_MAPPING }, { numbers: 'text' })
+        .publicMessage,
+    ).toBe(
+      'validation failed: row 1: field "asAt" (source field "as_at") must be a date: YYYY-MM-DD (day), YYYY-MM (month) or YYYY (year) (or give precision UNKNOWN for a figure the source did not date)',
+    );
+  });
+
+  it('reads ">N" as a lower bound: value N, marked, for the headline and the registered count', () => {
+    const { figures } = countsToReport(
+      [{ force: 'dorset', date: '2009-03-31', value: '>5', registered: '>31300' }],
+      context({ mapping: FULL_MAPPING }, { numbers: 'text' }),
+    );
+    expect(figures.map((f) => [f.measure, f.value, f.lowerBound])).toEqual([
+      ['UNACCOUNTED', 5, true],
+      ['REGISTERED', 31300, true],
+    ]);
+  });
+
+  it('keeps an exact count unmarked, and refuses a bound on a measure that takes none', () => {
+    const [exact] = countsToReport(
+      [{ force: 'dorset', date: '2018-01-17', value: '5' }],
+      context({}, { numbers: 'text' }),
+    ).figures;
+    expect(exact).not.toHaveProperty('lowerBound');
+    expect(
+      invalid(
+        [{ force: 'dorset', date: '2018-01-17', value: '5', breaches: '>3' }],
+        { mapping: FULL_MAPPING },
+        { numbers: 'text' },
+      ).publicMessage,
+    ).toBe(
+      'validation failed: row 1: field "breachesCautionedOrConvicted" (source field "breaches") must be a whole number of 0 or more',
+    );
   });
 });
 

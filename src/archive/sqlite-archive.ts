@@ -1,0 +1,377 @@
+/**
+ * The embedded archive: one SQLite file through Node's built-in `node:sqlite` (no native addon to build,
+ * nothing to download). Write-ahead logging lets readers go on while a record is written, and lets several
+ * processes on one machine share the file; each record is one `BEGIN IMMEDIATE` transaction, so a process
+ * killed in the middle of one leaves the file as it was before it (SQLite's journal rolls it back on the
+ * next open).
+ *
+ * `node:sqlite` is synchronous. A record of one report is a few hundred microseconds; reads for a series
+ * are bounded by the indexes below (see `test/bench/archive.ts` for the measured cost at 16 million rows).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { StatementSync } from 'node:sqlite';
+import type { Figure, Measure } from '../domain/figure';
+import type {
+  Archive,
+  ArchivedFigure,
+  BestAtQuery,
+  DayWindow,
+  KnownAtQuery,
+  RecordOutcome,
+  ReportToRecord,
+} from './archive';
+import type { CitationRow, CurrentVersion, StoredRow } from './rows';
+import {
+  addOutcomes,
+  archivedFigureOf,
+  incomingRows,
+  keyId,
+  NO_CHANGE,
+  outcomeOf,
+  planRecord,
+} from './rows';
+import type { BestKey } from './sql';
+import {
+  bestKeyColumns,
+  currentAt,
+  preferred,
+  REVISION_ORDER,
+  SELECTION_ORDER,
+  STORED_ROW_COLUMNS,
+  STORED_ROW_FROM,
+} from './sql';
+
+/** How long a writer waits for another process's write to finish before failing. */
+const BUSY_TIMEOUT_MS = 5_000;
+
+/** Citation ids kept in memory: one per source and per cited row of the bundled data, far below this. */
+const CITATION_IDS_KEPT = 100_000;
+
+/**
+ * The tables. `figure_keys.first_seen` is when the figure was first recorded, so that "as known at" can
+ * skip figures not yet known without reading their versions. Indexes, each for a query that needs it:
+ * - `citations.digest` (unique): find a citation again when recording.
+ * - `figure_keys` unique key: find a figure again when recording, and keep it one row under races.
+ * - `figure_keys_by_force` (force, measure, start descending, precision order, source, citation,
+ *   first_seen): in the selection rule's own order, so that `bestAt`'s preferred figure in a window is the
+ *   first index entry from the window's end that was known by then (one seek, no sort, no table read);
+ *   `dateRange`'s first and last day; a force's revisions (by its prefix).
+ * - `figure_versions` primary key (key, first_seen): a key's versions in order, its current one last,
+ *   and the version current at a moment.
+ * Not indexed: `knownAt` over a date range reads every key (tests and small archives use it; series and
+ * national answers go through `bestAt`).
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS archive_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+CREATE TABLE IF NOT EXISTS citations (
+  id INTEGER PRIMARY KEY,
+  digest TEXT NOT NULL UNIQUE,
+  source_id TEXT NOT NULL,
+  title TEXT NOT NULL,
+  url TEXT,
+  simulated INTEGER NOT NULL,
+  extra TEXT
+) STRICT;
+CREATE TABLE IF NOT EXISTS figure_keys (
+  id INTEGER PRIMARY KEY,
+  source_id TEXT NOT NULL,
+  force_id TEXT NOT NULL,
+  measure TEXT NOT NULL,
+  basis TEXT NOT NULL,
+  as_at TEXT NOT NULL,
+  precision TEXT NOT NULL,
+  as_at_start TEXT NOT NULL,
+  as_at_end TEXT NOT NULL,
+  selection_rank INTEGER NOT NULL,
+  citation_id INTEGER NOT NULL REFERENCES citations (id),
+  first_seen INTEGER NOT NULL,
+  UNIQUE (source_id, force_id, measure, basis, as_at, citation_id)
+) STRICT;
+CREATE INDEX IF NOT EXISTS figure_keys_by_force
+  ON figure_keys (force_id, measure, as_at_start DESC, selection_rank, source_id, citation_id, first_seen);
+CREATE TABLE IF NOT EXISTS figure_versions (
+  key_id INTEGER NOT NULL REFERENCES figure_keys (id),
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  superseded_at INTEGER,
+  status TEXT NOT NULL,
+  value INTEGER,
+  extra TEXT,
+  PRIMARY KEY (key_id, first_seen)
+) STRICT, WITHOUT ROWID;
+INSERT INTO archive_meta (name, value) VALUES ('schema_version', '1') ON CONFLICT (name) DO NOTHING;
+`;
+
+const SCHEMA_VERSION = '1';
+
+/** The archive in one SQLite file, created (with its folder) on first open. */
+export class SqliteArchive implements Archive {
+  readonly kind = 'sqlite' as const;
+  private readonly db: DatabaseSync;
+  private readonly statements: ReturnType<typeof prepare>;
+  /** Citation ids by digest, of committed rows. */
+  private readonly citationIds = new Map<string, number>();
+  /** Citation ids found or inserted by the transaction under way. */
+  private readonly newCitationIds = new Map<string, number>();
+
+  /** Opens (creating if needed) the archive at `file`; `:memory:` for a throwaway one. */
+  constructor(readonly file: string) {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.db = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
+    this.db.exec(SCHEMA);
+    const version = (
+      this.db.prepare(`SELECT value FROM archive_meta WHERE name = 'schema_version'`).get() as { value: string }
+    ).value;
+    if (version !== SCHEMA_VERSION)
+      throw new Error(`the archive at ${file} has schema version ${version}; this gateway reads ${SCHEMA_VERSION}`);
+    this.statements = prepare(this.db);
+  }
+
+  // Async so that a failure is a rejection, as from every archive, never a synchronous throw.
+  async record(reports: readonly ReportToRecord[]): Promise<RecordOutcome> {
+    return this.recordNow(reports);
+  }
+
+  /** `record`, synchronously: one immediate transaction for all the reports. */
+  recordNow(reports: readonly ReportToRecord[]): RecordOutcome {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      let outcome = NO_CHANGE;
+      for (const report of reports) outcome = addOutcomes(outcome, this.recordOne(report));
+      this.db.exec('COMMIT');
+      // Ids of citations inserted by this transaction are known good only once it committed.
+      if (this.citationIds.size + this.newCitationIds.size > CITATION_IDS_KEPT) this.citationIds.clear();
+      for (const [digest, id] of this.newCitationIds) this.citationIds.set(digest, id);
+      return outcome;
+    } catch (error) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    } finally {
+      this.newCitationIds.clear();
+    }
+  }
+
+  /** One report's rows, inside the caller's transaction. */
+  private recordOne({ sourceId, figures, seenAt }: ReportToRecord): RecordOutcome {
+    const incoming = incomingRows(sourceId, figures);
+    const s = this.statements;
+    const keyIds = new Map<string, number>();
+    const current = new Map<string, CurrentVersion>();
+    for (const { key, citation } of incoming) {
+      const citationId = this.citationId(citation);
+      const k = [key.sourceId, key.forceId, key.measure, key.basis, key.asAt] as const;
+      // A figure seen for the first time (most of a daily feed's) is one insert; only one seen before is
+      // looked up with its current version.
+      const added = s.insertKey.get(
+        ...k,
+        key.precision,
+        key.selectionRank,
+        key.asAtStart,
+        key.asAtEnd,
+        citationId,
+        seenAt,
+      ) as { id: number } | undefined;
+      if (added) {
+        keyIds.set(keyId(key), added.id);
+        continue;
+      }
+      const held = s.heldKey.get(...k, citationId) as {
+        id: number;
+        firstSeen: number | null;
+        lastSeen: number;
+        status: string;
+        value: number | null;
+        extra: string | null;
+      };
+      keyIds.set(keyId(key), held.id);
+      if (held.firstSeen !== null)
+        current.set(keyId(key), {
+          firstSeen: held.firstSeen,
+          lastSeen: held.lastSeen,
+          body: { status: held.status, value: held.value, extra: held.extra },
+        });
+    }
+    const plan = planRecord(incoming, current, seenAt);
+    for (const rows of plan.touch) {
+      const id = keyIds.get(keyId(rows.key))!;
+      s.touch.run(seenAt, id, current.get(keyId(rows.key))!.firstSeen);
+    }
+    for (const rows of plan.supersede) {
+      const id = keyIds.get(keyId(rows.key))!;
+      s.supersede.run(seenAt, id, current.get(keyId(rows.key))!.firstSeen);
+      s.rerank.run(rows.key.selectionRank, id);
+    }
+    for (const rows of plan.insert) {
+      const id = keyIds.get(keyId(rows.key))!;
+      s.insertVersion.run(id, seenAt, seenAt, rows.version.status, rows.version.value, rows.version.extra);
+    }
+    return outcomeOf(incoming, plan);
+  }
+
+  /**
+   * A citation's id, inserting it the first time. Ids are kept in memory once their transaction
+   * committed (rows are never deleted, so a committed id stays right); the map is emptied if it ever
+   * grows past `CITATION_IDS_KEPT`.
+   */
+  private citationId(c: CitationRow): number {
+    let id = this.citationIds.get(c.digest) ?? this.newCitationIds.get(c.digest);
+    if (id === undefined) {
+      this.statements.insertCitation.run(c.digest, c.sourceId, c.title, c.url, c.simulated ? 1 : 0, c.extra);
+      id = (this.statements.citationId.get(c.digest) as { id: number }).id;
+      this.newCitationIds.set(c.digest, id);
+    }
+    return id;
+  }
+
+  async knownAt(query: KnownAtQuery): Promise<ArchivedFigure[]> {
+    return this.knownAtNow(query);
+  }
+
+  /** `knownAt`, synchronously. */
+  knownAtNow(query: KnownAtQuery): ArchivedFigure[] {
+    const from = query.from ?? '0000-01-01';
+    const to = query.to ?? '9999-12-31';
+    const measures = query.measures ?? null;
+    const rows = measures
+      ? measures.flatMap((m) => this.statements.knownAtByMeasure.all(query.knownAt, query.knownAt, m, from, to))
+      : this.statements.knownAt.all(query.knownAt, query.knownAt, from, to);
+    return rows.map((row) => archivedFigureOf(storedRow(row)));
+  }
+
+  async revisions(forceId: string, measure?: Measure): Promise<ArchivedFigure[]> {
+    const rows =
+      measure === undefined
+        ? this.statements.revisions.all(forceId)
+        : this.statements.revisionsOfMeasure.all(forceId, measure);
+    return rows.map((row) => archivedFigureOf(storedRow(row)));
+  }
+
+  async bestAt(query: BestAtQuery): Promise<Array<Map<string, Figure>>> {
+    const s = this.statements;
+    const prioritised = Object.keys(query.priorities).length > 0 ? JSON.stringify(query.priorities) : null;
+    // Windows often end on one day for many points (sparse surveys): each key is read once.
+    const figureOfKey = new Map<number, Figure | null>();
+    const read = (id: number): Figure | null => {
+      let figure = figureOfKey.get(id);
+      if (figure === undefined) {
+        const row = s.versionAt.get(id, query.knownAt, query.knownAt);
+        figure = row ? archivedFigureOf(storedRow(row)).figure : null;
+        figureOfKey.set(id, figure);
+      }
+      return figure;
+    };
+    return query.windows.map((w) => {
+      const best = new Map<string, Figure>();
+      for (const forceId of query.forceIds) {
+        const head = s.firstInOrder.get(forceId, query.measure, w.to, w.from, query.knownAt) as BestKey | undefined;
+        if (!head) continue;
+        // A source with a configured priority can beat the head only on its day and at its precision.
+        const rivals = prioritised
+          ? (s.prioritisedRivals.all(
+              prioritised,
+              forceId,
+              query.measure,
+              head.day,
+              head.selectionRank,
+              query.knownAt,
+            ) as unknown as BestKey[])
+          : [];
+        const figure = read(rivals.length === 0 ? head.id : preferred([head, ...rivals], query.priorities).id);
+        if (figure) best.set(forceId, figure);
+      }
+      return best;
+    });
+  }
+
+  async dateRange(query: { measure: Measure; forceIds: readonly string[]; knownAt: number }): Promise<DayWindow | null> {
+    let from: string | null = null;
+    let to: string | null = null;
+    for (const forceId of query.forceIds) {
+      const first = (this.statements.firstDay.get(forceId, query.measure, query.knownAt) as { day: string } | undefined)?.day;
+      const last = (this.statements.lastDay.get(forceId, query.measure, query.knownAt) as { day: string } | undefined)?.day;
+      if (first !== undefined && (from === null || first < from)) from = first;
+      if (last !== undefined && (to === null || last > to)) to = last;
+    }
+    return from === null ? null : { from, to: to! };
+  }
+
+  async count(): Promise<number> {
+    return (this.statements.count.get() as { n: number }).n;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.isOpen) this.db.close();
+  }
+}
+
+
+/** SQLite has no boolean: `simulated` comes back as 0 or 1. */
+function storedRow(row: unknown): StoredRow {
+  const r = row as Omit<StoredRow, 'simulated'> & { simulated: number };
+  return { ...r, simulated: r.simulated === 1 };
+}
+
+function prepare(db: DatabaseSync) {
+  const p = (sql: string): StatementSync => db.prepare(sql);
+  return {
+    insertCitation: p(
+      `INSERT INTO citations (digest, source_id, title, url, simulated, extra) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (digest) DO NOTHING`,
+    ),
+    citationId: p(`SELECT id FROM citations WHERE digest = ?`),
+    insertKey: p(
+      `INSERT INTO figure_keys (source_id, force_id, measure, basis, as_at, precision, selection_rank,
+         as_at_start, as_at_end, citation_id, first_seen)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+    ),
+    heldKey: p(
+      `SELECT k.id, v.first_seen AS firstSeen, v.last_seen AS lastSeen, v.status, v.value, v.extra
+       FROM figure_keys k LEFT JOIN figure_versions v ON v.key_id = k.id AND v.superseded_at IS NULL
+       WHERE k.source_id = ? AND k.force_id = ? AND k.measure = ? AND k.basis = ? AND k.as_at = ?
+         AND k.citation_id = ?`,
+    ),
+    touch: p(`UPDATE figure_versions SET last_seen = ? WHERE key_id = ? AND first_seen = ?`),
+    supersede: p(`UPDATE figure_versions SET superseded_at = ? WHERE key_id = ? AND first_seen = ?`),
+    rerank: p(`UPDATE figure_keys SET selection_rank = ?1 WHERE id = ?2 AND selection_rank <> ?1`),
+    insertVersion: p(
+      `INSERT INTO figure_versions (key_id, first_seen, last_seen, status, value, extra) VALUES (?, ?, ?, ?, ?, ?)`,
+    ),
+    knownAt: p(
+      `SELECT ${STORED_ROW_COLUMNS} FROM ${STORED_ROW_FROM}
+       WHERE ${currentAt('?')} AND k.as_at_start >= ? AND k.as_at_start <= ? AND k.as_at <> ''`,
+    ),
+    knownAtByMeasure: p(
+      `SELECT ${STORED_ROW_COLUMNS} FROM ${STORED_ROW_FROM}
+       WHERE ${currentAt('?')} AND k.measure = ? AND k.as_at_start >= ? AND k.as_at_start <= ? AND k.as_at <> ''`,
+    ),
+    revisions: p(
+      `SELECT ${STORED_ROW_COLUMNS} FROM ${STORED_ROW_FROM} WHERE k.force_id = ? ORDER BY ${REVISION_ORDER}`,
+    ),
+    revisionsOfMeasure: p(
+      `SELECT ${STORED_ROW_COLUMNS} FROM ${STORED_ROW_FROM}
+       WHERE k.force_id = ? AND k.measure = ? ORDER BY ${REVISION_ORDER}`,
+    ),
+    count: p(`SELECT count(*) AS n FROM figure_versions`),
+    firstInOrder: p(
+      `SELECT ${bestKeyColumns()} FROM figure_keys
+       WHERE force_id = ? AND measure = ? AND as_at_start <= ? AND as_at_start >= ? AND first_seen <= ?
+       ORDER BY ${SELECTION_ORDER} LIMIT 1`,
+    ),
+    prioritisedRivals: p(
+      `SELECT ${bestKeyColumns('k')} FROM figure_keys k JOIN json_each(?) p ON p.key = k.source_id
+       WHERE k.force_id = ? AND k.measure = ? AND k.as_at_start = ? AND k.selection_rank = ? AND k.first_seen <= ?`,
+    ),
+    versionAt: p(`SELECT ${STORED_ROW_COLUMNS} FROM ${STORED_ROW_FROM} WHERE k.id = ? AND ${currentAt('?')}`),
+    firstDay: p(
+      `SELECT as_at_start AS day FROM figure_keys
+       WHERE force_id = ? AND measure = ? AND as_at_start > '' AND first_seen <= ? ORDER BY as_at_start LIMIT 1`,
+    ),
+    lastDay: p(
+      `SELECT as_at_start AS day FROM figure_keys
+       WHERE force_id = ? AND measure = ? AND as_at_start > '' AND first_seen <= ? ORDER BY as_at_start DESC LIMIT 1`,
+    ),
+  };
+}

@@ -1,0 +1,288 @@
+/**
+ * The archive at scale (issue 19 item 7): `node test/bench/run.js archive [--years 10] [--sources 4500]
+ * [--backends sqlite,postgres] [--name archive]`.
+ *
+ * Simulated sources (labelled simulated in every citation), spread round-robin over the 45 forces, each
+ * giving a new figure every simulated day for `--years` years: 4,500 sources for ten years are about 16
+ * million figures. Each simulated day is recorded as the gateway's recorder records what is waiting: one
+ * `record` call (one transaction) with every source's report. Reported per backend:
+ * - the write rate (figures per second, wall clock; for SQLite also this process's CPU, which is all of it);
+ * - the database's size on disk;
+ * - the time of a ten-year monthly national series with coverage (120 points, the archive's preselection
+ *   `bestAt` plus the domain's summary per point), as known now and as known half-way through, median of
+ *   five after one warm-up; and the query plans of the preselection's two statements, to show each index
+ *   in use.
+ * PostgreSQL is Debian's server on a loopback port (`test/helpers/postgres.ts`), fsync off as in the tests.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import pg from 'pg';
+import type { Archive, ReportToRecord } from '../../src/archive/archive';
+import { History } from '../../src/archive/history';
+import { PostgresArchive } from '../../src/archive/postgres-archive';
+import { SqliteArchive } from '../../src/archive/sqlite-archive';
+import type { Figure, Provenance } from '../../src/domain/figure';
+import { loadDefaultRegistry } from '../../src/domain/force-registry';
+import { periodsBetween, seriesOf } from '../../src/domain/series';
+import type { Snapshot } from '../../src/store/snapshot';
+import { PostgresServer } from '../helpers/postgres';
+
+const DAY_MS = 86_400_000;
+const RESULTS = path.join(__dirname, 'results');
+
+interface Args {
+  years: number;
+  sources: number;
+  backends: Array<'sqlite' | 'postgres'>;
+  name: string;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { years: 10, sources: 4500, backends: ['sqlite', 'postgres'], name: 'archive' };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (value === undefined) throw new Error(`${flag} needs a value`);
+    if (flag === '--years') args.years = Number(value);
+    else if (flag === '--sources') args.sources = Number(value);
+    else if (flag === '--backends') args.backends = value.split(',') as Args['backends'];
+    else if (flag === '--name') args.name = value;
+    else throw new Error(`unknown option ${flag}`);
+  }
+  if (!(args.years > 0) || !Number.isInteger(args.sources) || args.sources < 1) throw new Error('bad --years or --sources');
+  return args;
+}
+
+const FIRST_DAY = Date.UTC(2015, 0, 1);
+const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** A deterministic count for a source on a day (no figure is real: every citation says simulated). */
+function valueOf(source: number, day: number): number {
+  let x = (source * 2654435761 + day * 40503) >>> 0;
+  x ^= x >>> 15;
+  return x % 40;
+}
+
+/** One simulated day: every source's report, each one figure for its force. */
+function dayReports(day: number, provenances: readonly Provenance[], forces: readonly string[]): ReportToRecord[] {
+  const date = iso(FIRST_DAY + day * DAY_MS);
+  const asAt = { date, precision: 'DAY' as const, start: date, end: date };
+  const seenAt = FIRST_DAY + day * DAY_MS + 3_600_000;
+  return provenances.map((provenance, i) => ({
+    sourceId: provenance.sourceId,
+    seenAt,
+    figures: [
+      {
+        forceId: forces[i % forces.length]!,
+        measure: 'UNACCOUNTED',
+        value: valueOf(i, day),
+        status: 'REPORTED',
+        basis: 'WHEREABOUTS_UNKNOWN',
+        asAt,
+        provenance,
+        reason: null,
+      } satisfies Figure,
+    ],
+  }));
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+const EMPTY_SNAPSHOT: Snapshot = {
+  reads: [],
+  figuresByForce: new Map(),
+  breakdownsByForce: new Map(),
+  publishedTotals: [],
+  staleSources: new Set(),
+  retrievedAt: new Map(),
+};
+
+interface BackendResult {
+  backend: string;
+  figures: number;
+  writeSeconds: number;
+  figuresPerSecond: number;
+  cpuSeconds: number | null;
+  sizeMb: number;
+  seriesNowMs: number;
+  seriesThenMs: number;
+  bestAtMs: number;
+  plans: string[];
+  reportingLastPoint: number;
+}
+
+async function runBackend(
+  backend: 'sqlite' | 'postgres',
+  args: Args,
+  log: (line: string) => void,
+): Promise<BackendResult> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `whereabouts-archive-bench-${backend}-`));
+  let server: PostgresServer | null = null;
+  let archive: Archive;
+  let url = '';
+  if (backend === 'sqlite') archive = new SqliteArchive(path.join(dir, 'archive.sqlite'));
+  else {
+    server = await PostgresServer.start();
+    url = await server.createDatabase('archive_bench');
+    archive = await PostgresArchive.open(url);
+  }
+  try {
+    const registry = loadDefaultRegistry();
+    const forces = registry.all.map((f) => f.id);
+    const provenances: Provenance[] = Array.from({ length: args.sources }, (_, i) => ({
+      sourceId: `sim-${String(i + 1).padStart(4, '0')}`,
+      title: `Simulated source ${i + 1} (simulated)`,
+      url: null,
+      retrievedAt: '',
+      simulated: true,
+    }));
+    const days = Math.round(args.years * 365);
+    const started = performance.now();
+    const cpu = process.cpuUsage();
+    for (let day = 0; day < days; day++) {
+      await archive.record(dayReports(day, provenances, forces));
+      if ((day + 1) % 365 === 0 || day === days - 1)
+        log(
+          `${backend}: ${day + 1} days, ${((day + 1) * args.sources).toLocaleString('en-GB')} figures, ${((performance.now() - started) / 1000).toFixed(0)} s`,
+        );
+    }
+    const writeSeconds = (performance.now() - started) / 1000;
+    const used = process.cpuUsage(cpu);
+    const figures = await archive.count();
+
+    let sizeMb: number;
+    const plans: string[] = [];
+    const lastDay = iso(FIRST_DAY + (days - 1) * DAY_MS);
+    if (backend === 'sqlite') {
+      await archive.close();
+      const db = new DatabaseSync(path.join(dir, 'archive.sqlite'));
+      db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+      const { size } = db.prepare('SELECT page_count * page_size AS size FROM pragma_page_count(), pragma_page_size()').get() as {
+        size: number;
+      };
+      sizeMb = size / 1e6;
+      for (const sql of [
+        `EXPLAIN QUERY PLAN SELECT id FROM figure_keys WHERE force_id = 'dorset' AND measure = 'UNACCOUNTED'
+           AND as_at_start <= '${lastDay}' AND as_at_start >= '2000-01-01' AND first_seen <= 9e15
+           ORDER BY as_at_start DESC, selection_rank, source_id, citation_id LIMIT 1`,
+        `EXPLAIN QUERY PLAN SELECT k.id FROM figure_versions v JOIN figure_keys k ON k.id = v.key_id
+           JOIN citations c ON c.id = k.citation_id
+           WHERE k.id = 1 AND v.first_seen <= 9e15 AND (v.superseded_at IS NULL OR v.superseded_at > 9e15)`,
+      ])
+        plans.push(
+          (db.prepare(sql).all() as Array<{ detail: string }>).map((r) => r.detail).join('; '),
+        );
+      db.close();
+      archive = new SqliteArchive(path.join(dir, 'archive.sqlite'));
+    } else {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query('VACUUM ANALYZE');
+      sizeMb = Number((await client.query(`SELECT pg_database_size('archive_bench') AS n`)).rows[0].n) / 1e6;
+      const plan = await client.query(
+        `EXPLAIN SELECT id FROM figure_keys WHERE force_id = 'dorset' AND measure = 'UNACCOUNTED'
+           AND as_at_start <= '${lastDay}' AND as_at_start >= '2000-01-01' AND first_seen <= 9000000000000000
+           ORDER BY as_at_start DESC, selection_rank, source_id, citation_id LIMIT 1`,
+      );
+      plans.push(plan.rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN'].trim()).join('; '));
+      await client.end();
+    }
+
+    // A ten-year monthly national series with coverage, ending on the last simulated day.
+    const from = iso(FIRST_DAY + Math.max(0, days - 3650) * DAY_MS);
+    const periods = periodsBetween(from, lastDay, 'MONTH')!;
+    const history = new History(archive);
+    const selection = { windowDays: 90, registeredWindowDays: 400, priorityOf: () => 0, priorities: {} };
+    const series = async (knownAt: number | null) => {
+      const t = performance.now();
+      const known = await history.figuresAt(
+        EMPTY_SNAPSHOT,
+        knownAt ?? Number.MAX_SAFE_INTEGER,
+        registry.all,
+        periods.map((p) => p.end),
+        selection,
+      );
+      const points = seriesOf(registry.all, known.perDay, [], periods, {
+        ...selection,
+        staleSources: new Set(),
+      });
+      return { ms: performance.now() - t, points };
+    };
+    const timed = async (knownAt: number | null) => {
+      await series(knownAt);
+      const runs = [];
+      for (let i = 0; i < 5; i++) runs.push(await series(knownAt));
+      return { ms: median(runs.map((r) => r.ms)), points: runs[0]!.points };
+    };
+    const now = await timed(null);
+    const halfway = FIRST_DAY + Math.floor(days / 2) * DAY_MS;
+    const then = await timed(halfway);
+    const bestRuns: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      await archive.bestAt({
+        measure: 'UNACCOUNTED',
+        forceIds: forces,
+        windows: periods.map((p) => ({ from: iso(Date.parse(p.end) - 90 * DAY_MS), to: p.end })),
+        knownAt: Number.MAX_SAFE_INTEGER,
+        priorities: {},
+      });
+      bestRuns.push(performance.now() - t);
+    }
+    log(`${backend}: series now ${now.ms.toFixed(1)} ms, as known half-way ${then.ms.toFixed(1)} ms`);
+    return {
+      backend,
+      figures,
+      writeSeconds,
+      figuresPerSecond: figures / writeSeconds,
+      cpuSeconds: backend === 'sqlite' ? (used.user + used.system) / 1e6 : null,
+      sizeMb,
+      seriesNowMs: now.ms,
+      seriesThenMs: then.ms,
+      bestAtMs: median(bestRuns),
+      plans,
+      reportingLastPoint: now.points.at(-1)!.summary.coverage.reporting,
+    };
+  } finally {
+    await archive.close();
+    await server?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(3));
+  const log = (line: string) => process.stderr.write(`archive bench: ${line}\n`);
+  const results: BackendResult[] = [];
+  for (const backend of args.backends) results.push(await runBackend(backend, args, log));
+  const lines = [
+    `# Archive at scale: ${args.name}`,
+    '',
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.versions.node}, by \`node test/bench/run.js archive --years ${args.years} --sources ${args.sources} --backends ${args.backends.join(',')}\`.`,
+    '',
+    `${args.sources.toLocaleString('en-GB')} simulated sources over the 45 forces, a new figure each per simulated day for ${args.years} years; each day one record (one transaction) of every source's report. Series: ${'monthly'} national, ten years (or the whole history if shorter), 90-day window, with coverage; median of five after one warm-up.`,
+    '',
+    '| backend | figures | write time | figures/s | CPU s (this process) | size on disk | series, known now | series, as known half-way | bestAt alone (now) | forces in last point |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...results.map(
+      (r) =>
+        `| ${r.backend} | ${r.figures.toLocaleString('en-GB')} | ${r.writeSeconds.toFixed(0)} s | ${Math.round(r.figuresPerSecond).toLocaleString('en-GB')} | ${r.cpuSeconds === null ? 'n/a (server)' : r.cpuSeconds.toFixed(0)} | ${r.sizeMb.toFixed(0)} MB | ${r.seriesNowMs.toFixed(1)} ms | ${r.seriesThenMs.toFixed(1)} ms | ${r.bestAtMs.toFixed(1)} ms | ${r.reportingLastPoint} |`,
+    ),
+    '',
+    'Query plans of the preselection (index in use):',
+    '',
+    ...results.flatMap((r) => r.plans.map((p) => `- ${r.backend}: \`${p}\``)),
+  ];
+  fs.mkdirSync(RESULTS, { recursive: true });
+  fs.writeFileSync(path.join(RESULTS, `${args.name}.md`), `${lines.join('\n')}\n`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`archive bench: ${(error as Error).stack}\n`);
+  process.exit(1);
+});
