@@ -66,14 +66,19 @@ export class History {
     // that cannot be there.
     const knownDay = knownAt === null ? null : new Date(knownAt + DAY_MS).toISOString().slice(0, 10);
     const windowsOf = (windowDays: number): DayWindow[] =>
-      days.map((day) => ({ from: readFrom(day, windowDays), to: knownDay !== null && knownDay < day ? knownDay : day }));
+      days.map((day) => ({
+        from: readFrom(day, windowDays),
+        to: knownDay !== null && knownDay < day ? knownDay : day,
+      }));
     const [headline, registered] = await this.guard(() =>
       Promise.all(
         MEASURES_OF_A_SUMMARY.map((measure) =>
           archive.bestAt({
             measure,
             forceIds,
-            windows: windowsOf(measure === 'REGISTERED' ? selection.registeredWindowDays : selection.windowDays),
+            windows: windowsOf(
+              measure === 'REGISTERED' ? selection.registeredWindowDays : selection.windowDays,
+            ),
             knownAt: knownAt ?? NOW,
             priorities: selection.priorities,
           }),
@@ -107,17 +112,26 @@ export class History {
     const current =
       knownAt === null
         ? datedRange(
-            forces.flatMap((f) => (snapshot.figuresByForce.get(f.id) ?? []).filter((x) => x.measure === 'UNACCOUNTED')),
+            forces.flatMap((f) =>
+              (snapshot.figuresByForce.get(f.id) ?? []).filter((x) => x.measure === 'UNACCOUNTED'),
+            ),
           )
         : null;
     const archive = knownAt === null && !this.archive ? null : this.required();
     const archived = archive
       ? await this.guard(() =>
-          archive.dateRange({ measure: 'UNACCOUNTED', forceIds: forces.map((f) => f.id), knownAt: knownAt ?? NOW }),
+          archive.dateRange({
+            measure: 'UNACCOUNTED',
+            forceIds: forces.map((f) => f.id),
+            knownAt: knownAt ?? NOW,
+          }),
         )
       : null;
     const from = [current?.earliest, archived?.from].filter((d): d is string => d !== undefined).sort()[0];
-    const to = [current?.latest, archived?.to].filter((d): d is string => d !== undefined).sort().at(-1);
+    const to = [current?.latest, archived?.to]
+      .filter((d): d is string => d !== undefined)
+      .sort()
+      .at(-1);
     return from === undefined || to === undefined ? null : { from, to };
   }
 

@@ -124,7 +124,9 @@ export class PostgresArchive implements Archive {
           `SELECT value FROM archive_meta WHERE name = 'schema_version'`,
         );
         if (rows[0]?.value !== SCHEMA_VERSION)
-          throw new Error(`the archive database has schema version ${rows[0]?.value}; this gateway reads ${SCHEMA_VERSION}`);
+          throw new Error(
+            `the archive database has schema version ${rows[0]?.value}; this gateway reads ${SCHEMA_VERSION}`,
+          );
       } finally {
         client.release();
       }
@@ -138,7 +140,9 @@ export class PostgresArchive implements Archive {
   async record(reports: readonly ReportToRecord[]): Promise<RecordOutcome> {
     // Every row tagged with its report's fetch time; keys already carry their source.
     const perReport = reports.map((r) => incomingRows(r.sourceId, r.figures));
-    const incoming = perReport.flatMap((rows, i) => rows.map((r) => ({ rows: r, seenAt: reports[i]!.seenAt })));
+    const incoming = perReport.flatMap((rows, i) =>
+      rows.map((r) => ({ rows: r, seenAt: reports[i]!.seenAt })),
+    );
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
@@ -164,9 +168,10 @@ export class PostgresArchive implements Archive {
       );
       const citationIds = new Map(
         (
-          await client.query<{ id: string; digest: string }>(`SELECT id, digest FROM citations WHERE digest = ANY($1)`, [
-            citations.map((c) => c.digest),
-          ])
+          await client.query<{ id: string; digest: string }>(
+            `SELECT id, digest FROM citations WHERE digest = ANY($1)`,
+            [citations.map((c) => c.digest)],
+          )
         ).rows.map((r) => [r.digest, r.id]),
       );
       const keys = incoming.map((i) => i.rows.key);
@@ -280,7 +285,10 @@ export class PostgresArchive implements Archive {
         await client.query(
           `UPDATE figure_keys k SET selection_rank = u.rank FROM unnest($1::bigint[], $2::smallint[]) AS u (id, rank)
            WHERE k.id = u.id AND k.selection_rank <> u.rank`,
-          [supersede.map((i) => keyIds.get(keyId(i.rows.key))!), supersede.map((i) => i.rows.key.selectionRank)],
+          [
+            supersede.map((i) => keyIds.get(keyId(i.rows.key))!),
+            supersede.map((i) => i.rows.key.selectionRank),
+          ],
         );
       }
       if (insert.length > 0)
@@ -339,7 +347,13 @@ export class PostgresArchive implements Archive {
              AND first_seen <= $5::bigint
            ORDER BY ${SELECTION_ORDER} LIMIT 1
          ) h`,
-        [query.windows.map((w) => w.from), query.windows.map((w) => w.to), query.forceIds, query.measure, query.knownAt],
+        [
+          query.windows.map((w) => w.from),
+          query.windows.map((w) => w.to),
+          query.forceIds,
+          query.measure,
+          query.knownAt,
+        ],
       )
     ).rows;
     const prioritised = Object.keys(query.priorities);
@@ -376,7 +390,10 @@ export class PostgresArchive implements Archive {
       [ids, query.knownAt],
     );
     const figureOfKey = new Map(
-      (rows as Array<Record<string, unknown>>).map((r) => [String(r.keyId), archivedFigureOf(storedRow(r)).figure]),
+      (rows as Array<Record<string, unknown>>).map((r) => [
+        String(r.keyId),
+        archivedFigureOf(storedRow(r)).figure,
+      ]),
     );
     const out = query.windows.map(() => new Map<string, Figure>());
     for (const [at, key] of chosen) {
@@ -387,7 +404,11 @@ export class PostgresArchive implements Archive {
     return out;
   }
 
-  async dateRange(query: { measure: Measure; forceIds: readonly string[]; knownAt: number }): Promise<DayWindow | null> {
+  async dateRange(query: {
+    measure: Measure;
+    forceIds: readonly string[];
+    knownAt: number;
+  }): Promise<DayWindow | null> {
     const { rows } = await this.pool.query<{ first: string | null; last: string | null }>(
       `SELECT min(first.day) AS first, max(last.day) AS last FROM unnest($1::text[]) AS f (force_id)
        LEFT JOIN LATERAL (

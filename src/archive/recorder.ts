@@ -47,7 +47,8 @@ export class ArchiveRecorder {
         const outcome = await this.archive.record(batch);
         metrics?.archiveRecords.inc({ result: 'ok' }, batch.length);
         if (metrics)
-          for (const [change, n] of Object.entries(outcome)) if (n > 0) metrics.archiveFigures.inc({ change }, n);
+          for (const [change, n] of Object.entries(outcome))
+            if (n > 0) metrics.archiveFigures.inc({ change }, n);
         if (outcome.revised > 0)
           logger?.info(
             { sources: batch.map((r) => r.sourceId), revised: outcome.revised },

@@ -192,9 +192,7 @@ export interface RecordPlan {
 }
 
 function sameBody(a: VersionBody, b: VersionBody): boolean {
-  return (
-a.status === b.status && a.value === b.value && a.extra === b.extra
-  );
+  return a.status === b.status && a.value === b.value && a.extra === b.extra;
 }
 
 /**
@@ -207,7 +205,12 @@ export function planRecord(
   current: ReadonlyMap<string, CurrentVersion>,
   seenAt: number,
 ): RecordPlan {
-  const plan = { touch: [] as FigureRows[], insert: [] as FigureRows[], supersede: [] as FigureRows[], ignored: 0 };
+  const plan = {
+    touch: [] as FigureRows[],
+    insert: [] as FigureRows[],
+    supersede: [] as FigureRows[],
+    ignored: 0,
+  };
   for (const rows of incoming) {
     const held = current.get(keyId(rows.key));
     if (!held) plan.insert.push(rows);

@@ -23,15 +23,7 @@ import type {
   ReportToRecord,
 } from './archive';
 import type { CitationRow, CurrentVersion, StoredRow } from './rows';
-import {
-  addOutcomes,
-  archivedFigureOf,
-  incomingRows,
-  keyId,
-  NO_CHANGE,
-  outcomeOf,
-  planRecord,
-} from './rows';
+import { addOutcomes, archivedFigureOf, incomingRows, keyId, NO_CHANGE, outcomeOf, planRecord } from './rows';
 import type { BestKey } from './sql';
 import {
   bestKeyColumns,
@@ -123,10 +115,14 @@ export class SqliteArchive implements Archive {
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
     this.db.exec(SCHEMA);
     const version = (
-      this.db.prepare(`SELECT value FROM archive_meta WHERE name = 'schema_version'`).get() as { value: string }
+      this.db.prepare(`SELECT value FROM archive_meta WHERE name = 'schema_version'`).get() as {
+        value: string;
+      }
     ).value;
     if (version !== SCHEMA_VERSION)
-      throw new Error(`the archive at ${file} has schema version ${version}; this gateway reads ${SCHEMA_VERSION}`);
+      throw new Error(
+        `the archive at ${file} has schema version ${version}; this gateway reads ${SCHEMA_VERSION}`,
+      );
     this.statements = prepare(this.db);
   }
 
@@ -236,7 +232,9 @@ export class SqliteArchive implements Archive {
     const to = query.to ?? '9999-12-31';
     const measures = query.measures ?? null;
     const rows = measures
-      ? measures.flatMap((m) => this.statements.knownAtByMeasure.all(query.knownAt, query.knownAt, m, from, to))
+      ? measures.flatMap((m) =>
+          this.statements.knownAtByMeasure.all(query.knownAt, query.knownAt, m, from, to),
+        )
       : this.statements.knownAt.all(query.knownAt, query.knownAt, from, to);
     return rows.map((row) => archivedFigureOf(storedRow(row)));
   }
@@ -266,7 +264,8 @@ export class SqliteArchive implements Archive {
     return query.windows.map((w) => {
       const best = new Map<string, Figure>();
       for (const forceId of query.forceIds) {
-        const head = s.firstInOrder.get(forceId, query.measure, w.to, w.from, query.knownAt) as BestKey | undefined;
+        const head = s.firstInOrder.get(forceId, query.measure, w.to, w.from, query.knownAt) as
+          BestKey | undefined;
         if (!head) continue;
         // A source with a configured priority can beat the head only on its day and at its precision.
         const rivals = prioritised
@@ -279,19 +278,29 @@ export class SqliteArchive implements Archive {
               query.knownAt,
             ) as unknown as BestKey[])
           : [];
-        const figure = read(rivals.length === 0 ? head.id : preferred([head, ...rivals], query.priorities).id);
+        const figure = read(
+          rivals.length === 0 ? head.id : preferred([head, ...rivals], query.priorities).id,
+        );
         if (figure) best.set(forceId, figure);
       }
       return best;
     });
   }
 
-  async dateRange(query: { measure: Measure; forceIds: readonly string[]; knownAt: number }): Promise<DayWindow | null> {
+  async dateRange(query: {
+    measure: Measure;
+    forceIds: readonly string[];
+    knownAt: number;
+  }): Promise<DayWindow | null> {
     let from: string | null = null;
     let to: string | null = null;
     for (const forceId of query.forceIds) {
-      const first = (this.statements.firstDay.get(forceId, query.measure, query.knownAt) as { day: string } | undefined)?.day;
-      const last = (this.statements.lastDay.get(forceId, query.measure, query.knownAt) as { day: string } | undefined)?.day;
+      const first = (
+        this.statements.firstDay.get(forceId, query.measure, query.knownAt) as { day: string } | undefined
+      )?.day;
+      const last = (
+        this.statements.lastDay.get(forceId, query.measure, query.knownAt) as { day: string } | undefined
+      )?.day;
       if (first !== undefined && (from === null || first < from)) from = first;
       if (last !== undefined && (to === null || last > to)) to = last;
     }
@@ -306,7 +315,6 @@ export class SqliteArchive implements Archive {
     if (this.db.isOpen) this.db.close();
   }
 }
-
 
 /** SQLite has no boolean: `simulated` comes back as 0 or 1. */
 function storedRow(row: unknown): StoredRow {

@@ -175,7 +175,9 @@ export class FigureService {
   /** Each source's configured priority, where it is not 0 (for the archive's preselection, `History`). */
   get priorities(): Readonly<Record<string, number>> {
     return (this.prioritiesMemo ??= Object.fromEntries(
-      this.sources.filter((s) => (s.config.priority ?? 0) !== 0).map((s) => [s.config.id, s.config.priority!]),
+      this.sources
+        .filter((s) => (s.config.priority ?? 0) !== 0)
+        .map((s) => [s.config.id, s.config.priority!]),
     ));
   }
   private prioritiesMemo: Readonly<Record<string, number>> | null = null;

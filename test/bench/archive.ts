@@ -50,7 +50,8 @@ function parseArgs(argv: readonly string[]): Args {
     else if (flag === '--name') args.name = value;
     else throw new Error(`unknown option ${flag}`);
   }
-  if (!(args.years > 0) || !Number.isInteger(args.sources) || args.sources < 1) throw new Error('bad --years or --sources');
+  if (!(args.years > 0) || !Number.isInteger(args.sources) || args.sources < 1)
+    throw new Error('bad --years or --sources');
   return args;
 }
 
@@ -65,7 +66,11 @@ function valueOf(source: number, day: number): number {
 }
 
 /** One simulated day: every source's report, each one figure for its force. */
-function dayReports(day: number, provenances: readonly Provenance[], forces: readonly string[]): ReportToRecord[] {
+function dayReports(
+  day: number,
+  provenances: readonly Provenance[],
+  forces: readonly string[],
+): ReportToRecord[] {
   const date = iso(FIRST_DAY + day * DAY_MS);
   const asAt = { date, precision: 'DAY' as const, start: date, end: date };
   const seenAt = FIRST_DAY + day * DAY_MS + 3_600_000;
@@ -161,7 +166,9 @@ async function runBackend(
       await archive.close();
       const db = new DatabaseSync(path.join(dir, 'archive.sqlite'));
       db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-      const { size } = db.prepare('SELECT page_count * page_size AS size FROM pragma_page_count(), pragma_page_size()').get() as {
+      const { size } = db
+        .prepare('SELECT page_count * page_size AS size FROM pragma_page_count(), pragma_page_size()')
+        .get() as {
         size: number;
       };
       sizeMb = size / 1e6;
@@ -173,9 +180,7 @@ async function runBackend(
            JOIN citations c ON c.id = k.citation_id
            WHERE k.id = 1 AND v.first_seen <= 9e15 AND (v.superseded_at IS NULL OR v.superseded_at > 9e15)`,
       ])
-        plans.push(
-          (db.prepare(sql).all() as Array<{ detail: string }>).map((r) => r.detail).join('; '),
-        );
+        plans.push((db.prepare(sql).all() as Array<{ detail: string }>).map((r) => r.detail).join('; '));
       db.close();
       archive = new SqliteArchive(path.join(dir, 'archive.sqlite'));
     } else {

@@ -17,7 +17,9 @@ function serverBinDir(): string {
         .sort((a, b) => Number(b) - Number(a))
     : [];
   if (versions.length === 0)
-    throw new Error('PostgreSQL server not installed: run `npm run deps:system` (apt-get install postgresql)');
+    throw new Error(
+      'PostgreSQL server not installed: run `npm run deps:system` (apt-get install postgresql)',
+    );
   return path.join(root, versions[0]!, 'bin');
 }
 
@@ -70,7 +72,15 @@ export class PostgresServer {
 
   /** Creates a database (each test file or case can have its own). */
   async createDatabase(name: string): Promise<string> {
-    await this.as(path.join(this.bin, 'createdb'), ['-h', '127.0.0.1', '-p', String(this.port), '-U', 'whereabouts', name]);
+    await this.as(path.join(this.bin, 'createdb'), [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(this.port),
+      '-U',
+      'whereabouts',
+      name,
+    ]);
     return this.url(name);
   }
 
@@ -86,8 +96,12 @@ export class PostgresServer {
 
   private as(command: string, args: readonly string[]) {
     const asRoot = process.getuid?.() === 0;
-    return run(asRoot ? 'runuser' : command, asRoot ? ['-u', 'postgres', '--', command, ...args] : [...args], {
-      timeout: 60_000,
-    });
+    return run(
+      asRoot ? 'runuser' : command,
+      asRoot ? ['-u', 'postgres', '--', command, ...args] : [...args],
+      {
+        timeout: 60_000,
+      },
+    );
   }
 }

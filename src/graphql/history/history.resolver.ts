@@ -49,7 +49,9 @@ export function resolveKnownAt(knownAt: string | null | undefined, nowMs: number
  * history, which is neither fresh nor stale: their views are made against no stale source.
  */
 function viewContextFor(snapshot: Snapshot, knownAt: number | null, nowMs: number): ViewContext {
-  return knownAt === null ? { snapshot, nowMs } : { snapshot: { ...snapshot, staleSources: new Set() }, nowMs };
+  return knownAt === null
+    ? { snapshot, nowMs }
+    : { snapshot: { ...snapshot, staleSources: new Set() }, nowMs };
 }
 
 /** How the gateway chooses figures, for the archive's preselection. */
@@ -77,7 +79,10 @@ async function seriesFor(ctx: RequestContext, forces: readonly Force[], name: st
   const knownAt = resolveKnownAt(args.knownAt, nowMs);
   const today = todayIso(new Date(nowMs));
   if (args.to !== null && args.to > today)
-    throw new WhereaboutsError('INVALID_DATE', `to must not be in the future: got ${args.to}, today is ${today} (UTC)`);
+    throw new WhereaboutsError(
+      'INVALID_DATE',
+      `to must not be in the future: got ${args.to}, today is ${today} (UTC)`,
+    );
   const to = args.to;
   if (args.from !== null && to !== null && args.from > to)
     throw new WhereaboutsError('INVALID_DATE', `from (${args.from}) must not be after to (${to})`);
@@ -135,7 +140,13 @@ export async function nationalKnownAt(
   const { service, nowMs } = ctx;
   const snapshot = await ctx.loaders.snapshot();
   const forces = service.registry.all;
-  const known = await service.history.figuresAt(snapshot, knownAt, forces, [asAt], selectionOf(service, windowDays));
+  const known = await service.history.figuresAt(
+    snapshot,
+    knownAt,
+    forces,
+    [asAt],
+    selectionOf(service, windowDays),
+  );
   const [point] = seriesOf(forces, known.perDay, [], [{ start: asAt, end: asAt }], {
     windowDays,
     registeredWindowDays: service.national.registeredWindowDays,
@@ -151,7 +162,10 @@ export async function nationalKnownAt(
 }
 
 const FROM = { nullable: true, description: 'First day (default: the earliest headline figure known).' };
-const TO = { nullable: true, description: 'Last day, not in the future (default: the latest headline figure known).' };
+const TO = {
+  nullable: true,
+  description: 'Last day, not in the future (default: the latest headline figure known).',
+};
 const EVERY = { defaultValue: 'MONTH', description: 'Spacing of the points (default MONTH).' };
 const KNOWN_AT = {
   nullable: true,

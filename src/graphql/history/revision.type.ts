@@ -15,12 +15,14 @@ export class RevisionType {
   @Field(() => DateTimeScalar, { description: 'When the gateway first received this version.' })
   firstSeen!: string;
 
-  @Field(() => DateTimeScalar, { description: 'When the gateway last received it: the source still said it then.' })
+  @Field(() => DateTimeScalar, {
+    description: 'When the gateway last received it: the source still said it then.',
+  })
   lastSeen!: string;
 
   @Field(() => DateTimeScalar, {
     nullable: true,
-    description: 'When a revision replaced it; null while it is the source\'s current word.',
+    description: "When a revision replaced it; null while it is the source's current word.",
   })
   supersededAt!: string | null;
 }

@@ -29,7 +29,8 @@ export class SeriesPointType extends SummaryType {
 
 @ObjectType('Series', {
   simpleResolvers: true,
-  description: 'A national, regional, national (nation) or force series over time, each point with its coverage.',
+  description:
+    'A national, regional, national (nation) or force series over time, each point with its coverage.',
 })
 export class SeriesType {
   @Field({ description: '"United Kingdom", a region, a nation, or a force\'s name.' })

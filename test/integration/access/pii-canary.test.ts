@@ -119,9 +119,16 @@ describe('PII canary: names and addresses sent by sources appear nowhere', () =>
 function dumpArchive(file: string): string {
   const db = new DatabaseSync(file, { readOnly: true });
   try {
-    const tables = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table'`).all() as Array<{ name: string }>;
+    const tables = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table'`).all() as Array<{
+      name: string;
+    }>;
     return tables
-      .flatMap(({ name }) => db.prepare(`SELECT * FROM "${name}"`).all().map((row) => JSON.stringify(row)))
+      .flatMap(({ name }) =>
+        db
+          .prepare(`SELECT * FROM "${name}"`)
+          .all()
+          .map((row) => JSON.stringify(row)),
+      )
       .join('\n');
   } finally {
     db.close();

@@ -83,279 +83,334 @@ function postgresBackend(): Backend {
   };
 }
 
-describe.each([['SQLite', sqliteBackend], ['PostgreSQL', postgresBackend]] as const)(
-  'the archive on %s',
-  (_name, makeBackend) => {
-    const backend = makeBackend();
-    const open: Archive[] = [];
-    const fresh = async () => {
-      const a = await backend.open();
-      open.push(a);
-      return a;
-    };
-    const again = async () => {
-      const a = await backend.again();
-      open.push(a);
-      return a;
-    };
-    afterEach(async () => {
-      await Promise.all(open.splice(0).map((a) => a.close()));
-    });
-    afterAll(() => backend.cleanup(), 30_000);
+describe.each([
+  ['SQLite', sqliteBackend],
+  ['PostgreSQL', postgresBackend],
+] as const)('the archive on %s', (_name, makeBackend) => {
+  const backend = makeBackend();
+  const open: Archive[] = [];
+  const fresh = async () => {
+    const a = await backend.open();
+    open.push(a);
+    return a;
+  };
+  const again = async () => {
+    const a = await backend.again();
+    open.push(a);
+    return a;
+  };
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((a) => a.close()));
+  });
+  afterAll(() => backend.cleanup(), 30_000);
 
-    test('records each distinct figure once; the same report again only moves lastSeen', async () => {
-      const archive = await fresh();
-      const report = [figure('dorset', '2018-01-17', 5), figure('hampshire', '2018-01-17', 7)];
-      expect(await record(archive, 'force-feed', report, T0)).toEqual({ added: 2, revised: 0, unchanged: 0, ignored: 0 });
-      expect(await record(archive, 'force-feed', report, T0 + HOUR)).toEqual({
-        added: 0,
-        revised: 0,
-        unchanged: 2,
-        ignored: 0,
-      });
-      // Idempotent: the very same record twice changes nothing at all.
-      expect(await record(archive, 'force-feed', report, T0 + HOUR)).toMatchObject({ added: 0, revised: 0 });
-      expect(await archive.count()).toBe(2);
-      const [dorset] = await archive.revisions('dorset');
-      expect(dorset).toMatchObject({ firstSeen: T0, lastSeen: T0 + HOUR, supersededAt: null });
-      expect(dorset!.figure).toMatchObject({
-        forceId: 'dorset',
-        value: 5,
-        status: 'REPORTED',
-        basis: 'WHEREABOUTS_UNKNOWN',
-        asAt: { date: '2018-01-17', precision: 'DAY' },
-        provenance: { sourceId: 'force-feed', title: 'A force feed (simulated)', simulated: true },
-      });
+  test('records each distinct figure once; the same report again only moves lastSeen', async () => {
+    const archive = await fresh();
+    const report = [figure('dorset', '2018-01-17', 5), figure('hampshire', '2018-01-17', 7)];
+    expect(await record(archive, 'force-feed', report, T0)).toEqual({
+      added: 2,
+      revised: 0,
+      unchanged: 0,
+      ignored: 0,
     });
+    expect(await record(archive, 'force-feed', report, T0 + HOUR)).toEqual({
+      added: 0,
+      revised: 0,
+      unchanged: 2,
+      ignored: 0,
+    });
+    // Idempotent: the very same record twice changes nothing at all.
+    expect(await record(archive, 'force-feed', report, T0 + HOUR)).toMatchObject({ added: 0, revised: 0 });
+    expect(await archive.count()).toBe(2);
+    const [dorset] = await archive.revisions('dorset');
+    expect(dorset).toMatchObject({ firstSeen: T0, lastSeen: T0 + HOUR, supersededAt: null });
+    expect(dorset!.figure).toMatchObject({
+      forceId: 'dorset',
+      value: 5,
+      status: 'REPORTED',
+      basis: 'WHEREABOUTS_UNKNOWN',
+      asAt: { date: '2018-01-17', precision: 'DAY' },
+      provenance: { sourceId: 'force-feed', title: 'A force feed (simulated)', simulated: true },
+    });
+  });
 
-    test('a revision keeps both versions, and knownAt reads the one current at the moment', async () => {
-      const archive = await fresh();
-      await record(archive, 'force-feed', [figure('dorset', '2018-01-17', 5)], T0);
-      expect(await record(archive, 'force-feed', [figure('dorset', '2018-01-17', 6)], T0 + HOUR)).toMatchObject({
+  test('a revision keeps both versions, and knownAt reads the one current at the moment', async () => {
+    const archive = await fresh();
+    await record(archive, 'force-feed', [figure('dorset', '2018-01-17', 5)], T0);
+    expect(await record(archive, 'force-feed', [figure('dorset', '2018-01-17', 6)], T0 + HOUR)).toMatchObject(
+      {
         revised: 1,
+      },
+    );
+    // Back to the first value: a third version, not a return to the first (history stays in order).
+    await record(archive, 'force-feed', [figure('dorset', '2018-01-17', 5)], T0 + 2 * HOUR);
+    const versions = await archive.revisions('dorset', 'UNACCOUNTED');
+    expect(versions.map((v) => [v.figure.value, v.firstSeen, v.supersededAt])).toEqual([
+      [5, T0, T0 + HOUR],
+      [6, T0 + HOUR, T0 + 2 * HOUR],
+      [5, T0 + 2 * HOUR, null],
+    ]);
+    const valueAt = async (knownAt: number) =>
+      (await archive.knownAt({ knownAt })).map((a) => a.figure.value);
+    expect(await valueAt(T0 - 1)).toEqual([]);
+    expect(await valueAt(T0)).toEqual([5]);
+    expect(await valueAt(T0 + HOUR - 1)).toEqual([5]);
+    expect(await valueAt(T0 + HOUR)).toEqual([6]);
+    expect(await valueAt(T0 + 2 * HOUR)).toEqual([5]);
+  });
+
+  test('a report older than the version held cannot rewrite history', async () => {
+    const archive = await fresh();
+    await record(archive, 'force-feed', [figure('dorset', '2018-01-17', 6)], T0 + HOUR);
+    expect(await record(archive, 'force-feed', [figure('dorset', '2018-01-17', 5)], T0)).toMatchObject({
+      ignored: 1,
+      revised: 0,
+    });
+    expect((await archive.revisions('dorset')).map((v) => v.figure.value)).toEqual([6]);
+  });
+
+  test('two citations that disagree about one force and date stay two figures, each with its provenance', async () => {
+    const archive = await fresh();
+    const cited = (title: string, value: number) =>
+      figure('west-mercia', '2018-02', value, {
+        provenance: { ...figure('x', '2018', 1).provenance, title, url: null, simulated: false },
       });
-      // Back to the first value: a third version, not a return to the first (history stays in order).
-      await record(archive, 'force-feed', [figure('dorset', '2018-01-17', 5)], T0 + 2 * HOUR);
-      const versions = await archive.revisions('dorset', 'UNACCOUNTED');
-      expect(versions.map((v) => [v.figure.value, v.firstSeen, v.supersededAt])).toEqual([
-        [5, T0, T0 + HOUR],
-        [6, T0 + HOUR, T0 + 2 * HOUR],
-        [5, T0 + 2 * HOUR, null],
-      ]);
-      const valueAt = async (knownAt: number) =>
-        (await archive.knownAt({ knownAt })).map((a) => a.figure.value);
-      expect(await valueAt(T0 - 1)).toEqual([]);
-      expect(await valueAt(T0)).toEqual([5]);
-      expect(await valueAt(T0 + HOUR - 1)).toEqual([5]);
-      expect(await valueAt(T0 + HOUR)).toEqual([6]);
-      expect(await valueAt(T0 + 2 * HOUR)).toEqual([5]);
-    });
+    await record(archive, 'published-figures', [cited('Outlet A', 14), cited('Outlet B', 16)], T0);
+    const both = await archive.knownAt({ knownAt: T0 });
+    expect(both.map((a) => [a.figure.provenance.title, a.figure.value]).sort()).toEqual([
+      ['Outlet A', 14],
+      ['Outlet B', 16],
+    ]);
+    expect(both.every((a) => a.supersededAt === null)).toBe(true);
+  });
 
-    test('a report older than the version held cannot rewrite history', async () => {
-      const archive = await fresh();
-      await record(archive, 'force-feed', [figure('dorset', '2018-01-17', 6)], T0 + HOUR);
-      expect(await record(archive, 'force-feed', [figure('dorset', '2018-01-17', 5)], T0)).toMatchObject({
-        ignored: 1,
-        revised: 0,
-      });
-      expect((await archive.revisions('dorset')).map((v) => v.figure.value)).toEqual([6]);
-    });
+  test('knownAt filters by period and measure; undated and UNAVAILABLE figures never come back dated', async () => {
+    const archive = await fresh();
+    await record(
+      archive,
+      'force-feed',
+      [
+        figure('dorset', '2013-06', 4),
+        figure('dorset', '2018-01-17', 5),
+        figure('dorset', '2018-01-17', 574, { measure: 'REGISTERED', basis: null }),
+        figure('kent', '2018-01-17', null, { asAt: null }),
+        figure('essex', '2018-01-17', null, {
+          status: 'UNAVAILABLE',
+          asAt: null,
+          reason: { code: 'UPSTREAM_TIMEOUT', message: 'timed out' },
+        }),
+      ],
+      T0,
+    );
+    const inRange = await archive.knownAt({ knownAt: T0, from: '2014-01-01', to: '2018-12-31' });
+    expect(inRange.map((a) => `${a.figure.measure} ${a.figure.value}`).sort()).toEqual([
+      'REGISTERED 574',
+      'UNACCOUNTED 5',
+    ]);
+    const headline = await archive.knownAt({ knownAt: T0, measures: ['UNACCOUNTED'] });
+    expect(headline.map((a) => a.figure.asAt!.date).sort()).toEqual(['2013-06', '2018-01-17']);
+    // The undated figure is kept (a force's revisions show it) but never placed on a time axis.
+    expect((await archive.revisions('kent')).map((a) => a.figure.asAt)).toEqual([null]);
+    expect(await archive.revisions('essex')).toEqual([]);
+    expect(await archive.count()).toBe(4);
+  });
 
-    test('two citations that disagree about one force and date stay two figures, each with its provenance', async () => {
-      const archive = await fresh();
-      const cited = (title: string, value: number) =>
-        figure('west-mercia', '2018-02', value, {
-          provenance: { ...figure('x', '2018', 1).provenance, title, url: null, simulated: false },
-        });
-      await record(archive, 'published-figures', [cited('Outlet A', 14), cited('Outlet B', 16)], T0);
-      const both = await archive.knownAt({ knownAt: T0 });
-      expect(both.map((a) => [a.figure.provenance.title, a.figure.value]).sort()).toEqual([
-        ['Outlet A', 14],
-        ['Outlet B', 16],
-      ]);
-      expect(both.every((a) => a.supersededAt === null)).toBe(true);
+  test('provenance fields beyond the known ones (corroborating citations) survive the archive', async () => {
+    const archive = await fresh();
+    const corroborated = figure('lincolnshire', '2015-02', 7, {
+      provenance: {
+        ...figure('x', '2015', 1).provenance,
+        corroboratedBy: [{ title: 'Another outlet', url: 'https://example.org/a' }],
+      } as Figure['provenance'],
     });
+    await record(archive, 'published-figures', [corroborated], T0);
+    const [back] = await archive.knownAt({ knownAt: T0 });
+    expect((back!.figure.provenance as unknown as Record<string, unknown>).corroboratedBy).toEqual([
+      { title: 'Another outlet', url: 'https://example.org/a' },
+    ]);
+  });
 
-    test('knownAt filters by period and measure; undated and UNAVAILABLE figures never come back dated', async () => {
-      const archive = await fresh();
-      await record(archive, 
-        'force-feed',
-        [
-          figure('dorset', '2013-06', 4),
-          figure('dorset', '2018-01-17', 5),
-          figure('dorset', '2018-01-17', 574, { measure: 'REGISTERED', basis: null }),
-          figure('kent', '2018-01-17', null, { asAt: null }),
-          figure('essex', '2018-01-17', null, {
-            status: 'UNAVAILABLE',
-            asAt: null,
-            reason: { code: 'UPSTREAM_TIMEOUT', message: 'timed out' },
-          }),
+  test('a record that fails part-way leaves nothing of it behind', async () => {
+    const archive = await fresh();
+    await record(archive, 'force-feed', [figure('dorset', '2018-01-17', 5)], T0);
+    // 1.5 is no count: the database refuses the row after the others were written in the transaction.
+    const broken = [
+      figure('hampshire', '2018-01-17', 7),
+      figure('dorset', '2018-01-17', 6),
+      figure('kent', '2018-01-17', 1.5),
+    ];
+    await expect(record(archive, 'force-feed', broken, T0 + HOUR)).rejects.toThrow();
+    expect(await archive.count()).toBe(1);
+    expect((await archive.revisions('dorset')).map((v) => [v.figure.value, v.supersededAt])).toEqual([
+      [5, null],
+    ]);
+    expect(await archive.revisions('hampshire')).toEqual([]);
+  });
+
+  test('bestAt chooses as the selection rule does: latest start, finer precision, higher priority, source id', async () => {
+    const archive = await fresh();
+    const from = (sourceId: string, f: Figure): Figure => ({
+      ...f,
+      provenance: { ...f.provenance, sourceId },
+    });
+    await archive.record([
+      { sourceId: 'a-month', figures: [from('a-month', figure('dorset', '2018-01', 50))], seenAt: T0 },
+      { sourceId: 'b-day', figures: [from('b-day', figure('dorset', '2018-01-01', 51))], seenAt: T0 },
+      { sourceId: 'c-day', figures: [from('c-day', figure('dorset', '2018-01-01', 52))], seenAt: T0 },
+      { sourceId: 'd-day', figures: [from('d-day', figure('kent', '2017-12-30', 9))], seenAt: T0 },
+    ]);
+    // Revised later: as known before the revision, the first value.
+    await archive.record([
+      { sourceId: 'd-day', figures: [from('d-day', figure('kent', '2017-12-30', 10))], seenAt: T0 + HOUR },
+    ]);
+    const ask = (priorities: Record<string, number>, knownAt: number, to = '2018-01-31') =>
+      archive.bestAt({
+        measure: 'UNACCOUNTED',
+        forceIds: ['dorset', 'kent', 'essex'],
+        windows: [
+          { from: '2017-12-01', to },
+          { from: '2017-12-31', to: '2017-12-31' },
         ],
-        T0,
-      );
-      const inRange = await archive.knownAt({ knownAt: T0, from: '2014-01-01', to: '2018-12-31' });
-      expect(inRange.map((a) => `${a.figure.measure} ${a.figure.value}`).sort()).toEqual([
-        'REGISTERED 574',
-        'UNACCOUNTED 5',
-      ]);
-      const headline = await archive.knownAt({ knownAt: T0, measures: ['UNACCOUNTED'] });
-      expect(headline.map((a) => a.figure.asAt!.date).sort()).toEqual(['2013-06', '2018-01-17']);
-      // The undated figure is kept (a force's revisions show it) but never placed on a time axis.
-      expect((await archive.revisions('kent')).map((a) => a.figure.asAt)).toEqual([null]);
-      expect(await archive.revisions('essex')).toEqual([]);
-      expect(await archive.count()).toBe(4);
-    });
-
-    test('provenance fields beyond the known ones (corroborating citations) survive the archive', async () => {
-      const archive = await fresh();
-      const corroborated = figure('lincolnshire', '2015-02', 7, {
-        provenance: {
-          ...figure('x', '2015', 1).provenance,
-          corroboratedBy: [{ title: 'Another outlet', url: 'https://example.org/a' }],
-        } as Figure['provenance'],
+        knownAt,
+        priorities,
       });
-      await record(archive, 'published-figures', [corroborated], T0);
-      const [back] = await archive.knownAt({ knownAt: T0 });
-      expect((back!.figure.provenance as unknown as Record<string, unknown>).corroboratedBy).toEqual([
-        { title: 'Another outlet', url: 'https://example.org/a' },
-      ]);
+    const values = (maps: Array<Map<string, Figure>>) =>
+      maps.map((m) => Object.fromEntries([...m].map(([id, f]) => [id, f.value])));
+    // Same start (1 January): DAY beats MONTH; then the source id (b before c).
+    expect(values(await ask({}, T0 + HOUR))).toEqual([{ dorset: 51, kent: 10 }, {}]);
+    expect(values(await ask({ 'c-day': 5 }, T0 + HOUR))).toEqual([{ dorset: 52, kent: 10 }, {}]);
+    expect(values(await ask({}, T0))).toEqual([{ dorset: 51, kent: 9 }, {}]);
+    expect(values(await ask({}, T0 - 1))).toEqual([{}, {}]);
+    expect(
+      await archive.dateRange({ measure: 'UNACCOUNTED', forceIds: ['dorset', 'kent'], knownAt: T0 }),
+    ).toEqual({
+      from: '2017-12-30',
+      to: '2018-01-01',
     });
+    expect(await archive.dateRange({ measure: 'UNACCOUNTED', forceIds: ['essex'], knownAt: T0 })).toBeNull();
+  });
 
-    test('a record that fails part-way leaves nothing of it behind', async () => {
-      const archive = await fresh();
-      await record(archive, 'force-feed', [figure('dorset', '2018-01-17', 5)], T0);
-      // 1.5 is no count: the database refuses the row after the others were written in the transaction.
-      const broken = [figure('hampshire', '2018-01-17', 7), figure('dorset', '2018-01-17', 6), figure('kent', '2018-01-17', 1.5)];
-      await expect(record(archive, 'force-feed', broken, T0 + HOUR)).rejects.toThrow();
-      expect(await archive.count()).toBe(1);
-      expect((await archive.revisions('dorset')).map((v) => [v.figure.value, v.supersededAt])).toEqual([[5, null]]);
-      expect(await archive.revisions('hampshire')).toEqual([]);
-    });
-
-    test('bestAt chooses as the selection rule does: latest start, finer precision, higher priority, source id', async () => {
-      const archive = await fresh();
-      const from = (sourceId: string, f: Figure): Figure => ({ ...f, provenance: { ...f.provenance, sourceId } });
-      await archive.record([
-        { sourceId: 'a-month', figures: [from('a-month', figure('dorset', '2018-01', 50))], seenAt: T0 },
-        { sourceId: 'b-day', figures: [from('b-day', figure('dorset', '2018-01-01', 51))], seenAt: T0 },
-        { sourceId: 'c-day', figures: [from('c-day', figure('dorset', '2018-01-01', 52))], seenAt: T0 },
-        { sourceId: 'd-day', figures: [from('d-day', figure('kent', '2017-12-30', 9))], seenAt: T0 },
-      ]);
-      // Revised later: as known before the revision, the first value.
-      await archive.record([{ sourceId: 'd-day', figures: [from('d-day', figure('kent', '2017-12-30', 10))], seenAt: T0 + HOUR }]);
-      const ask = (priorities: Record<string, number>, knownAt: number, to = '2018-01-31') =>
-        archive.bestAt({
-          measure: 'UNACCOUNTED',
-          forceIds: ['dorset', 'kent', 'essex'],
-          windows: [{ from: '2017-12-01', to }, { from: '2017-12-31', to: '2017-12-31' }],
-          knownAt,
-          priorities,
-        });
-      const values = (maps: Array<Map<string, Figure>>) =>
-        maps.map((m) => Object.fromEntries([...m].map(([id, f]) => [id, f.value])));
-      // Same start (1 January): DAY beats MONTH; then the source id (b before c).
-      expect(values(await ask({}, T0 + HOUR))).toEqual([{ dorset: 51, kent: 10 }, {}]);
-      expect(values(await ask({ 'c-day': 5 }, T0 + HOUR))).toEqual([{ dorset: 52, kent: 10 }, {}]);
-      expect(values(await ask({}, T0))).toEqual([{ dorset: 51, kent: 9 }, {}]);
-      expect(values(await ask({}, T0 - 1))).toEqual([{}, {}]);
-      expect(await archive.dateRange({ measure: 'UNACCOUNTED', forceIds: ['dorset', 'kent'], knownAt: T0 })).toEqual({
-        from: '2017-12-30',
-        to: '2018-01-01',
+  test('bestAt agrees with selectFigure over every known figure (random histories, priorities, bases, bounds)', async () => {
+    const archive = await fresh();
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const sources = ['s1', 's2', 's3', 's4', 's5'];
+    const priorities: Record<string, number> = { s3: 2, s5: -1 };
+    const bases = ['WHEREABOUTS_UNKNOWN', 'WANTED', 'MISSING_OR_WANTED'] as const;
+    const all: Figure[] = [];
+    for (let round = 0; round < 4; round++) {
+      const reports = sources.map((sourceId) => {
+        const byKey = new Map<string, Figure>();
+        for (let i = 0; i < 12; i++) {
+          const day = 1 + random(20);
+          const precision = random(3);
+          const date =
+            precision === 0
+              ? `2018-01-${String(day).padStart(2, '0')}`
+              : precision === 1
+                ? '2018-01'
+                : '2018';
+          const f = figure(['dorset', 'kent', 'essex'][random(3)]!, date, random(30), {
+            basis: bases[random(3)]!,
+            ...(random(4) === 0 ? { lowerBound: true } : {}),
+            provenance: {
+              ...figure('x', '2018', 1).provenance,
+              sourceId,
+              title: `Source ${sourceId} (simulated)`,
+            },
+          } as Partial<Figure>);
+          byKey.set(`${f.forceId} ${f.asAt!.date} ${f.basis}`, f);
+        }
+        return { sourceId, figures: [...byKey.values()], seenAt: T0 + round * HOUR };
       });
-      expect(await archive.dateRange({ measure: 'UNACCOUNTED', forceIds: ['essex'], knownAt: T0 })).toBeNull();
-    });
+      await archive.record(reports);
+    }
+    const windows = [
+      { from: '2017-12-01', to: '2018-01-10' },
+      { from: '2018-01-05', to: '2018-01-15' },
+      { from: '2017-01-01', to: '2018-01-31' },
+      { from: '2018-01-20', to: '2018-01-20' },
+    ];
+    for (const knownAt of [T0, T0 + 2 * HOUR, T0 + 10 * HOUR]) {
+      const known = (await archive.knownAt({ knownAt })).map((a) => a.figure);
+      all.splice(0, all.length, ...known);
+      const best = await archive.bestAt({
+        measure: 'UNACCOUNTED',
+        forceIds: ['dorset', 'kent', 'essex'],
+        windows,
+        knownAt,
+        priorities,
+      });
+      windows.forEach((w, i) => {
+        for (const forceId of ['dorset', 'kent', 'essex']) {
+          const candidates = all.filter(
+            (f) => f.forceId === forceId && f.asAt!.start >= w.from && f.asAt!.start <= w.to,
+          );
+          const expected = selectFigure(
+            candidates,
+            'UNACCOUNTED',
+            w.to,
+            100_000,
+            (id) => priorities[id] ?? 0,
+          ).figure;
+          const got = best[i]!.get(forceId) ?? null;
+          expect([
+            forceId,
+            w,
+            got && [got.provenance.sourceId, got.asAt!.date, got.basis, got.value],
+          ]).toEqual([
+            forceId,
+            w,
+            expected && [expected.provenance.sourceId, expected.asAt!.date, expected.basis, expected.value],
+          ]);
+        }
+      });
+    }
+  });
 
-    test('bestAt agrees with selectFigure over every known figure (random histories, priorities, bases, bounds)', async () => {
-      const archive = await fresh();
-      let seed = 7;
-      const random = (n: number) => {
-        seed = (seed * 1103515245 + 12345) % 2 ** 31;
-        return seed % n;
-      };
-      const sources = ['s1', 's2', 's3', 's4', 's5'];
-      const priorities: Record<string, number> = { s3: 2, s5: -1 };
-      const bases = ['WHEREABOUTS_UNKNOWN', 'WANTED', 'MISSING_OR_WANTED'] as const;
-      const all: Figure[] = [];
-      for (let round = 0; round < 4; round++) {
-        const reports = sources.map((sourceId) => {
-          const byKey = new Map<string, Figure>();
-          for (let i = 0; i < 12; i++) {
-            const day = 1 + random(20);
-            const precision = random(3);
-            const date = precision === 0 ? `2018-01-${String(day).padStart(2, '0')}` : precision === 1 ? '2018-01' : '2018';
-            const f = figure(['dorset', 'kent', 'essex'][random(3)]!, date, random(30), {
-              basis: bases[random(3)]!,
-              ...(random(4) === 0 ? { lowerBound: true } : {}),
-              provenance: { ...figure('x', '2018', 1).provenance, sourceId, title: `Source ${sourceId} (simulated)` },
-            } as Partial<Figure>);
-            byKey.set(`${f.forceId} ${f.asAt!.date} ${f.basis}`, f);
-          }
-          return { sourceId, figures: [...byKey.values()], seenAt: T0 + round * HOUR };
-        });
-        await archive.record(reports);
-      }
-      const windows = [
-        { from: '2017-12-01', to: '2018-01-10' },
-        { from: '2018-01-05', to: '2018-01-15' },
-        { from: '2017-01-01', to: '2018-01-31' },
-        { from: '2018-01-20', to: '2018-01-20' },
-      ];
-      for (const knownAt of [T0, T0 + 2 * HOUR, T0 + 10 * HOUR]) {
-        const known = (await archive.knownAt({ knownAt })).map((a) => a.figure);
-        all.splice(0, all.length, ...known);
-        const best = await archive.bestAt({ measure: 'UNACCOUNTED', forceIds: ['dorset', 'kent', 'essex'], windows, knownAt, priorities });
-        windows.forEach((w, i) => {
-          for (const forceId of ['dorset', 'kent', 'essex']) {
-            const candidates = all.filter(
-              (f) => f.forceId === forceId && f.asAt!.start >= w.from && f.asAt!.start <= w.to,
-            );
-            const expected = selectFigure(candidates, 'UNACCOUNTED', w.to, 100_000, (id) => priorities[id] ?? 0).figure;
-            const got = best[i]!.get(forceId) ?? null;
-            expect([forceId, w, got && [got.provenance.sourceId, got.asAt!.date, got.basis, got.value]]).toEqual([
-              forceId,
-              w,
-              expected && [expected.provenance.sourceId, expected.asAt!.date, expected.basis, expected.value],
-            ]);
-          }
-        });
-      }
-    });
+  test('several reports recorded together are one transaction: all of them, or none', async () => {
+    const archive = await fresh();
+    const together = (value: number) => [
+      { sourceId: 'force-feed', figures: [figure('dorset', '2018-01-17', 5)], seenAt: T0 },
+      { sourceId: 'other-feed', figures: [figure('kent', '2018-01-17', value)], seenAt: T0 + 1 },
+    ];
+    await expect(archive.record(together(0.5))).rejects.toThrow();
+    expect(await archive.count()).toBe(0);
+    expect(await archive.record(together(3))).toEqual({ added: 2, revised: 0, unchanged: 0, ignored: 0 });
+    expect((await archive.revisions('kent')).map((v) => [v.figure.value, v.firstSeen])).toEqual([
+      [3, T0 + 1],
+    ]);
+  });
 
-    test('several reports recorded together are one transaction: all of them, or none', async () => {
-      const archive = await fresh();
-      const together = (value: number) => [
-        { sourceId: 'force-feed', figures: [figure('dorset', '2018-01-17', 5)], seenAt: T0 },
-        { sourceId: 'other-feed', figures: [figure('kent', '2018-01-17', value)], seenAt: T0 + 1 },
-      ];
-      await expect(archive.record(together(0.5))).rejects.toThrow();
-      expect(await archive.count()).toBe(0);
-      expect(await archive.record(together(3))).toEqual({ added: 2, revised: 0, unchanged: 0, ignored: 0 });
-      expect((await archive.revisions('kent')).map((v) => [v.figure.value, v.firstSeen])).toEqual([[3, T0 + 1]]);
-    });
+  test('several instances recording the same reports at once make no duplicates', async () => {
+    const first = await fresh();
+    const instances = [first, await again(), await again()];
+    const forces = Array.from({ length: 40 }, (_, i) => `force-${i}`);
+    const report = (value: number) => forces.map((id) => figure(id, '2018-01-17', value));
+    for (const [round, value] of [
+      [0, 5],
+      [1, 6],
+      [2, 6],
+    ] as const)
+      await Promise.all(instances.map((a) => record(a, 'force-feed', report(value), T0 + round * HOUR)));
+    // 40 figures, each revised once: 80 versions, whichever instance wrote first.
+    expect(await first.count()).toBe(80);
+    const versions = await first.revisions('force-7');
+    expect(versions.map((v) => [v.figure.value, v.firstSeen, v.lastSeen])).toEqual([
+      [5, T0, T0],
+      [6, T0 + HOUR, T0 + 2 * HOUR],
+    ]);
+  });
 
-    test('several instances recording the same reports at once make no duplicates', async () => {
-      const first = await fresh();
-      const instances = [first, await again(), await again()];
-      const forces = Array.from({ length: 40 }, (_, i) => `force-${i}`);
-      const report = (value: number) => forces.map((id) => figure(id, '2018-01-17', value));
-      for (const [round, value] of [[0, 5], [1, 6], [2, 6]] as const)
-        await Promise.all(instances.map((a) => record(a, 'force-feed', report(value), T0 + round * HOUR)));
-      // 40 figures, each revised once: 80 versions, whichever instance wrote first.
-      expect(await first.count()).toBe(80);
-      const versions = await first.revisions('force-7');
-      expect(versions.map((v) => [v.figure.value, v.firstSeen, v.lastSeen])).toEqual([
-        [5, T0, T0],
-        [6, T0 + HOUR, T0 + 2 * HOUR],
-      ]);
-    });
-
-    test('what was recorded is there after the archive is closed and opened again', async () => {
-      const archive = await fresh();
-      await record(archive, 'force-feed', [figure('dorset', '2018-01-17', 5)], T0);
-      await archive.close();
-      open.splice(open.indexOf(archive), 1);
-      const reopened = await again();
-      expect((await reopened.knownAt({ knownAt: T0 })).map((a) => a.figure.value)).toEqual([5]);
-    });
-  },
-);
+  test('what was recorded is there after the archive is closed and opened again', async () => {
+    const archive = await fresh();
+    await record(archive, 'force-feed', [figure('dorset', '2018-01-17', 5)], T0);
+    await archive.close();
+    open.splice(open.indexOf(archive), 1);
+    const reopened = await again();
+    expect((await reopened.knownAt({ knownAt: T0 })).map((a) => a.figure.value)).toEqual([5]);
+  });
+});

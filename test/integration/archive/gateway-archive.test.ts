@@ -188,7 +188,10 @@ describe('a process killed while writing the archive', () => {
           if (!fs.existsSync(file)) return false;
           const db = reader();
           try {
-            return (db.prepare('SELECT count(*) AS n FROM figure_versions').get() as { n: number }).n > 20 * FIGURES;
+            return (
+              (db.prepare('SELECT count(*) AS n FROM figure_versions').get() as { n: number }).n >
+              20 * FIGURES
+            );
           } catch {
             return false; // the writer is still creating the tables
           } finally {

@@ -38,7 +38,12 @@ describe('national series', () => {
     writeCounts(['dorset,2013-05,4', 'dorset,2018-01-17,5', 'hampshire,2018-01-17,7', 'kent,2015-03,9']);
     fs.writeFileSync(
       path.join(dir, 'totals.csv'),
-      ['scope,date,measure,value', 'UK,2018-01-17,whereabouts_unknown,485', 'UK,2015-03,wanted_whereabouts_unknown,396', ''].join('\n'),
+      [
+        'scope,date,measure,value',
+        'UK,2018-01-17,whereabouts_unknown,485',
+        'UK,2015-03,wanted_whereabouts_unknown,396',
+        '',
+      ].join('\n'),
     );
     const config = buildConfig(
       {
@@ -83,9 +88,19 @@ describe('national series', () => {
     const res = await gql(gateway.graphqlUrl, SERIES, { every: 'YEAR', windowDays: 365 }, headers);
     expect(res.body.errors).toBeUndefined();
     const series = res.body.data!.nationalSeries;
-    expect(series).toMatchObject({ name: 'United Kingdom', from: '2013-05-01', to: '2018-01-17', every: 'YEAR', windowDays: 365, knownAt: null, fromArchive: true });
+    expect(series).toMatchObject({
+      name: 'United Kingdom',
+      from: '2013-05-01',
+      to: '2018-01-17',
+      every: 'YEAR',
+      windowDays: 365,
+      knownAt: null,
+      fromArchive: true,
+    });
     const points = series.points as any[];
-    expect(points.map((p) => [p.periodStart, p.asAt, p.gap, p.unaccounted.value, p.coverage.reporting])).toEqual([
+    expect(
+      points.map((p) => [p.periodStart, p.asAt, p.gap, p.unaccounted.value, p.coverage.reporting]),
+    ).toEqual([
       ['2013-05-01', '2013-12-31', false, 4, 1],
       ['2014-01-01', '2014-12-31', true, 0, 0],
       ['2015-01-01', '2015-12-31', false, 9, 1],
@@ -93,8 +108,20 @@ describe('national series', () => {
       ['2017-01-01', '2017-12-31', true, 0, 0],
       ['2018-01-01', '2018-01-17', false, 12, 2],
     ]);
-    expect(points.at(-1).coverage.reportingForces.map((f: any) => f.id).sort()).toEqual(['dorset', 'hampshire']);
-    expect(points.map((p) => p.publishedTotals.map((t: any) => t.value))).toEqual([[], [], [396], [], [], [485]]);
+    expect(
+      points
+        .at(-1)
+        .coverage.reportingForces.map((f: any) => f.id)
+        .sort(),
+    ).toEqual(['dorset', 'hampshire']);
+    expect(points.map((p) => p.publishedTotals.map((t: any) => t.value))).toEqual([
+      [],
+      [],
+      [396],
+      [],
+      [],
+      [485],
+    ]);
     for (const p of [points[0], points[2], points.at(-1)]) {
       const one = await gql(
         gateway.graphqlUrl,
@@ -102,7 +129,10 @@ describe('national series', () => {
         undefined,
         headers,
       );
-      expect(one.body.data!.national).toEqual({ unaccounted: p.unaccounted, coverage: { reporting: p.coverage.reporting } });
+      expect(one.body.data!.national).toEqual({
+        unaccounted: p.unaccounted,
+        coverage: { reporting: p.coverage.reporting },
+      });
     }
   });
 
@@ -116,7 +146,13 @@ describe('national series', () => {
       gql(
         gateway.graphqlUrl,
         SERIES,
-        { from: '2013-01-01', to: '2018-12-31', every: 'YEAR', windowDays: 365, knownAt: knownAt ? new Date(knownAt).toISOString() : null },
+        {
+          from: '2013-01-01',
+          to: '2018-12-31',
+          every: 'YEAR',
+          windowDays: 365,
+          knownAt: knownAt ? new Date(knownAt).toISOString() : null,
+        },
         headers,
       );
     // The first read after the TTL is served stale while the source is read again.
@@ -147,11 +183,19 @@ describe('national series', () => {
       return [r.status, r.body.errors?.[0]?.extensions?.code];
     };
     expect(await bad({ from: '2018-02-01', to: '2018-01-01' })).toEqual([400, 'INVALID_DATE']);
-    expect(await bad({ from: '1900-01-01', to: '2018-01-01', every: 'MONTH' })).toEqual([400, 'BAD_USER_INPUT']);
+    expect(await bad({ from: '1900-01-01', to: '2018-01-01', every: 'MONTH' })).toEqual([
+      400,
+      'BAD_USER_INPUT',
+    ]);
     expect(await bad({ to: '2099-01-01' })).toEqual([400, 'INVALID_DATE']);
     expect(await bad({ knownAt: 'yesterday' })).toEqual([400, 'INVALID_DATE']);
     expect(await bad({ every: 'WEEK' })).toEqual([400, 'BAD_USER_INPUT']);
-    const region = await gql(gateway.graphqlUrl, `{ regionSeries(region: "Atlantis") { name } }`, undefined, headers);
+    const region = await gql(
+      gateway.graphqlUrl,
+      `{ regionSeries(region: "Atlantis") { name } }`,
+      undefined,
+      headers,
+    );
     expect([region.status, region.body.errors?.[0]?.extensions?.code]).toEqual([400, 'BAD_USER_INPUT']);
   });
 
@@ -203,9 +247,19 @@ describe('with the archive turned off (WHEREABOUTS_ARCHIVE=off)', () => {
   });
 
   test('series come from what sources list now; knownAt and revisions say there is no archive', async () => {
-    const series = await gql(gateway.graphqlUrl, `{ nationalSeries(every: YEAR) { to fromArchive points { unaccounted { value } } } }`);
-    expect(series.body.data!.nationalSeries).toEqual({ to: '2018-01-17', fromArchive: false, points: [{ unaccounted: { value: 5 } }] });
-    const knownAt = await gql(gateway.graphqlUrl, `{ national(knownAt: "2020-01-01T00:00:00Z") { unaccounted { value } } }`);
+    const series = await gql(
+      gateway.graphqlUrl,
+      `{ nationalSeries(every: YEAR) { to fromArchive points { unaccounted { value } } } }`,
+    );
+    expect(series.body.data!.nationalSeries).toEqual({
+      to: '2018-01-17',
+      fromArchive: false,
+      points: [{ unaccounted: { value: 5 } }],
+    });
+    const knownAt = await gql(
+      gateway.graphqlUrl,
+      `{ national(knownAt: "2020-01-01T00:00:00Z") { unaccounted { value } } }`,
+    );
     expect([knownAt.status, knownAt.body.errors?.[0]?.extensions?.code]).toEqual([501, 'ARCHIVE_OFF']);
     const revisions = await gql(gateway.graphqlUrl, `{ force(id: "dorset") { revisions { firstSeen } } }`);
     expect(revisions.body.errors?.[0]?.extensions?.code).toBe('ARCHIVE_OFF');

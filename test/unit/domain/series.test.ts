@@ -85,7 +85,13 @@ describe('seriesOf', () => {
 
   test('each point is the summary at its last day; gaps have no reporting force; totals go to their period', () => {
     const periods = periodsBetween('2013-01-01', '2018-12-31', 'YEAR')!;
-    const points = seriesOf(forces, periods.map(() => byForce), [published, undated], periods, options);
+    const points = seriesOf(
+      forces,
+      periods.map(() => byForce),
+      [published, undated],
+      periods,
+      options,
+    );
     // May 2013 counts from 1 May: within 365 days of the end of 2013, not of 2014.
     expect(points.map((p) => [p.period.end, p.summary.unaccounted, p.summary.coverage.reporting])).toEqual([
       ['2013-12-31', 4, 1],
