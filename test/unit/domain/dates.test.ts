@@ -126,4 +126,23 @@ describe('daysBetween and minusDays', () => {
   it('todayIso gives the UTC calendar day', () => {
     expect(todayIso(new Date('2018-01-17T23:59:59.999Z'))).toBe('2018-01-17');
   });
+
+  it.each([
+    '2018-01-17T00:00:00.000Z',
+    '2016-02-29T12:00:00.000Z',
+    '2000-12-31T23:59:59.999Z',
+    '1970-01-01T00:00:00.000Z',
+    '1000-01-01T00:00:00.000Z',
+    '0999-12-31T23:59:59.999Z',
+    '9999-12-31T23:59:59.999Z',
+    '+010000-01-01T00:00:00.000Z',
+    '-000001-06-15T00:00:00.000Z',
+  ])('todayIso(%s) is the day toISOString gives', (iso) => {
+    const date = new Date(iso);
+    expect(todayIso(date)).toBe(date.toISOString().slice(0, 10));
+  });
+
+  it('todayIso of an invalid date throws as toISOString does', () => {
+    expect(() => todayIso(new Date(Number.NaN))).toThrow(RangeError);
+  });
 });
