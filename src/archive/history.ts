@@ -20,6 +20,8 @@ import type { Snapshot } from '../store/snapshot';
 import type { Archive, ArchivedFigure, DayWindow } from './archive';
 
 const DAY_MS = 86_400_000;
+/** Past this, a moment is "whenever": no day to bound a window by (Date's range ends at 8.64e15 ms). */
+const LAST_INSTANT = 8.64e15 - DAY_MS;
 
 /** The moment "now" is as known at: every version recorded so far. */
 const NOW = Number.MAX_SAFE_INTEGER;
@@ -64,7 +66,8 @@ export class History {
     // Nothing known at a moment is dated after its day (the sources' checks refuse figures dated in the
     // future), so a window is read only up to it: a day after the moment is not searched for a figure
     // that cannot be there.
-    const knownDay = knownAt === null ? null : new Date(knownAt + DAY_MS).toISOString().slice(0, 10);
+    const knownDay =
+      knownAt === null || knownAt >= LAST_INSTANT ? null : new Date(knownAt + DAY_MS).toISOString().slice(0, 10);
     const windowsOf = (windowDays: number): DayWindow[] =>
       days.map((day) => ({
         from: readFrom(day, windowDays),

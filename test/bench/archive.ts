@@ -206,7 +206,7 @@ async function runBackend(
       const t = performance.now();
       const known = await history.figuresAt(
         EMPTY_SNAPSHOT,
-        knownAt ?? Number.MAX_SAFE_INTEGER,
+        knownAt,
         registry.all,
         periods.map((p) => p.end),
         selection,
