@@ -67,7 +67,9 @@ export class History {
     // future), so a window is read only up to it: a day after the moment is not searched for a figure
     // that cannot be there.
     const knownDay =
-      knownAt === null || knownAt >= LAST_INSTANT ? null : new Date(knownAt + DAY_MS).toISOString().slice(0, 10);
+      knownAt === null || knownAt >= LAST_INSTANT
+        ? null
+        : new Date(knownAt + DAY_MS).toISOString().slice(0, 10);
     const windowsOf = (windowDays: number): DayWindow[] =>
       days.map((day) => ({
         from: readFrom(day, windowDays),
