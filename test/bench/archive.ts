@@ -37,10 +37,18 @@ interface Args {
   sources: number;
   backends: Array<'sqlite' | 'postgres'>;
   name: string;
+  /** SQLite only: keep the database in this folder, and reuse it if it is there (skips the writes). */
+  keep: string | null;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { years: 10, sources: 4500, backends: ['sqlite', 'postgres'], name: 'archive' };
+  const args: Args = {
+    years: 10,
+    sources: 4500,
+    backends: ['sqlite', 'postgres'],
+    name: 'archive',
+    keep: null,
+  };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (value === undefined) throw new Error(`${flag} needs a value`);
@@ -48,6 +56,7 @@ function parseArgs(argv: readonly string[]): Args {
     else if (flag === '--sources') args.sources = Number(value);
     else if (flag === '--backends') args.backends = value.split(',') as Args['backends'];
     else if (flag === '--name') args.name = value;
+    else if (flag === '--keep') args.keep = path.resolve(value);
     else throw new Error(`unknown option ${flag}`);
   }
   if (!(args.years > 0) || !Number.isInteger(args.sources) || args.sources < 1)
@@ -118,6 +127,8 @@ interface BackendResult {
   bestAtMs: number;
   plans: string[];
   reportingLastPoint: number;
+  /** SQLite: the series, known now, with SQLite's default read settings (no map, 2 MiB cache). */
+  defaultsMs: number | null;
 }
 
 async function runBackend(
@@ -125,7 +136,12 @@ async function runBackend(
   args: Args,
   log: (line: string) => void,
 ): Promise<BackendResult> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `whereabouts-archive-bench-${backend}-`));
+  const kept = backend === 'sqlite' && args.keep !== null;
+  const reuse = kept && fs.existsSync(path.join(args.keep!, 'archive.sqlite'));
+  if (kept) fs.mkdirSync(args.keep!, { recursive: true });
+  const dir = kept
+    ? args.keep!
+    : fs.mkdtempSync(path.join(os.tmpdir(), `whereabouts-archive-bench-${backend}-`));
   let server: PostgresServer | null = null;
   let archive: Archive;
   let url = '';
@@ -148,7 +164,7 @@ async function runBackend(
     const days = Math.round(args.years * 365);
     const started = performance.now();
     const cpu = process.cpuUsage();
-    for (let day = 0; day < days; day++) {
+    for (let day = 0; day < (reuse ? 0 : days); day++) {
       await archive.record(dayReports(day, provenances, forces));
       if ((day + 1) % 365 === 0 || day === days - 1)
         log(
@@ -200,11 +216,10 @@ async function runBackend(
     // A ten-year monthly national series with coverage, ending on the last simulated day.
     const from = iso(FIRST_DAY + Math.max(0, days - 3650) * DAY_MS);
     const periods = periodsBetween(from, lastDay, 'MONTH')!;
-    const history = new History(archive);
     const selection = { windowDays: 90, registeredWindowDays: 400, priorityOf: () => 0, priorities: {} };
-    const series = async (knownAt: number | null) => {
+    const series = async (knownAt: number | null, on: Archive = archive) => {
       const t = performance.now();
-      const known = await history.figuresAt(
+      const known = await new History(on).figuresAt(
         EMPTY_SNAPSHOT,
         knownAt,
         registry.all,
@@ -239,6 +254,27 @@ async function runBackend(
       bestRuns.push(performance.now() - t);
     }
     log(`${backend}: series now ${now.ms.toFixed(1)} ms, as known half-way ${then.ms.toFixed(1)} ms`);
+    // SQLite: the archive's read settings (a memory map and a larger page cache) against SQLite's
+    // defaults, on the same file, alternating, after a warm-up of each.
+    let defaultsMs: number | null = null;
+    if (backend === 'sqlite') {
+      const plain = new SqliteArchive(path.join(dir, 'archive.sqlite'), { mmapBytes: 0, cacheKiB: 2000 });
+      try {
+        await series(null, plain);
+        const mine: number[] = [];
+        const theirs: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          theirs.push((await series(null, plain)).ms);
+          mine.push((await series(null, archive)).ms);
+        }
+        defaultsMs = median(theirs);
+        log(
+          `sqlite: series now, SQLite's default reads ${defaultsMs.toFixed(1)} ms, the archive's ${median(mine).toFixed(1)} ms`,
+        );
+      } finally {
+        await plain.close();
+      }
+    }
     return {
       backend,
       figures,
@@ -251,11 +287,12 @@ async function runBackend(
       bestAtMs: median(bestRuns),
       plans,
       reportingLastPoint: now.points.at(-1)!.summary.coverage.reporting,
+      defaultsMs,
     };
   } finally {
     await archive.close();
     await server?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (!kept) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -271,11 +308,11 @@ async function main(): Promise<void> {
     '',
     `${args.sources.toLocaleString('en-GB')} simulated sources over the 45 forces, a new figure each per simulated day for ${args.years} years; each day one record (one transaction) of every source's report. Series: ${'monthly'} national, ten years (or the whole history if shorter), 90-day window, with coverage; median of five after one warm-up.`,
     '',
-    '| backend | figures | write time | figures/s | CPU s (this process) | size on disk | series, known now | series, as known half-way | bestAt alone (now) | forces in last point |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| backend | figures | write time | figures/s | CPU s (this process) | size on disk | series, known now | series, as known half-way | bestAt alone (now) | series now, SQLite default reads | forces in last point |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...results.map(
       (r) =>
-        `| ${r.backend} | ${r.figures.toLocaleString('en-GB')} | ${r.writeSeconds.toFixed(0)} s | ${Math.round(r.figuresPerSecond).toLocaleString('en-GB')} | ${r.cpuSeconds === null ? 'n/a (server)' : r.cpuSeconds.toFixed(0)} | ${r.sizeMb.toFixed(0)} MB | ${r.seriesNowMs.toFixed(1)} ms | ${r.seriesThenMs.toFixed(1)} ms | ${r.bestAtMs.toFixed(1)} ms | ${r.reportingLastPoint} |`,
+        `| ${r.backend} | ${r.figures.toLocaleString('en-GB')} | ${r.writeSeconds.toFixed(0)} s | ${Math.round(r.figuresPerSecond).toLocaleString('en-GB')} | ${r.cpuSeconds === null ? 'n/a (server)' : r.cpuSeconds.toFixed(0)} | ${r.sizeMb.toFixed(0)} MB | ${r.seriesNowMs.toFixed(1)} ms | ${r.seriesThenMs.toFixed(1)} ms | ${r.bestAtMs.toFixed(1)} ms | ${r.defaultsMs === null ? 'n/a' : `${r.defaultsMs.toFixed(1)} ms`} | ${r.reportingLastPoint} |`,
     ),
     '',
     'Query plans of the preselection (index in use):',
