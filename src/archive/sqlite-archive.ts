@@ -38,20 +38,6 @@ import {
 /** How long a writer waits for another process's write to finish before failing. */
 const BUSY_TIMEOUT_MS = 5_000;
 
-/** How the archive reads its file: memory-mapped bytes and page cache (both per connection). */
-export interface ReadSettings {
-  readonly mmapBytes: number;
-  readonly cacheKiB: number;
-}
-
-/**
- * Reads through a memory map of up to 1 GiB (a page read is a memory access, not a system call) with a
- * 16 MiB page cache, instead of SQLite's defaults (no map, 2 MiB). Mapped pages are the OS's file cache,
- * shared and reclaimable; only the pages a query touches are resident. Measured by the archive bench
- * (`test/bench/archive.ts`, see the README's Performance section).
- */
-export const READ_SETTINGS: ReadSettings = { mmapBytes: 1 << 30, cacheKiB: 16 * 1024 };
-
 /** Citation ids kept in memory: one per source and per cited row of the bundled data, far below this. */
 const CITATION_IDS_KEPT = 100_000;
 
@@ -123,14 +109,10 @@ export class SqliteArchive implements Archive {
   private readonly newCitationIds = new Map<string, number>();
 
   /** Opens (creating if needed) the archive at `file`; `:memory:` for a throwaway one. */
-  constructor(
-    readonly file: string,
-    reading: ReadSettings = READ_SETTINGS,
-  ) {
+  constructor(readonly file: string) {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     this.db = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
-    this.db.exec(`PRAGMA mmap_size = ${reading.mmapBytes}; PRAGMA cache_size = -${reading.cacheKiB};`);
     this.db.exec(SCHEMA);
     const version = (
       this.db.prepare(`SELECT value FROM archive_meta WHERE name = 'schema_version'`).get() as {

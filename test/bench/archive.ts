@@ -127,8 +127,6 @@ interface BackendResult {
   bestAtMs: number;
   plans: string[];
   reportingLastPoint: number;
-  /** SQLite: the series, known now, with SQLite's default read settings (no map, 2 MiB cache). */
-  defaultsMs: number | null;
 }
 
 async function runBackend(
@@ -217,9 +215,10 @@ async function runBackend(
     const from = iso(FIRST_DAY + Math.max(0, days - 3650) * DAY_MS);
     const periods = periodsBetween(from, lastDay, 'MONTH')!;
     const selection = { windowDays: 90, registeredWindowDays: 400, priorityOf: () => 0, priorities: {} };
-    const series = async (knownAt: number | null, on: Archive = archive) => {
+    const history = new History(archive);
+    const series = async (knownAt: number | null) => {
       const t = performance.now();
-      const known = await new History(on).figuresAt(
+      const known = await history.figuresAt(
         EMPTY_SNAPSHOT,
         knownAt,
         registry.all,
@@ -254,32 +253,12 @@ async function runBackend(
       bestRuns.push(performance.now() - t);
     }
     log(`${backend}: series now ${now.ms.toFixed(1)} ms, as known half-way ${then.ms.toFixed(1)} ms`);
-    // SQLite: the archive's read settings (a memory map and a larger page cache) against SQLite's
-    // defaults, on the same file, alternating, after a warm-up of each.
-    let defaultsMs: number | null = null;
-    if (backend === 'sqlite') {
-      const plain = new SqliteArchive(path.join(dir, 'archive.sqlite'), { mmapBytes: 0, cacheKiB: 2000 });
-      try {
-        await series(null, plain);
-        const mine: number[] = [];
-        const theirs: number[] = [];
-        for (let i = 0; i < 5; i++) {
-          theirs.push((await series(null, plain)).ms);
-          mine.push((await series(null, archive)).ms);
-        }
-        defaultsMs = median(theirs);
-        log(
-          `sqlite: series now, SQLite's default reads ${defaultsMs.toFixed(1)} ms, the archive's ${median(mine).toFixed(1)} ms`,
-        );
-      } finally {
-        await plain.close();
-      }
-    }
     return {
       backend,
       figures,
       writeSeconds,
-      figuresPerSecond: figures / writeSeconds,
+      // A reused database (--keep) was written by an earlier run: no write figures from this one.
+      figuresPerSecond: reuse ? Number.NaN : figures / writeSeconds,
       cpuSeconds: backend === 'sqlite' ? (used.user + used.system) / 1e6 : null,
       sizeMb,
       seriesNowMs: now.ms,
@@ -287,7 +266,6 @@ async function runBackend(
       bestAtMs: median(bestRuns),
       plans,
       reportingLastPoint: now.points.at(-1)!.summary.coverage.reporting,
-      defaultsMs,
     };
   } finally {
     await archive.close();
@@ -308,11 +286,11 @@ async function main(): Promise<void> {
     '',
     `${args.sources.toLocaleString('en-GB')} simulated sources over the 45 forces, a new figure each per simulated day for ${args.years} years; each day one record (one transaction) of every source's report. Series: ${'monthly'} national, ten years (or the whole history if shorter), 90-day window, with coverage; median of five after one warm-up.`,
     '',
-    '| backend | figures | write time | figures/s | CPU s (this process) | size on disk | series, known now | series, as known half-way | bestAt alone (now) | series now, SQLite default reads | forces in last point |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| backend | figures | write time | figures/s | CPU s (this process) | size on disk | series, known now | series, as known half-way | bestAt alone (now) | forces in last point |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...results.map(
       (r) =>
-        `| ${r.backend} | ${r.figures.toLocaleString('en-GB')} | ${r.writeSeconds.toFixed(0)} s | ${Math.round(r.figuresPerSecond).toLocaleString('en-GB')} | ${r.cpuSeconds === null ? 'n/a (server)' : r.cpuSeconds.toFixed(0)} | ${r.sizeMb.toFixed(0)} MB | ${r.seriesNowMs.toFixed(1)} ms | ${r.seriesThenMs.toFixed(1)} ms | ${r.bestAtMs.toFixed(1)} ms | ${r.defaultsMs === null ? 'n/a' : `${r.defaultsMs.toFixed(1)} ms`} | ${r.reportingLastPoint} |`,
+        `| ${r.backend} | ${r.figures.toLocaleString('en-GB')} | ${Number.isNaN(r.figuresPerSecond) ? 'reused' : `${r.writeSeconds.toFixed(0)} s`} | ${Number.isNaN(r.figuresPerSecond) ? 'reused' : Math.round(r.figuresPerSecond).toLocaleString('en-GB')} | ${r.cpuSeconds === null ? 'n/a (server)' : Number.isNaN(r.figuresPerSecond) ? 'reused' : r.cpuSeconds.toFixed(0)} | ${r.sizeMb.toFixed(0)} MB | ${r.seriesNowMs.toFixed(1)} ms | ${r.seriesThenMs.toFixed(1)} ms | ${r.bestAtMs.toFixed(1)} ms | ${r.reportingLastPoint} |`,
     ),
     '',
     'Query plans of the preselection (index in use):',
