@@ -28,6 +28,7 @@ import { loadDefaultRegistry } from '../../src/domain/force-registry';
 import { periodsBetween, seriesOf } from '../../src/domain/series';
 import type { Snapshot } from '../../src/store/snapshot';
 import { PostgresServer } from '../helpers/postgres';
+import { writeFormatted } from './support';
 
 const DAY_MS = 86_400_000;
 const RESULTS = path.join(__dirname, 'results');
@@ -298,7 +299,8 @@ async function main(): Promise<void> {
     ...results.flatMap((r) => r.plans.map((p) => `- ${r.backend}: \`${p}\``)),
   ];
   fs.mkdirSync(RESULTS, { recursive: true });
-  fs.writeFileSync(path.join(RESULTS, `${args.name}.md`), `${lines.join('\n')}\n`);
+  // Formatted as the repository's prettier check wants it.
+  await writeFormatted(path.join(RESULTS, `${args.name}.md`), `${lines.join('\n')}\n`, log);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
