@@ -42,3 +42,18 @@ export function resolveRange(
   }
   return [start, end];
 }
+
+/**
+ * A moment to answer as known at: an instant not in the future (the request's clock), in epoch ms; null
+ * when not asked (what is known now).
+ */
+export function resolveKnownAt(knownAt: string | null | undefined, nowMs: number): number | null {
+  if (knownAt === null || knownAt === undefined) return null;
+  const ms = Date.parse(knownAt);
+  if (ms > nowMs)
+    throw new WhereaboutsError(
+      'INVALID_DATE',
+      `knownAt must not be in the future: got ${knownAt}, now is ${new Date(nowMs).toISOString()}`,
+    );
+  return ms;
+}

@@ -151,3 +151,11 @@ export function summaryView(
 export function breakdownView(breakdown: Breakdown): Breakdown {
   return breakdown;
 }
+
+/** The name of the national summary (and series). */
+export const UNITED_KINGDOM = 'United Kingdom';
+
+/** A published total as the API shows it: whether it is a lower bound, and its provenance under `source`. */
+export function publishedTotalView(total: PublishedTotal) {
+  return { ...total, lowerBound: total.lowerBound === true, source: provenanceView(total.provenance) };
+}

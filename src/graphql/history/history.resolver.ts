@@ -9,14 +9,13 @@ import type { SeriesInterval } from '../../domain/series';
 import { MAX_SERIES_POINTS, periodsBetween, seriesOf } from '../../domain/series';
 import { WhereaboutsError } from '../../errors';
 import type { Snapshot } from '../../store/snapshot';
-import { resolveWindow } from '../args';
+import { resolveKnownAt, resolveWindow } from '../args';
 import type { RequestContext } from '../context';
 import { MeasureEnum } from '../enums';
 import { ForceType } from '../force/force.type';
-import { publishedTotalView, UNITED_KINGDOM } from '../national/national.resolver';
 import { DateScalar, DateTimeScalar } from '../scalars';
 import type { ViewContext } from '../views';
-import { figureView, summaryView } from '../views';
+import { figureView, publishedTotalView, summaryView, UNITED_KINGDOM } from '../views';
 import { RevisionType } from './revision.type';
 import { SeriesIntervalEnum, SeriesType } from './series.type';
 
@@ -27,21 +26,6 @@ interface SeriesArgs {
   readonly every: string;
   readonly windowDays: number | null;
   readonly knownAt: string | null;
-}
-
-/**
- * A moment to answer as known at: an instant not in the future (the request's clock), in epoch ms; null
- * when not asked (what is known now).
- */
-export function resolveKnownAt(knownAt: string | null | undefined, nowMs: number): number | null {
-  if (knownAt === null || knownAt === undefined) return null;
-  const ms = Date.parse(knownAt);
-  if (ms > nowMs)
-    throw new WhereaboutsError(
-      'INVALID_DATE',
-      `knownAt must not be in the future: got ${knownAt}, now is ${new Date(nowMs).toISOString()}`,
-    );
-  return ms;
 }
 
 /**

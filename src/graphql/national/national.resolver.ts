@@ -1,24 +1,15 @@
 import { Arg, Ctx, Int, Query, Resolver } from 'type-graphql';
-import type { PublishedTotal } from '../../domain/figure';
 import type { Force } from '../../domain/force-registry';
 import type { ForceEntry } from '../../domain/national';
 import { entriesFor, summarise, summariseBy } from '../../domain/national';
 import { comparablePublishedTotals } from '../../domain/published';
-import { resolveAsAt, resolveWindow } from '../args';
+import { resolveAsAt, resolveKnownAt, resolveWindow } from '../args';
 import { MemoKey } from '../../store/generation-memo';
 import type { RequestContext } from '../context';
-import { nationalKnownAt, resolveKnownAt } from '../history/history.resolver';
+import { nationalKnownAt } from '../history/history.resolver';
 import { DateScalar, DateTimeScalar } from '../scalars';
-import { provenanceView, summaryView } from '../views';
+import { publishedTotalView, summaryView, UNITED_KINGDOM } from '../views';
 import { SummaryType } from './summary.type';
-
-/** The name of the national summary. */
-export const UNITED_KINGDOM = 'United Kingdom';
-
-/** A published total as the API shows it: whether it is a lower bound, and its provenance under `source`. */
-export function publishedTotalView(total: PublishedTotal) {
-  return { ...total, lowerBound: total.lowerBound === true, source: provenanceView(total.provenance) };
-}
 
 /** A value made in one clock second (see `entriesAsAt`). */
 interface OfSecond<T> {

@@ -1,6 +1,6 @@
 import { Arg, Ctx, Query, Resolver } from 'type-graphql';
 import type { RequestContext } from '../context';
-import { publishedTotalView } from '../national/national.resolver';
+import { publishedTotalView } from '../views';
 import { PublishedTotalType } from './published-total.type';
 
 @Resolver()

@@ -3,7 +3,7 @@
  * the request's clock.
  */
 import type { Figure } from '../../../src/domain/figure';
-import { publishedTotalView } from '../../../src/graphql/national/national.resolver';
+import { publishedTotalView } from '../../../src/graphql/views';
 import { ageSecondsOf, figureView, provenanceView } from '../../../src/graphql/views';
 import type { Snapshot } from '../../../src/store/snapshot';
 
