@@ -22,24 +22,32 @@ import {
   addOutcomes,
   archivedFigureOf,
   citationsOf,
+  DayCells,
+  figureOf,
   incomingRows,
   keyId,
   NO_CHANGE,
   outcomeOf,
   planRecord,
 } from './rows';
-import type { BestKey } from './sql';
+import type { BestKey, DayChoiceRow } from './sql';
 import {
   bestKeyColumns,
   currentAt,
+  DAY_CHOICE_COLUMNS,
+  dayChoiceFromFigures,
+  FIGURE_DAYS_COLUMNS,
+  FILL_FIGURE_DAYS,
   preferred,
+  REPLACE_DAY_CHOICE,
   REVISION_ORDER,
   SELECTION_ORDER,
   STORED_ROW_COLUMNS,
   STORED_ROW_FROM,
 } from './sql';
 
-const SCHEMA_VERSION = '1';
+/** The tables' version, as in the SQLite archive: 2 added `figure_days`, and a version 1 is upgraded. */
+const SCHEMA_VERSION = '2';
 
 /** The tables; the same indexes as the SQLite archive, each for the query named there. */
 const SCHEMA = `
@@ -80,6 +88,25 @@ CREATE TABLE IF NOT EXISTS figure_versions (
   extra TEXT,
   PRIMARY KEY (key_id, first_seen)
 );
+CREATE TABLE IF NOT EXISTS figure_days (
+  force_id TEXT NOT NULL,
+  measure TEXT NOT NULL,
+  day TEXT NOT NULL,
+  key_id BIGINT NOT NULL REFERENCES figure_keys (id),
+  selection_rank SMALLINT NOT NULL,
+  source_id TEXT NOT NULL,
+  citation_id BIGINT NOT NULL REFERENCES citations (id),
+  known_since BIGINT NOT NULL,
+  basis TEXT NOT NULL,
+  as_at TEXT NOT NULL,
+  precision TEXT NOT NULL,
+  as_at_end TEXT NOT NULL,
+  version_since BIGINT NOT NULL,
+  status TEXT NOT NULL,
+  value INTEGER,
+  extra TEXT,
+  PRIMARY KEY (force_id, measure, day)
+);
 INSERT INTO archive_meta (name, value) VALUES ('schema_version', '${SCHEMA_VERSION}') ON CONFLICT (name) DO NOTHING;
 `;
 
@@ -93,6 +120,65 @@ function storedRow(row: Record<string, unknown>): StoredRow {
     firstSeen: Number(row.firstSeen),
     lastSeen: Number(row.lastSeen),
     supersededAt: row.supersededAt === null ? null : Number(row.supersededAt),
+  };
+}
+
+/**
+ * Brings a database of an earlier schema version to this one (in one transaction, under the schema
+ * lock the caller holds); refuses one of a version this gateway does not know (a newer gateway's).
+ */
+async function upgrade(client: pg.PoolClient): Promise<void> {
+  const version = async () =>
+    (await client.query<{ value: string }>(`SELECT value FROM archive_meta WHERE name = 'schema_version'`))
+      .rows[0]?.value;
+  if ((await version()) === '1') {
+    await client.query('BEGIN');
+    try {
+      await client.query(FILL_FIGURE_DAYS);
+      await client.query(`UPDATE archive_meta SET value = '2' WHERE name = 'schema_version'`);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    }
+  }
+  const found = await version();
+  if (found !== SCHEMA_VERSION)
+    throw new Error(`the archive database has schema version ${found}; this gateway reads ${SCHEMA_VERSION}`);
+}
+
+/**
+ * Chooses each day's figure again (`figure_days`), inside a record's transaction. Instances recording
+ * different sources for one day at once would each choose among the figures they can see, and the
+ * later write could lose the earlier's better figure; so each day is first locked (a transaction-scoped
+ * advisory lock, taken in one order by every instance, after the source locks), and the choice is read
+ * after the lock is held, when every earlier holder's figures are committed and visible.
+ */
+async function chooseDays(client: pg.PoolClient, days: DayCells): Promise<void> {
+  const cells = [...days];
+  const columns = [cells.map((c) => c[0]), cells.map((c) => c[1]), cells.map((c) => c[2])];
+  await client.query(
+    `SELECT pg_advisory_xact_lock(hashtextextended('whereabouts.archive.day:' || f || ' ' || m || ' ' || d, 0))
+     FROM (SELECT DISTINCT * FROM unnest($1::text[], $2::text[], $3::text[]) AS c (f, m, d) ORDER BY 1, 2, 3) AS cells`,
+    columns,
+  );
+  await client.query(
+    `INSERT INTO figure_days (${FIGURE_DAYS_COLUMNS})
+     SELECT chosen.* FROM unnest($1::text[], $2::text[], $3::text[]) AS cell (f, m, d)
+     CROSS JOIN LATERAL (${dayChoiceFromFigures('cell.f', 'cell.m', 'cell.d')}) AS chosen
+     ${REPLACE_DAY_CHOICE}`,
+    columns,
+  );
+}
+
+/** A day's choice as read: BIGINT columns come back as text. */
+function dayChoiceRow(row: Record<string, unknown>): DayChoiceRow {
+  return {
+    ...(row as unknown as DayChoiceRow),
+    id: Number(row.id),
+    citationId: Number(row.citationId),
+    knownSince: Number(row.knownSince),
+    firstSeen: Number(row.firstSeen),
   };
 }
 
@@ -117,16 +203,10 @@ export class PostgresArchive implements Archive {
         await client.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK]);
         try {
           await client.query(SCHEMA);
+          await upgrade(client);
         } finally {
           await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]);
         }
-        const { rows } = await client.query<{ value: string }>(
-          `SELECT value FROM archive_meta WHERE name = 'schema_version'`,
-        );
-        if (rows[0]?.value !== SCHEMA_VERSION)
-          throw new Error(
-            `the archive database has schema version ${rows[0]?.value}; this gateway reads ${SCHEMA_VERSION}`,
-          );
       } finally {
         client.release();
       }
@@ -304,6 +384,9 @@ export class PostgresArchive implements Archive {
             insert.map((i) => i.rows.version.extra),
           ],
         );
+      const days = new DayCells();
+      for (const i of insert) days.add(i.rows.key);
+      if (days.size > 0) await chooseDays(client, days);
       await client.query('COMMIT');
       return outcome;
     } catch (error) {
@@ -334,31 +417,60 @@ export class PostgresArchive implements Archive {
   }
 
   async bestAt(query: BestAtQuery): Promise<Array<Map<string, Figure>>> {
-    // For each window and force, the first known key in the selection's order (an index read from the
-    // window's end), in one round trip; then rivals from prioritised sources, if any; then the versions.
-    const heads = (
-      await this.pool.query<BestKey & { window: string; forceId: string }>(
-        `SELECT w.i AS "window", f.force_id AS "forceId", h.*
+    // For each window and force, the window's latest day and the figure it chose, in one round trip.
+    // Only when that choice was not yet made at a past moment, the first known key in the selection's
+    // order (an index read from the window's end); then rivals from prioritised sources, if any; then
+    // the versions that were current at the moment, where the day's copy is not.
+    const windowColumns = [query.windows.map((w) => w.from), query.windows.map((w) => w.to)];
+    const choices = (
+      await this.pool.query<Record<string, unknown>>(
+        `SELECT w.i AS "window", ${DAY_CHOICE_COLUMNS}
          FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w (day_from, day_to, i)
          CROSS JOIN unnest($3::text[]) AS f (force_id)
          CROSS JOIN LATERAL (
-           SELECT ${bestKeyColumns()} FROM figure_keys
-           WHERE force_id = f.force_id AND measure = $4 AND as_at_start <= w.day_to AND as_at_start >= w.day_from
-             AND first_seen <= $5::bigint
-           ORDER BY ${SELECTION_ORDER} LIMIT 1
-         ) h`,
-        [
-          query.windows.map((w) => w.from),
-          query.windows.map((w) => w.to),
-          query.forceIds,
-          query.measure,
-          query.knownAt,
-        ],
+           SELECT * FROM figure_days
+           WHERE force_id = f.force_id AND measure = $4 AND day <= w.day_to AND day >= w.day_from
+           ORDER BY day DESC LIMIT 1
+         ) d
+         JOIN citations c ON c.id = d.citation_id`,
+        [...windowColumns, query.forceIds, query.measure],
       )
-    ).rows;
+    ).rows.map((r) => ({ ...dayChoiceRow(r), at: `${String(r.window)} ${r.forceId as string}` }));
+    const chosen = new Map<string, BestKey>();
+    const choiceAt = new Map<string, DayChoiceRow>();
+    const unmade: string[] = [];
+    for (const choice of choices) {
+      if (choice.knownSince <= query.knownAt) {
+        chosen.set(choice.at, choice);
+        choiceAt.set(choice.at, choice);
+      } else unmade.push(choice.at);
+    }
+    if (unmade.length > 0) {
+      const heads = (
+        await this.pool.query<BestKey & { window: string; forceId: string }>(
+          `SELECT a.i AS "window", a.force_id AS "forceId", h.*
+           FROM unnest($1::bigint[], $2::text[]) AS a (i, force_id)
+           JOIN unnest($3::text[], $4::text[]) WITH ORDINALITY AS w (day_from, day_to, i) ON w.i = a.i
+           CROSS JOIN LATERAL (
+             SELECT ${bestKeyColumns()} FROM figure_keys
+             WHERE force_id = a.force_id AND measure = $5 AND as_at_start <= w.day_to AND as_at_start >= w.day_from
+               AND first_seen <= $6::bigint
+             ORDER BY ${SELECTION_ORDER} LIMIT 1
+           ) h`,
+          [
+            unmade.map((at) => at.slice(0, at.indexOf(' '))),
+            unmade.map((at) => at.slice(at.indexOf(' ') + 1)),
+            ...windowColumns,
+            query.measure,
+            query.knownAt,
+          ],
+        )
+      ).rows;
+      for (const h of heads) chosen.set(`${h.window} ${h.forceId}`, h);
+    }
     const prioritised = Object.keys(query.priorities);
-    const chosen = new Map<string, BestKey>(heads.map((h) => [`${h.window} ${h.forceId}`, h]));
-    if (prioritised.length > 0 && heads.length > 0) {
+    if (prioritised.length > 0 && chosen.size > 0) {
+      const heads = [...chosen].map(([at, head]) => ({ forceId: at.slice(at.indexOf(' ') + 1), head }));
       const rivals = (
         await this.pool.query<BestKey & { forceId: string }>(
           `SELECT DISTINCT k.force_id AS "forceId", ${bestKeyColumns('k')}
@@ -367,8 +479,8 @@ export class PostgresArchive implements Archive {
              AND k.selection_rank = h.selection_rank AND k.first_seen <= $5::bigint AND k.source_id = ANY($6)`,
           [
             heads.map((h) => h.forceId),
-            heads.map((h) => h.day),
-            heads.map((h) => h.selectionRank),
+            heads.map((h) => h.head.day),
+            heads.map((h) => h.head.selectionRank),
             query.measure,
             query.knownAt,
             prioritised,
@@ -383,12 +495,22 @@ export class PostgresArchive implements Archive {
         if (mine.length > 0) chosen.set(at, preferred([head, ...mine], query.priorities));
       }
     }
-    const ids = [...new Set([...chosen.values()].map((k) => String(k.id)))];
-    const { rows } = await this.pool.query(
-      `SELECT k.id AS "keyId", ${STORED_ROW_COLUMNS} FROM ${STORED_ROW_FROM}
-       WHERE k.id = ANY($1::bigint[]) AND ${currentAt('$2::bigint')}`,
-      [ids, query.knownAt],
-    );
+    // The day's copy serves when it is the choice and its version was current at the moment.
+    const figureAt = new Map<string, Figure>();
+    const toRead = new Set<string>();
+    for (const [at, key] of chosen) {
+      const choice = choiceAt.get(at);
+      if (choice === key && choice.firstSeen <= query.knownAt) figureAt.set(at, figureOf(choice));
+      else toRead.add(String(key.id));
+    }
+    const { rows } =
+      toRead.size === 0
+        ? { rows: [] }
+        : await this.pool.query(
+            `SELECT k.id AS "keyId", ${STORED_ROW_COLUMNS} FROM ${STORED_ROW_FROM}
+             WHERE k.id = ANY($1::bigint[]) AND ${currentAt('$2::bigint')}`,
+            [[...toRead], query.knownAt],
+          );
     const figureOfKey = new Map(
       (rows as Array<Record<string, unknown>>).map((r) => [
         String(r.keyId),
@@ -397,7 +519,7 @@ export class PostgresArchive implements Archive {
     );
     const out = query.windows.map(() => new Map<string, Figure>());
     for (const [at, key] of chosen) {
-      const figure = figureOfKey.get(String(key.id));
+      const figure = figureAt.get(at) ?? figureOfKey.get(String(key.id));
       const space = at.indexOf(' ');
       if (figure) out[Number(at.slice(0, space)) - 1]!.set(at.slice(space + 1), figure);
     }

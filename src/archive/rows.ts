@@ -62,8 +62,8 @@ export interface FigureRows {
   readonly version: VersionBody;
 }
 
-/** A stored version joined with its key and citation: what backends read back. */
-export interface StoredRow extends KeyRow {
+/** A version joined with its key and citation: what a figure is read back from. */
+export interface FigureRow extends Omit<KeyRow, 'selectionRank'> {
   readonly status: string;
   readonly value: number | null;
   readonly title: string;
@@ -71,7 +71,12 @@ export interface StoredRow extends KeyRow {
   readonly simulated: boolean;
   readonly citationExtra: string | null;
   readonly extra: string | null;
+  /** When the version was first seen. */
   readonly firstSeen: number;
+}
+
+/** A stored version with its whole life: what backends read back for `knownAt` and revisions. */
+export interface StoredRow extends FigureRow {
   readonly lastSeen: number;
   readonly supersededAt: number | null;
 }
@@ -137,6 +142,16 @@ export function rowsOf(sourceId: string, figure: Figure): FigureRows {
 
 /** The figure a stored row holds, with its version's times. */
 export function archivedFigureOf(row: StoredRow): ArchivedFigure {
+  return {
+    figure: figureOf(row),
+    firstSeen: Number(row.firstSeen),
+    lastSeen: Number(row.lastSeen),
+    supersededAt: row.supersededAt === null ? null : Number(row.supersededAt),
+  };
+}
+
+/** The figure a row holds, as the source gave it; `retrievedAt` is when this version was first seen. */
+export function figureOf(row: FigureRow): Figure {
   const asAt: AsAt | null =
     row.asAt === ''
       ? null
@@ -154,7 +169,7 @@ export function archivedFigureOf(row: StoredRow): ArchivedFigure {
     retrievedAt: new Date(row.firstSeen).toISOString(),
     simulated: row.simulated,
   };
-  const figure: Figure = {
+  return {
     ...(row.extra ? (JSON.parse(row.extra) as object) : {}),
     forceId: row.forceId,
     measure: row.measure as Measure,
@@ -164,12 +179,6 @@ export function archivedFigureOf(row: StoredRow): ArchivedFigure {
     asAt,
     provenance,
     reason: null,
-  };
-  return {
-    figure,
-    firstSeen: Number(row.firstSeen),
-    lastSeen: Number(row.lastSeen),
-    supersededAt: row.supersededAt === null ? null : Number(row.supersededAt),
   };
 }
 
@@ -238,6 +247,28 @@ export function incomingRows(sourceId: string, figures: readonly Figure[]): Figu
     if (!byKey.has(id)) byKey.set(id, rows);
   }
   return [...byKey.values()];
+}
+
+/**
+ * The days (force, measure, start day) a record gave a figure or a version for: the `figure_days` rows
+ * to choose again before it commits. Undated figures have no day, and are left out.
+ */
+export class DayCells implements Iterable<readonly [string, string, string]> {
+  private readonly cells = new Map<string, readonly [string, string, string]>();
+
+  add(key: KeyRow): void {
+    if (key.asAtStart === '') return;
+    const cell = [key.forceId, key.measure, key.asAtStart] as const;
+    this.cells.set(cell.join('\u0000'), cell);
+  }
+
+  get size(): number {
+    return this.cells.size;
+  }
+
+  [Symbol.iterator](): Iterator<readonly [string, string, string]> {
+    return this.cells.values();
+  }
 }
 
 /** Nothing recorded: the start of a sum of outcomes. */

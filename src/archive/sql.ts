@@ -2,6 +2,7 @@
  * SQL both backends share: the columns a stored figure is read back with, and the conditions of an
  * "as known at" read. Placeholders differ (`?` in SQLite, `$n` in PostgreSQL), so conditions take them.
  */
+import type { FigureRow } from './rows';
 
 /** The select list of a stored row (`StoredRow`), over `figure_versions v`, `figure_keys k`, `citations c`. */
 export const STORED_ROW_COLUMNS = `
@@ -57,6 +58,76 @@ export function preferred(keys: readonly BestKey[], priorities: Readonly<Record<
     if (a.sourceId !== b.sourceId) return a.sourceId < b.sourceId ? a : b;
     return Number(a.citationId) <= Number(b.citationId) ? a : b;
   });
+}
+
+/**
+ * `figure_days`: for each force, measure and day, the figure the selection rule ranks first among those
+ * starting that day (without configured priorities), with a copy of its key and current version. A
+ * series asks for the latest figure in each of its windows; this table answers with one seek into a
+ * table of one row per force and day, where the full index holds one entry per source and day and the
+ * figure itself lies in two more tables (the measured difference is in `test/bench/results/`).
+ *
+ * It is kept in the same transaction as the figures (`CHOOSE_DAY`), so it never disagrees with them.
+ * `known_since` (the key's first sight) and `version_since` (its version's) say when a past moment's
+ * answer may come from it: a key first seen after the moment was not a choice then, and a version
+ * first seen after it was not current then; `bestAt` then reads the full index, as before this table.
+ */
+export const FIGURE_DAYS_COLUMNS = `force_id, measure, day, key_id, selection_rank, source_id, citation_id,
+  known_since, basis, as_at, precision, as_at_end, version_since, status, value, extra`;
+
+/**
+ * The day's choice read from the figures (in `FIGURE_DAYS_COLUMNS` order), for the cell named by the
+ * three placeholders: the first entry of `figure_keys_by_force` for that day, with its current version.
+ */
+export function dayChoiceFromFigures(forceId: string, measure: string, day: string): string {
+  return `SELECT k.force_id, k.measure, k.as_at_start, k.id, k.selection_rank, k.source_id, k.citation_id,
+      k.first_seen, k.basis, k.as_at, k.precision, k.as_at_end, v.first_seen, v.status, v.value, v.extra
+    FROM figure_keys k JOIN figure_versions v ON v.key_id = k.id AND v.superseded_at IS NULL
+    WHERE k.force_id = ${forceId} AND k.measure = ${measure} AND k.as_at_start = ${day}
+    ORDER BY k.selection_rank, k.source_id, k.citation_id LIMIT 1`;
+}
+
+/** Writes a day's choice over the one held (the upsert's tail, after an `INSERT ... SELECT`). */
+export const REPLACE_DAY_CHOICE = `ON CONFLICT (force_id, measure, day) DO UPDATE SET
+  key_id = excluded.key_id, selection_rank = excluded.selection_rank, source_id = excluded.source_id,
+  citation_id = excluded.citation_id, known_since = excluded.known_since, basis = excluded.basis,
+  as_at = excluded.as_at, precision = excluded.precision, as_at_end = excluded.as_at_end,
+  version_since = excluded.version_since, status = excluded.status, value = excluded.value,
+  extra = excluded.extra`;
+
+/**
+ * Fills `figure_days` from the figures of an archive written before the table existed (schema 1): each
+ * dated cell's first figure in the selection's order. One statement, run once by the upgrade.
+ */
+export const FILL_FIGURE_DAYS = `
+  INSERT INTO figure_days (${FIGURE_DAYS_COLUMNS})
+  SELECT force_id, measure, as_at_start, id, selection_rank, source_id, citation_id, first_seen, basis, as_at,
+    precision, as_at_end, version_since, status, value, extra
+  FROM (
+    SELECT k.*, v.first_seen AS version_since, v.status, v.value, v.extra,
+      row_number() OVER (PARTITION BY k.force_id, k.measure, k.as_at_start
+                         ORDER BY k.selection_rank, k.source_id, k.citation_id) AS place
+    FROM figure_keys k JOIN figure_versions v ON v.key_id = k.id AND v.superseded_at IS NULL
+    WHERE k.as_at_start <> ''
+  ) ranked
+  WHERE place = 1`;
+
+/**
+ * A day's choice as `bestAt` reads it: the `BestKey` fields, when it became a choice and current, and
+ * the figure itself (a `FigureRow`), over `figure_days d` joined with `citations c`.
+ */
+export const DAY_CHOICE_COLUMNS = `
+  d.key_id AS "id", d.day AS "day", d.selection_rank AS "selectionRank", d.source_id AS "sourceId",
+  d.citation_id AS "citationId", d.known_since AS "knownSince", d.version_since AS "firstSeen",
+  d.force_id AS "forceId", d.measure AS "measure", d.basis AS "basis", d.as_at AS "asAt",
+  d.precision AS "precision", d.day AS "asAtStart", d.as_at_end AS "asAtEnd", c.digest AS "citationDigest",
+  c.title AS "title", c.url AS "url", c.simulated AS "simulated", c.extra AS "citationExtra",
+  d.status AS "status", d.value AS "value", d.extra AS "extra"`;
+
+/** A row of `DAY_CHOICE_COLUMNS`: the chosen key, when it became the choice's, and its figure. */
+export interface DayChoiceRow extends BestKey, FigureRow {
+  /** When the key was first seen: before that, it was no choice. */
+  readonly knownSince: number;
 }
 
 /** The order of a force's revisions: by date, then source and citation, then oldest version first. */

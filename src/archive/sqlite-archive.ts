@@ -22,18 +22,39 @@ import type {
   RecordOutcome,
   ReportToRecord,
 } from './archive';
-import type { CitationRow, CurrentVersion, StoredRow } from './rows';
-import { addOutcomes, archivedFigureOf, incomingRows, keyId, NO_CHANGE, outcomeOf, planRecord } from './rows';
-import type { BestKey } from './sql';
+import type { CitationRow, CurrentVersion, FigureRow, StoredRow } from './rows';
+import {
+  addOutcomes,
+  archivedFigureOf,
+  DayCells,
+  figureOf,
+  incomingRows,
+  keyId,
+  NO_CHANGE,
+  outcomeOf,
+  planRecord,
+} from './rows';
+import type { BestKey, DayChoiceRow } from './sql';
 import {
   bestKeyColumns,
   currentAt,
+  DAY_CHOICE_COLUMNS,
+  dayChoiceFromFigures,
+  FIGURE_DAYS_COLUMNS,
+  FILL_FIGURE_DAYS,
   preferred,
+  REPLACE_DAY_CHOICE,
   REVISION_ORDER,
   SELECTION_ORDER,
   STORED_ROW_COLUMNS,
   STORED_ROW_FROM,
 } from './sql';
+
+/**
+ * The tables' version. 2 added `figure_days`; an archive of version 1 is upgraded when first opened
+ * (`upgrade`). A gateway refuses an archive of a version it does not know.
+ */
+const SCHEMA_VERSION = '2';
 
 /** How long a writer waits for another process's write to finish before failing. */
 const BUSY_TIMEOUT_MS = 5_000;
@@ -52,6 +73,9 @@ const CITATION_IDS_KEPT = 100_000;
  *   `dateRange`'s first and last day; a force's revisions (by its prefix).
  * - `figure_versions` primary key (key, first_seen): a key's versions in order, its current one last,
  *   and the version current at a moment.
+ * - `figure_days` primary key (force, measure, day): a series point's latest day in its window, in a
+ *   table of one row per force and day (see `FIGURE_DAYS_COLUMNS`); without rowid, so that the seek
+ *   lands on the row itself.
  * Not indexed: `knownAt` over a date range reads every key (tests and small archives use it; series and
  * national answers go through `bestAt`).
  */
@@ -93,10 +117,27 @@ CREATE TABLE IF NOT EXISTS figure_versions (
   extra TEXT,
   PRIMARY KEY (key_id, first_seen)
 ) STRICT, WITHOUT ROWID;
-INSERT INTO archive_meta (name, value) VALUES ('schema_version', '1') ON CONFLICT (name) DO NOTHING;
+CREATE TABLE IF NOT EXISTS figure_days (
+  force_id TEXT NOT NULL,
+  measure TEXT NOT NULL,
+  day TEXT NOT NULL,
+  key_id INTEGER NOT NULL REFERENCES figure_keys (id),
+  selection_rank INTEGER NOT NULL,
+  source_id TEXT NOT NULL,
+  citation_id INTEGER NOT NULL REFERENCES citations (id),
+  known_since INTEGER NOT NULL,
+  basis TEXT NOT NULL,
+  as_at TEXT NOT NULL,
+  precision TEXT NOT NULL,
+  as_at_end TEXT NOT NULL,
+  version_since INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  value INTEGER,
+  extra TEXT,
+  PRIMARY KEY (force_id, measure, day)
+) STRICT, WITHOUT ROWID;
+INSERT INTO archive_meta (name, value) VALUES ('schema_version', '${SCHEMA_VERSION}') ON CONFLICT (name) DO NOTHING;
 `;
-
-const SCHEMA_VERSION = '1';
 
 /** The archive in one SQLite file, created (with its folder) on first open. */
 export class SqliteArchive implements Archive {
@@ -113,16 +154,18 @@ export class SqliteArchive implements Archive {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     this.db = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS });
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
-    this.db.exec(SCHEMA);
-    const version = (
-      this.db.prepare(`SELECT value FROM archive_meta WHERE name = 'schema_version'`).get() as {
-        value: string;
-      }
-    ).value;
-    if (version !== SCHEMA_VERSION)
-      throw new Error(
-        `the archive at ${file} has schema version ${version}; this gateway reads ${SCHEMA_VERSION}`,
-      );
+    // Created and upgraded in one immediate transaction: processes opening one file at once take turns,
+    // and the second finds the work done.
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      this.db.exec(SCHEMA);
+      upgrade(this.db, file);
+      this.db.exec('COMMIT');
+    } catch (error) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      this.db.close();
+      throw error;
+    }
     this.statements = prepare(this.db);
   }
 
@@ -136,7 +179,10 @@ export class SqliteArchive implements Archive {
     this.db.exec('BEGIN IMMEDIATE');
     try {
       let outcome = NO_CHANGE;
-      for (const report of reports) outcome = addOutcomes(outcome, this.recordOne(report));
+      const days = new DayCells();
+      for (const report of reports) outcome = addOutcomes(outcome, this.recordOne(report, days));
+      // Each day that gained a figure or a version chooses again, after all of them are in.
+      for (const [forceId, measure, day] of days) this.statements.chooseDay.run(forceId, measure, day);
       this.db.exec('COMMIT');
       // Ids of citations inserted by this transaction are known good only once it committed.
       if (this.citationIds.size + this.newCitationIds.size > CITATION_IDS_KEPT) this.citationIds.clear();
@@ -150,8 +196,8 @@ export class SqliteArchive implements Archive {
     }
   }
 
-  /** One report's rows, inside the caller's transaction. */
-  private recordOne({ sourceId, figures, seenAt }: ReportToRecord): RecordOutcome {
+  /** One report's rows, inside the caller's transaction; the days whose choice may change go in `days`. */
+  private recordOne({ sourceId, figures, seenAt }: ReportToRecord, days: DayCells): RecordOutcome {
     const incoming = incomingRows(sourceId, figures);
     const s = this.statements;
     const keyIds = new Map<string, number>();
@@ -203,6 +249,7 @@ export class SqliteArchive implements Archive {
     for (const rows of plan.insert) {
       const id = keyIds.get(keyId(rows.key))!;
       s.insertVersion.run(id, seenAt, seenAt, rows.version.status, rows.version.value, rows.version.extra);
+      days.add(rows.key);
     }
     return outcomeOf(incoming, plan);
   }
@@ -236,7 +283,7 @@ export class SqliteArchive implements Archive {
           this.statements.knownAtByMeasure.all(query.knownAt, query.knownAt, m, from, to),
         )
       : this.statements.knownAt.all(query.knownAt, query.knownAt, from, to);
-    return rows.map((row) => archivedFigureOf(storedRow(row)));
+    return rows.map((row) => archivedFigureOf(storedRow<StoredRow>(row)));
   }
 
   async revisions(forceId: string, measure?: Measure): Promise<ArchivedFigure[]> {
@@ -244,7 +291,7 @@ export class SqliteArchive implements Archive {
       measure === undefined
         ? this.statements.revisions.all(forceId)
         : this.statements.revisionsOfMeasure.all(forceId, measure);
-    return rows.map((row) => archivedFigureOf(storedRow(row)));
+    return rows.map((row) => archivedFigureOf(storedRow<StoredRow>(row)));
   }
 
   async bestAt(query: BestAtQuery): Promise<Array<Map<string, Figure>>> {
@@ -256,7 +303,7 @@ export class SqliteArchive implements Archive {
       let figure = figureOfKey.get(id);
       if (figure === undefined) {
         const row = s.versionAt.get(id, query.knownAt, query.knownAt);
-        figure = row ? archivedFigureOf(storedRow(row)).figure : null;
+        figure = row ? archivedFigureOf(storedRow<StoredRow>(row)).figure : null;
         figureOfKey.set(id, figure);
       }
       return figure;
@@ -264,8 +311,15 @@ export class SqliteArchive implements Archive {
     return query.windows.map((w) => {
       const best = new Map<string, Figure>();
       for (const forceId of query.forceIds) {
-        const head = s.firstInOrder.get(forceId, query.measure, w.to, w.from, query.knownAt) as
-          BestKey | undefined;
+        // The window's latest day, and the figure it chose; the full index only when that choice was
+        // not yet made at a past moment.
+        const choice = s.dayChoice.get(forceId, query.measure, w.to, w.from) as DayChoiceRow | undefined;
+        if (!choice) continue;
+        const head =
+          choice.knownSince <= query.knownAt
+            ? choice
+            : (s.firstInOrder.get(forceId, query.measure, w.to, w.from, query.knownAt) as
+                BestKey | undefined);
         if (!head) continue;
         // A source with a configured priority can beat the head only on its day and at its precision.
         const rivals = prioritised
@@ -278,9 +332,11 @@ export class SqliteArchive implements Archive {
               query.knownAt,
             ) as unknown as BestKey[])
           : [];
-        const figure = read(
-          rivals.length === 0 ? head.id : preferred([head, ...rivals], query.priorities).id,
-        );
+        const chosen = rivals.length === 0 ? head : preferred([head, ...rivals], query.priorities);
+        const figure =
+          chosen === choice && choice.firstSeen <= query.knownAt
+            ? figureOf(storedRow<DayChoiceRow>(choice))
+            : read(chosen.id);
         if (figure) best.set(forceId, figure);
       }
       return best;
@@ -317,9 +373,27 @@ export class SqliteArchive implements Archive {
 }
 
 /** SQLite has no boolean: `simulated` comes back as 0 or 1. */
-function storedRow(row: unknown): StoredRow {
-  const r = row as Omit<StoredRow, 'simulated'> & { simulated: number };
-  return { ...r, simulated: r.simulated === 1 };
+function storedRow<Row extends FigureRow>(row: unknown): Row {
+  const r = row as Omit<Row, 'simulated'> & { simulated: number };
+  return { ...r, simulated: r.simulated === 1 } as unknown as Row;
+}
+
+/**
+ * Brings an archive of an earlier schema version to this one, inside the opening transaction; refuses
+ * one of a version this gateway does not know (a newer gateway's).
+ */
+function upgrade(db: DatabaseSync, file: string): void {
+  const version = () =>
+    (db.prepare(`SELECT value FROM archive_meta WHERE name = 'schema_version'`).get() as { value: string })
+      .value;
+  if (version() === '1') {
+    db.exec(FILL_FIGURE_DAYS);
+    db.exec(`UPDATE archive_meta SET value = '2' WHERE name = 'schema_version'`);
+  }
+  if (version() !== SCHEMA_VERSION)
+    throw new Error(
+      `the archive at ${file} has schema version ${version()}; this gateway reads ${SCHEMA_VERSION}`,
+    );
 }
 
 function prepare(db: DatabaseSync) {
@@ -371,6 +445,13 @@ function prepare(db: DatabaseSync) {
     prioritisedRivals: p(
       `SELECT ${bestKeyColumns('k')} FROM figure_keys k JOIN json_each(?) p ON p.key = k.source_id
        WHERE k.force_id = ? AND k.measure = ? AND k.as_at_start = ? AND k.selection_rank = ? AND k.first_seen <= ?`,
+    ),
+    chooseDay: p(
+      `INSERT INTO figure_days (${FIGURE_DAYS_COLUMNS}) ${dayChoiceFromFigures('?1', '?2', '?3')} ${REPLACE_DAY_CHOICE}`,
+    ),
+    dayChoice: p(
+      `SELECT ${DAY_CHOICE_COLUMNS} FROM figure_days d JOIN citations c ON c.id = d.citation_id
+       WHERE d.force_id = ? AND d.measure = ? AND d.day <= ? AND d.day >= ? ORDER BY d.day DESC LIMIT 1`,
     ),
     versionAt: p(`SELECT ${STORED_ROW_COLUMNS} FROM ${STORED_ROW_FROM} WHERE k.id = ? AND ${currentAt('?')}`),
     firstDay: p(

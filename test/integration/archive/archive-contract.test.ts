@@ -7,7 +7,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Archive } from '../../../src/archive/archive';
+import { DatabaseSync } from 'node:sqlite';
+import pg from 'pg';
+import type { Archive, ReportToRecord } from '../../../src/archive/archive';
 import { PostgresArchive } from '../../../src/archive/postgres-archive';
 import { SqliteArchive } from '../../../src/archive/sqlite-archive';
 import { parseAsAt } from '../../../src/domain/dates';
@@ -43,6 +45,115 @@ function record(archive: Archive, sourceId: string, figures: readonly Figure[], 
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const HOUR = 3_600_000;
+/** As known now: every version recorded. */
+const NOW = Number.MAX_SAFE_INTEGER;
+
+/** The same figure, given by another source. */
+function sourced(sourceId: string, f: Figure): Figure {
+  return { ...f, provenance: { ...f.provenance, sourceId, title: `Source ${sourceId} (simulated)` } };
+}
+
+const SOURCES = ['s1', 's2', 's3', 's4', 's5'];
+const FORCES = ['dorset', 'kent', 'essex'];
+const PRIORITIES: Record<string, number> = { s3: 2, s5: -1 };
+
+/** A deterministic pseudo-random source of integers below n. */
+function randomFrom(seed: number): (n: number) => number {
+  return (n) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+}
+
+/** One source's report of a dozen random figures: days, precisions, bases, values and lower bounds. */
+function randomReport(random: (n: number) => number, sourceId: string, seenAt: number): ReportToRecord {
+  const bases = ['WHEREABOUTS_UNKNOWN', 'WANTED', 'MISSING_OR_WANTED'] as const;
+  const byKey = new Map<string, Figure>();
+  for (let i = 0; i < 12; i++) {
+    const day = 1 + random(20);
+    const precision = random(3);
+    const date =
+      precision === 0 ? `2018-01-${String(day).padStart(2, '0')}` : precision === 1 ? '2018-01' : '2018';
+    const f = sourced(
+      sourceId,
+      figure(FORCES[random(3)]!, date, random(30), {
+        basis: bases[random(3)]!,
+        ...(random(4) === 0 ? { lowerBound: true } : {}),
+      } as Partial<Figure>),
+    );
+    byKey.set(`${f.forceId} ${f.asAt!.date} ${f.basis}`, f);
+  }
+  return { sourceId, figures: [...byKey.values()], seenAt };
+}
+
+const WINDOWS = [
+  { from: '2017-12-01', to: '2018-01-10' },
+  { from: '2018-01-05', to: '2018-01-15' },
+  { from: '2017-01-01', to: '2018-01-31' },
+  { from: '2018-01-20', to: '2018-01-20' },
+];
+
+/** Each window's chosen value by force, as known at a moment. */
+async function bestValues(archive: Archive, knownAt: number, priorities = PRIORITIES) {
+  const best = await archive.bestAt({
+    measure: 'UNACCOUNTED',
+    forceIds: FORCES,
+    windows: WINDOWS,
+    knownAt,
+    priorities,
+  });
+  return best.map((m) => Object.fromEntries([...m].map(([id, f]) => [id, f.value])));
+}
+
+/**
+ * `bestAt` chooses, in every window, for every force, at moments between and on the records (hourly
+ * from T0), with and without priorities, what `selectFigure` chooses among every figure known then.
+ */
+async function expectBestAtAgrees(archive: Archive): Promise<void> {
+  for (const priorities of [PRIORITIES, {}])
+    for (const knownAt of [
+      T0 - 1,
+      T0,
+      T0 + HOUR - 1,
+      T0 + HOUR,
+      T0 + 2 * HOUR + 1,
+      T0 + 5 * HOUR,
+      T0 + 10 * HOUR,
+    ]) {
+      const all = (await archive.knownAt({ knownAt })).map((a) => a.figure);
+      const best = await archive.bestAt({
+        measure: 'UNACCOUNTED',
+        forceIds: FORCES,
+        windows: WINDOWS,
+        knownAt,
+        priorities,
+      });
+      WINDOWS.forEach((w, i) => {
+        for (const forceId of FORCES) {
+          const candidates = all.filter(
+            (f) => f.forceId === forceId && f.asAt!.start >= w.from && f.asAt!.start <= w.to,
+          );
+          const expected = selectFigure(
+            candidates,
+            'UNACCOUNTED',
+            w.to,
+            100_000,
+            (id) => priorities[id] ?? 0,
+          ).figure;
+          const got = best[i]!.get(forceId) ?? null;
+          const seen = (f: Figure | null) =>
+            f && [f.provenance.sourceId, f.asAt!.date, f.basis, f.value, f.provenance.retrievedAt];
+          expect([knownAt - T0, priorities, forceId, w, seen(got)]).toEqual([
+            knownAt - T0,
+            priorities,
+            forceId,
+            w,
+            seen(expected),
+          ]);
+        }
+      });
+    }
+}
 
 interface Backend {
   readonly name: string;
@@ -50,6 +161,8 @@ interface Backend {
   open(): Promise<Archive>;
   /** Another connection to the last opened archive: a second instance. */
   again(): Promise<Archive>;
+  /** Runs statements on the last opened archive's database directly, in one transaction. */
+  exec(statements: readonly string[]): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -60,6 +173,12 @@ function sqliteBackend(): Backend {
     name: 'SQLite',
     open: () => Promise.resolve(new SqliteArchive(path.join(dir, `archive-${++n}.sqlite`))),
     again: () => Promise.resolve(new SqliteArchive(path.join(dir, `archive-${n}.sqlite`))),
+    exec: (statements) => {
+      const db = new DatabaseSync(path.join(dir, `archive-${n}.sqlite`));
+      db.exec(`BEGIN; ${statements.join('; ')}; COMMIT`);
+      db.close();
+      return Promise.resolve();
+    },
     cleanup: () => Promise.resolve(fs.rmSync(dir, { recursive: true, force: true })),
   };
 }
@@ -76,6 +195,15 @@ function postgresBackend(): Backend {
       return PostgresArchive.open(url);
     },
     again: () => PostgresArchive.open(url),
+    exec: async (statements) => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(`BEGIN; ${statements.join('; ')}; COMMIT`);
+      } finally {
+        await client.end();
+      }
+    },
     cleanup: async () => {
       await server?.stop();
       server = null;
@@ -292,83 +420,86 @@ describe.each([
 
   test('bestAt agrees with selectFigure over every known figure (random histories, priorities, bases, bounds)', async () => {
     const archive = await fresh();
-    let seed = 7;
-    const random = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
-    };
-    const sources = ['s1', 's2', 's3', 's4', 's5'];
-    const priorities: Record<string, number> = { s3: 2, s5: -1 };
-    const bases = ['WHEREABOUTS_UNKNOWN', 'WANTED', 'MISSING_OR_WANTED'] as const;
-    const all: Figure[] = [];
-    for (let round = 0; round < 4; round++) {
-      const reports = sources.map((sourceId) => {
-        const byKey = new Map<string, Figure>();
-        for (let i = 0; i < 12; i++) {
-          const day = 1 + random(20);
-          const precision = random(3);
-          const date =
-            precision === 0
-              ? `2018-01-${String(day).padStart(2, '0')}`
-              : precision === 1
-                ? '2018-01'
-                : '2018';
-          const f = figure(['dorset', 'kent', 'essex'][random(3)]!, date, random(30), {
-            basis: bases[random(3)]!,
-            ...(random(4) === 0 ? { lowerBound: true } : {}),
-            provenance: {
-              ...figure('x', '2018', 1).provenance,
-              sourceId,
-              title: `Source ${sourceId} (simulated)`,
-            },
-          } as Partial<Figure>);
-          byKey.set(`${f.forceId} ${f.asAt!.date} ${f.basis}`, f);
-        }
-        return { sourceId, figures: [...byKey.values()], seenAt: T0 + round * HOUR };
-      });
-      await archive.record(reports);
+    const random = randomFrom(7);
+    for (let round = 0; round < 6; round++)
+      await archive.record(SOURCES.map((sourceId) => randomReport(random, sourceId, T0 + round * HOUR)));
+    await expectBestAtAgrees(archive);
+  });
+
+  test('several instances recording different sources for the same days at once still choose as one would', async () => {
+    const instances = [await fresh(), await again(), await again()];
+    const random = randomFrom(11);
+    for (let round = 0; round < 6; round++) {
+      const reports = SOURCES.map((sourceId) => randomReport(random, sourceId, T0 + round * HOUR));
+      // Each instance records a share of the sources, all at once: their records race for each day.
+      await Promise.all(
+        instances.map((instance, i) => instance.record(reports.filter((_, r) => r % instances.length === i))),
+      );
     }
-    const windows = [
-      { from: '2017-12-01', to: '2018-01-10' },
-      { from: '2018-01-05', to: '2018-01-15' },
-      { from: '2017-01-01', to: '2018-01-31' },
-      { from: '2018-01-20', to: '2018-01-20' },
-    ];
-    for (const knownAt of [T0, T0 + 2 * HOUR, T0 + 10 * HOUR]) {
-      const known = (await archive.knownAt({ knownAt })).map((a) => a.figure);
-      all.splice(0, all.length, ...known);
-      const best = await archive.bestAt({
-        measure: 'UNACCOUNTED',
-        forceIds: ['dorset', 'kent', 'essex'],
-        windows,
-        knownAt,
-        priorities,
-      });
-      windows.forEach((w, i) => {
-        for (const forceId of ['dorset', 'kent', 'essex']) {
-          const candidates = all.filter(
-            (f) => f.forceId === forceId && f.asAt!.start >= w.from && f.asAt!.start <= w.to,
-          );
-          const expected = selectFigure(
-            candidates,
-            'UNACCOUNTED',
-            w.to,
-            100_000,
-            (id) => priorities[id] ?? 0,
-          ).figure;
-          const got = best[i]!.get(forceId) ?? null;
-          expect([
-            forceId,
-            w,
-            got && [got.provenance.sourceId, got.asAt!.date, got.basis, got.value],
-          ]).toEqual([
-            forceId,
-            w,
-            expected && [expected.provenance.sourceId, expected.asAt!.date, expected.basis, expected.value],
-          ]);
-        }
-      });
+    await expectBestAtAgrees(instances[0]!);
+  });
+
+  test('two instances racing to record one day each keep the better figure as its choice', async () => {
+    const [first, second] = [await fresh(), await again()];
+    const days = Array.from({ length: 28 }, (_, i) => `2018-02-${String(i + 1).padStart(2, '0')}`);
+    const report = (sourceId: string, round: number): ReportToRecord => ({
+      sourceId,
+      figures: days.map((day) => sourced(sourceId, figure('dorset', day, round))),
+      seenAt: T0 + round * HOUR,
+    });
+    const windows = days.map((day) => ({ from: day, to: day }));
+    const chosen = async () =>
+      (
+        await first.bestAt({
+          measure: 'UNACCOUNTED',
+          forceIds: ['dorset'],
+          windows,
+          knownAt: NOW,
+          priorities: {},
+        })
+      ).map((m) => [m.get('dorset')?.provenance.sourceId, m.get('dorset')?.value]);
+    // Source "a" ranks before "b" on every day, and gives a new value each round: whichever instance
+    // commits last must neither put "b" first nor an older value of "a".
+    for (let round = 0; round < 12; round++) {
+      await Promise.all([second.record([report('b', round)]), first.record([report('a', round)])]);
+      expect([round, await chosen()]).toEqual([round, days.map(() => ['a', round])]);
     }
+  });
+
+  test('an archive written before the per-day choices existed (schema 1) is upgraded on opening, and answers alike', async () => {
+    const archive = await fresh();
+    const random = randomFrom(5);
+    for (let round = 0; round < 4; round++)
+      await archive.record(SOURCES.map((sourceId) => randomReport(random, sourceId, T0 + round * HOUR)));
+    const before = await bestValues(archive, T0 + 10 * HOUR);
+    await archive.close();
+    open.splice(open.indexOf(archive), 1);
+    // Schema 1 is schema 2 without the table of per-day choices.
+    await backend.exec([
+      'DROP TABLE figure_days',
+      `UPDATE archive_meta SET value = '1' WHERE name = 'schema_version'`,
+    ]);
+    const upgraded = await again();
+    expect(await bestValues(upgraded, T0 + 10 * HOUR)).toEqual(before);
+    await expectBestAtAgrees(upgraded);
+    // And it goes on keeping them: a revision after the upgrade is chosen.
+    await upgraded.record([
+      {
+        sourceId: 's1',
+        figures: [sourced('s1', figure('dorset', '2018-01-31', 99))],
+        seenAt: T0 + 20 * HOUR,
+      },
+    ]);
+    expect((await bestValues(upgraded, T0 + 20 * HOUR))[2]).toMatchObject({ dorset: 99 });
+  });
+
+  test('an archive of a schema version this gateway does not know is refused, and left as it was', async () => {
+    const archive = await fresh();
+    await record(archive, 'force-feed', [figure('dorset', '2018-01-17', 5)], T0);
+    await archive.close();
+    open.splice(open.indexOf(archive), 1);
+    await backend.exec([`UPDATE archive_meta SET value = '9' WHERE name = 'schema_version'`]);
+    await expect(again()).rejects.toThrow(/schema version 9; this gateway reads 2/);
   });
 
   test('several reports recorded together are one transaction: all of them, or none', async () => {
