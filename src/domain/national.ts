@@ -169,6 +169,35 @@ function rate(parts: Array<[number, number]>, per: number): Rate | null {
   return { value: (numerator / denominator) * per, numerator, denominator, forcesIncluded: parts.length };
 }
 
+/** A source whose figures are in a sum, and how many forces' figures it gave to it. */
+export interface SumSource {
+  readonly sourceId: string;
+  readonly title: string;
+  readonly url: string | null;
+  readonly simulated: boolean;
+  readonly forces: number;
+}
+
+/**
+ * The sources a sum rests on: one per citation (source id, title, url) of the summed figures, with
+ * how many forces' figures each gave, most first (then by title), so that a total is never read
+ * without knowing whose numbers, real or simulated, it adds up.
+ */
+export function sourcesOfSum(entries: readonly ForceEntry[]): SumSource[] {
+  const bySource = new Map<string, { source: Omit<SumSource, 'forces'>; forces: number }>();
+  for (const entry of entries) {
+    if (entry.outcome !== 'REPORTED' || !isSummable(entry.figure)) continue;
+    const { sourceId, title, url, simulated } = entry.figure.provenance;
+    const key = JSON.stringify([sourceId, title, url, simulated]);
+    const held = bySource.get(key);
+    if (held) held.forces += 1;
+    else bySource.set(key, { source: { sourceId, title, url, simulated }, forces: 1 });
+  }
+  return [...bySource.values()]
+    .map(({ source, forces }) => ({ ...source, forces }))
+    .sort((a, b) => b.forces - a.forces || (a.title < b.title ? -1 : a.title > b.title ? 1 : 0));
+}
+
 /**
  * Sums entries into a summary with its coverage. Pure: the same entries give the same summary.
  * Only `REPORTED` values are summed; every other outcome is counted in coverage instead.

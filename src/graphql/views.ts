@@ -1,5 +1,6 @@
 import type { Breakdown, Citation, Figure, Provenance, PublishedTotal } from '../domain/figure';
 import type { ForceEntry, Rate, Summary } from '../domain/national';
+import { sourcesOfSum } from '../domain/national';
 import type { Snapshot } from '../store/snapshot';
 
 /** What a view needs to say how fresh a figure is: the snapshot it was read from, and the clock. */
@@ -139,6 +140,10 @@ export function summaryView(
       missing: summary.coverage.missing.map((e) => entryView(e, ctx)),
     },
     forces: summary.entries.map((e) => entryView(e, ctx)),
+    // Worked out only when a query selects it (a getter), so the hot national query does not pay for it.
+    get sources() {
+      return sourcesOfSum(summary.entries);
+    },
     publishedTotals,
     rates: {
       per1000Registered: rateView(summary.per1000Registered),

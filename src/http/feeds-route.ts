@@ -6,7 +6,7 @@ import { PUBLIC_FEED, authorise } from '../access/policy';
 import type { ErrorCode } from '../errors';
 import type { Exchange, ExchangeLog } from './exchange';
 import { memoByString } from './string-memo';
-import { feedTable } from './feed-tables';
+import { FEED_FORMATS, feedFormatsOf, feedTable } from './feed-tables';
 import { columnNames } from './feed-tables/table';
 import type { FeedFormat, FeedsDeps } from './feeds';
 import {
@@ -57,6 +57,14 @@ type FeedRequest =
 
 /** The message of a path under /feeds that is not a feed's, or of a method other than GET. */
 const NO_SUCH_RESOURCE = 'no such resource; see /graphql, /feeds, /dashboard, /healthz and /readyz';
+
+/** A feed's path in each form, null for a form it does not have (the listing's shape). */
+function pathsOf(name: string): Record<FeedFormat, string | null> {
+  const formats = feedFormatsOf(name);
+  return Object.fromEntries(
+    FEED_FORMATS.map((format) => [format, formats.includes(format) ? `/feeds/${name}.${format}` : null]),
+  ) as Record<FeedFormat, string | null>;
+}
 
 /**
  * Journalists' data feeds on the one request path: every approved query is also
@@ -127,9 +135,7 @@ export function createFeedsRoute(
           return {
             name: op.name,
             description: op.description,
-            json: `/feeds/${op.name}.json`,
-            csv: table ? `/feeds/${op.name}.csv` : null,
-            xlsx: table ? `/feeds/${op.name}.xlsx` : null,
+            ...pathsOf(op.name),
             // Each feed's own: the columns differ by feed (a figure per row, a point per row).
             csvColumns: table ? columnNames(table) : null,
             parameters: variablesOf(op),

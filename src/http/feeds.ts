@@ -9,7 +9,7 @@ import { ERROR_CODES } from '../errors';
 import type { ContentCoding } from './content-coding';
 import { chooseCoding, CodedBody } from './content-coding';
 import { toCsv } from './feed-csv';
-import { feedTable } from './feed-tables';
+import { FEED_FORMATS, feedFormatsOf, feedTable } from './feed-tables';
 import { rowsOf } from './feed-tables/table';
 import { toXlsx, XLSX_MEDIA_TYPE } from './feed-xlsx';
 import type { ExecuteApproved } from '../graphql/approved-executor';
@@ -33,8 +33,8 @@ export interface FeedsDeps {
   disclosureClassOf(caller: Caller): string;
 }
 
-/** The forms a feed is served in: `/feeds/<name>.<format>`. */
-export type FeedFormat = 'json' | 'csv' | 'xlsx';
+import type { FeedFormat } from './feed-tables';
+export type { FeedFormat };
 
 /** A feed request that cannot be answered: the error code and message to send. */
 export interface FeedRefusal {
@@ -51,7 +51,7 @@ export function findFeed(
   const op = match ? feeds.find((f) => f.name === match[1]) : undefined;
   if (!match || !op) return { code: 'NOT_FOUND', message: 'no such feed; see GET /feeds' };
   const format = match[2] as FeedFormat;
-  if (format !== 'json' && !feedTable(op.name)) {
+  if (!feedFormatsOf(op.name).includes(format)) {
     return {
       code: 'NOT_FOUND',
       message: `the feed "${op.name}" has no ${format.toUpperCase()} form (it is not a list of rows); use /feeds/${op.name}.json`,
@@ -137,7 +137,6 @@ interface FeedHeaderSet {
 }
 
 const CODINGS: readonly ContentCoding[] = ['identity', 'br', 'gzip'];
-const FORMATS: readonly FeedFormat[] = ['json', 'csv', 'xlsx'];
 
 /**
  * Feed headers per built response, cache scope, format and coding: pollers get the same bytes, so the same
@@ -165,7 +164,7 @@ function feedHeaderSet(
   if (!sets) headersOfBuilt.set(built, (sets = []));
   // One slot per scope, format and coding (no key string made per request).
   const slot =
-    ((scope === 'public' ? 0 : 1) * FORMATS.length + FORMATS.indexOf(format)) * CODINGS.length +
+    ((scope === 'public' ? 0 : 1) * FEED_FORMATS.length + FEED_FORMATS.indexOf(format)) * CODINGS.length +
     CODINGS.indexOf(coding);
   let set = sets[slot];
   if (!set) {

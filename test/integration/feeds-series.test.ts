@@ -123,25 +123,31 @@ describe('the national-series feed', () => {
         forces_withheld: String(p.coverage.withheld),
         forces_not_held: String(p.coverage.notHeld),
         forces_unavailable: String(p.coverage.unavailable),
+        forces_lower_bound: String(p.coverage.lowerBound),
         forces_without_figure: String(p.coverage.withoutFigure),
         forces_stale: String(p.coverage.stale),
         total_whereabouts_unknown: String(byBasis('WHEREABOUTS_UNKNOWN') ?? ''),
         total_wanted: String(byBasis('WANTED') ?? ''),
         total_missing_or_wanted: String(byBasis('MISSING_OR_WANTED') ?? ''),
         reporting_forces: p.coverage.reportingForces.map((f: any) => f.id).join(' | '),
+        sources: p.sources.length === 0 ? '' : expect.any(String),
         published_totals: expect.any(String),
       });
+      // Every reporting force's figure comes from exactly one of the named sources.
+      expect(p.sources.reduce((n: number, x: any) => n + x.forces, 0)).toBe(p.coverage.reporting);
+      for (const x of p.sources) expect(row.sources).toContain(`${x.title} (${x.sourceId}, `);
       const published = p.publishedTotals.map(
-        (t: any) => `${t.value} ${t.measure} (${t.scope}, ${t.asAt.date}`,
+        (t: any) => `${t.lowerBound ? '>' : ''}${t.value} ${t.measure} (${t.scope}, ${t.asAt.date}`,
       );
       const cell = row.published_totals!;
-      expect(cell === '' ? [] : cell.split(' | ').filter((part) => /^\d+ \S+ \(/.test(part))).toHaveLength(
+      expect(cell === '' ? [] : cell.split(' | ').filter((part) => /^>?\d+ \S+ \(/.test(part))).toHaveLength(
         published.length,
       );
       for (const start of published) expect(cell).toContain(start);
     });
     // The quarter of the Sky News survey (17 January 2018): forces reported, and its published total is there.
     expect(rows[1]).toMatchObject({ period_start: '2018-01-01', gap: 'FALSE' });
+    expect(points[1].sources.length).toBeGreaterThan(0);
     expect(rows[1]!.published_totals).toContain(
       '485 whereabouts_unknown (UK, 2018-01-17, 41 of 45 forces responded): ',
     );

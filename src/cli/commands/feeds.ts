@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { loadApprovedOperations } from '../../access/approved-operations';
-import { feedTable } from '../../http/feed-tables';
+import { feedFormatsOf } from '../../http/feed-tables';
 
-/** `whereabouts feeds list`: the approved operations, each a feed at /feeds/<name>.json (and .csv). */
+/** `whereabouts feeds list`: the approved operations, each a feed at /feeds/<name>.json (and .csv and .xlsx, when it is a list of rows). */
 export function registerFeedsCommand(program: Command): void {
   const feeds = program.command('feeds').description("the journalists' data feeds (approved operations)");
   feeds
@@ -22,9 +22,9 @@ export function registerFeedsCommand(program: Command): void {
         return;
       }
       for (const op of ops) {
-        const formats = feedTable(op.name)
-          ? `/feeds/${op.name}.json, /feeds/${op.name}.csv`
-          : `/feeds/${op.name}.json`;
+        const formats = feedFormatsOf(op.name)
+          .map((format) => `/feeds/${op.name}.${format}`)
+          .join(', ');
         process.stdout.write(
           `${op.name}\n  ${op.description}\n  ${formats}\n  roles: ${op.roles.join(', ')}; approved by ${op.approvedBy} on ${op.approvedOn}\n  document id: ${op.sha256}\n`,
         );

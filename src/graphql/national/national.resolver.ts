@@ -6,7 +6,7 @@ import { comparablePublishedTotals } from '../../domain/published';
 import { resolveAsAt, resolveKnownAt, resolveWindow } from '../args';
 import { MemoKey } from '../../store/generation-memo';
 import type { RequestContext } from '../context';
-import { nationalKnownAt } from '../history/history.resolver';
+import { nationalKnownAt } from '../known-at';
 import { DateScalar, DateTimeScalar } from '../scalars';
 import { publishedTotalView, summaryView, UNITED_KINGDOM } from '../views';
 import { SummaryType } from './summary.type';

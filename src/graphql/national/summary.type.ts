@@ -32,6 +32,27 @@ export class TotalType {
   byBasis!: BasisTotalType[];
 }
 
+@ObjectType('SumSource', {
+  simpleResolvers: true,
+  description: "A source whose figures are in a sum, and how many forces' figures it gave to it.",
+})
+export class SumSourceType {
+  @Field({ description: 'The configured source that served the figures.' })
+  sourceId!: string;
+
+  @Field({ description: 'Citation title (the publication, for published figures).' })
+  title!: string;
+
+  @Field(() => String, { nullable: true, description: 'Public citation URL, if any.' })
+  url!: string | null;
+
+  @Field({ description: 'True for simulated data: never a real force figure.' })
+  simulated!: boolean;
+
+  @Field(() => Int, { description: "Reporting forces whose figure in the sum is this source's." })
+  forces!: number;
+}
+
 @ObjectType('ForceEntry', {
   simpleResolvers: true,
   description: "A force's part in a total.",
@@ -138,6 +159,13 @@ export class SummaryType {
 
   @Field(() => [ForceEntryType], { description: 'Every force in the area, with its part in the total.' })
   forces!: ForceEntryType[];
+
+  @Field(() => [SumSourceType], {
+    description:
+      "The sources of the figures in the sum, each with how many reporting forces' figures it gave, most first: " +
+      'whose numbers, real or simulated, the total adds up.',
+  })
+  sources!: SumSourceType[];
 
   @Field(() => [PublishedTotalType], {
     description: 'National totals published for this period, shown beside the sum and never mixed into it.',

@@ -17,3 +17,12 @@ export const FEED_TABLES: Readonly<Record<string, FeedTable>> = {
 export function feedTable(name: string): FeedTable | undefined {
   return Object.hasOwn(FEED_TABLES, name) ? FEED_TABLES[name] : undefined;
 }
+
+/** The forms a feed is served in: `/feeds/<name>.<format>`. */
+export const FEED_FORMATS = ['json', 'csv', 'xlsx'] as const;
+export type FeedFormat = (typeof FEED_FORMATS)[number];
+
+/** The forms of a feed: JSON always; CSV and `.xlsx` when it has a table of rows. */
+export function feedFormatsOf(name: string): readonly FeedFormat[] {
+  return feedTable(name) ? FEED_FORMATS : ['json'];
+}

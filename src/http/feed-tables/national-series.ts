@@ -18,6 +18,8 @@ export interface PublishedTotalFields {
   readonly scope: string;
   readonly measure: string;
   readonly value: number;
+  /** True when the publication gave only a lower bound (">31300"). */
+  readonly lowerBound: boolean;
   readonly forcesResponded: number | null;
   readonly forcesAsked: number | null;
   readonly asAt: { readonly date: string } | null;
@@ -39,16 +41,37 @@ export interface SeriesPointFields {
     readonly withheld: number;
     readonly notHeld: number;
     readonly unavailable: number;
+    readonly lowerBound: number;
     readonly withoutFigure: number;
     readonly stale: number;
     readonly reportingForces: ReadonlyArray<{ readonly id: string }>;
   };
+  readonly sources: readonly SumSourceFields[];
   readonly publishedTotals: readonly PublishedTotalFields[];
 }
 
+/** A source of a point's sum, as the approved operation selects it. */
+export interface SumSourceFields {
+  readonly sourceId: string;
+  readonly title: string;
+  readonly simulated: boolean;
+  readonly forces: number;
+}
+
 /**
- * A published total in one line: value, measure, then scope, date and response in brackets, then the
- * source's title.
+ * A source of a sum in one line: its title, then its id, SIMULATED when it is, and how many forces'
+ * figures it gave.
+ * @example sumSourceText(source) // 'Sky News FOI, January 2018 (published, 20 forces)'
+ */
+export function sumSourceText(source: SumSourceFields): string {
+  const forces = `${source.forces} ${source.forces === 1 ? 'force' : 'forces'}`;
+  const about = [source.sourceId, source.simulated ? 'SIMULATED' : null, forces];
+  return `${source.title} (${about.filter((part) => part !== null).join(', ')})`;
+}
+
+/**
+ * A published total in one line: value (with ">" before a lower bound), measure, then scope, date and
+ * response in brackets, then the source's title.
  * @example publishedTotalText(sky) // '485 whereabouts_unknown (UK, 2018-01-17, 41 of 45 forces responded): Sky News FOI, ...'
  */
 export function publishedTotalText(total: PublishedTotalFields): string {
@@ -62,7 +85,7 @@ export function publishedTotalText(total: PublishedTotalFields): string {
           ? `${asked} forces asked`
           : null;
   const about = [total.scope, total.asAt?.date ?? 'undated', forces].filter((part) => part !== null);
-  return `${total.value} ${total.measure} (${about.join(', ')}): ${total.source.title}`;
+  return `${total.lowerBound ? '>' : ''}${total.value} ${total.measure} (${about.join(', ')}): ${total.source.title}`;
 }
 
 /** The sum of one basis at a point; empty when no reporting force's figure has that basis. */
@@ -132,6 +155,12 @@ const COLUMNS: ReadonlyArray<FeedColumn<SeriesPointFields>> = [
     cell: (p) => p.coverage.unavailable,
   },
   {
+    name: 'forces_lower_bound',
+    kind: 'number',
+    holds: 'forces whose figure in the window is only a lower bound (">31300"): shown, never in total',
+    cell: (p) => p.coverage.lowerBound,
+  },
+  {
     name: 'forces_without_figure',
     kind: 'number',
     holds: 'forces with no figure dated within the window before as_at',
@@ -152,6 +181,12 @@ const COLUMNS: ReadonlyArray<FeedColumn<SeriesPointFields>> = [
     cell: (p) => p.coverage.reportingForces.map((f) => f.id).join(LIST_SEPARATOR) || null,
   },
   {
+    name: 'sources',
+    kind: 'text',
+    holds: `the sources of the figures in total, most forces first, separated by "${LIST_SEPARATOR}", each as: title (source id, SIMULATED when simulated, how many forces) (text)`,
+    cell: (p) => p.sources.map(sumSourceText).join(LIST_SEPARATOR) || null,
+  },
+  {
     name: 'published_totals',
     kind: 'text',
     holds: `the totals others published dated within the period, separated by "${LIST_SEPARATOR}", each as: value measure (scope, date, forces responded): source title (text)`,
@@ -165,7 +200,7 @@ export const SERIES_NOTES: readonly string[] = [
   'total sums only the forces in forces_reporting, and which forces report changes from point to point: read reporting_forces before comparing two points.',
   'A point where no force reported is a gap: gap is TRUE and total is empty, so a chart leaves it out rather than drawing zero.',
   'published_totals are totals others published, shown beside the sum and never in it; their scope and measure differ (a count of registered offenders is not a count of missing ones): read each before comparing.',
-  "When the gateway reads simulated sources, their made-up numbers are in the points: /feeds/national-latest.csv names each figure's source (SIMULATED ...).",
+  "sources names whose figures each total adds up; a source marked SIMULATED gives made-up numbers, never a real force's.",
   'Counts only: no personal data is in this file or anywhere in Whereabouts.',
   "Text a spreadsheet could run as a formula (starting with =, +, -, @) is prefixed with ', exactly as in the CSV form.",
 ];

@@ -144,8 +144,10 @@ describe('the whereabouts CLI', () => {
     const r = cli(['feeds', 'list']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(
-      /^national-latest\n .+\n {2}\/feeds\/national-latest\.json, \/feeds\/national-latest\.csv\n {2}roles: analyst, dashboard, journalist, operator;/m,
+      /^national-latest\n .+\n {2}\/feeds\/national-latest\.json, \/feeds\/national-latest\.csv, \/feeds\/national-latest\.xlsx\n {2}roles: analyst, dashboard, journalist, operator;/m,
     );
+    // A feed that is not a list of rows has its JSON form alone.
+    expect(r.stdout).toMatch(/^sources-status\n .+\n {2}\/feeds\/sources-status\.json\n/m);
     expect(r.stdout).toMatch(/document id: [0-9a-f]{64}/);
   });
 });

@@ -1,6 +1,6 @@
 import type { Figure } from '../../../src/domain/figure';
 import type { SummaryOptions } from '../../../src/domain/national';
-import { entriesFor, isSummable, summarise, summariseBy } from '../../../src/domain/national';
+import { entriesFor, isSummable, sourcesOfSum, summarise, summariseBy } from '../../../src/domain/national';
 import { entry, figure, flat, force, unavailable } from './builders';
 
 const AS_AT = '2018-01-17';
@@ -274,6 +274,30 @@ describe('lower bounds: shown, never summed, counted in coverage', () => {
   it('are not summable, nor is any figure without an exact reported value', () => {
     expect(isSummable(bound)).toBe(false);
     expect(isSummable(exact)).toBe(true);
+  });
+});
+
+describe('sourcesOfSum: whose figures a sum adds up', () => {
+  it('names each source of a summed figure once, with how many forces it gave, most first; nothing unsummed', () => {
+    const forces = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => force(id));
+    const entries = entriesFor(
+      forces,
+      byForce([
+        figure('a', '2018-01-10', 5, { sourceId: 'survey' }),
+        figure('b', '2018-01-10', 6, { sourceId: 'feed' }),
+        figure('c', '2018-01-10', 7, { sourceId: 'feed' }),
+        // Shown, never summed: neither a lower bound nor a withheld figure is a source of the sum.
+        figure('d', '2018-01-10', 31300, { sourceId: 'bounds', lowerBound: true }),
+        figure('e', '2018-01-10', null, { sourceId: 'refusals', status: 'WITHHELD' }),
+      ]),
+      options(),
+    );
+    const sources = sourcesOfSum(entries);
+    expect(sources.map((s) => [s.sourceId, s.forces])).toEqual([
+      ['feed', 2],
+      ['survey', 1],
+    ]);
+    expect(sources.reduce((n, s) => n + s.forces, 0)).toBe(summarise(entries, AS_AT, 90).coverage.reporting);
   });
 });
 

@@ -17,6 +17,7 @@ const coverage = (reporting: string[], rest: Partial<SeriesPointFields['coverage
   withheld: 0,
   notHeld: 0,
   unavailable: 0,
+  lowerBound: 0,
   withoutFigure: 45 - reporting.length,
   stale: 0,
   reportingForces: reporting.map((id) => ({ id, name: `${id} (fixture)` })),
@@ -28,6 +29,7 @@ const gap: SeriesPointFields = {
   gap: true,
   unaccounted: { value: 0, byBasis: [] },
   coverage: coverage([]),
+  sources: [],
   publishedTotals: [],
 };
 const point: SeriesPointFields = {
@@ -45,14 +47,20 @@ const point: SeriesPointFields = {
     withheld: 1,
     notHeld: 2,
     unavailable: 3,
-    withoutFigure: 37,
+    lowerBound: 1,
+    withoutFigure: 36,
     stale: 1,
   }),
+  sources: [
+    { sourceId: 'fixture-feed', title: 'Fixture feed', simulated: true, forces: 1 },
+    { sourceId: 'published', title: 'Fixture survey, "quoted", with commas', simulated: false, forces: 1 },
+  ],
   publishedTotals: [
     {
       scope: 'UK',
       measure: 'whereabouts_unknown',
       value: 485,
+      lowerBound: false,
       forcesResponded: 41,
       forcesAsked: 45,
       asAt: { date: '2018-01-17' },
@@ -62,6 +70,7 @@ const point: SeriesPointFields = {
       scope: 'England and Wales (29 forces)',
       measure: 'whereabouts_unknown',
       value: 372,
+      lowerBound: true,
       forcesResponded: null,
       forcesAsked: null,
       asAt: { date: '2018-02' },
@@ -137,15 +146,18 @@ describe('the national-series table: one row per point', () => {
       forces_withheld: '1',
       forces_not_held: '2',
       forces_unavailable: '3',
-      forces_without_figure: '37',
+      forces_lower_bound: '1',
+      forces_without_figure: '36',
       forces_stale: '1',
       total_whereabouts_unknown: '0',
       total_wanted: '27',
       total_missing_or_wanted: '',
       reporting_forces: 'dorset | kent',
+      sources:
+        'Fixture feed (fixture-feed, SIMULATED, 1 force) | Fixture survey, "quoted", with commas (published, 1 force)',
       published_totals:
         '485 whereabouts_unknown (UK, 2018-01-17, 41 of 45 forces responded): Fixture survey, "quoted", with commas' +
-        ' | 372 whereabouts_unknown (England and Wales (29 forces), 2018-02): Fixture paper (Mar 2018; a copy)',
+        ' | >372 whereabouts_unknown (England and Wales (29 forces), 2018-02): Fixture paper (Mar 2018; a copy)',
     });
   });
 
@@ -160,6 +172,7 @@ describe('the national-series table: one row per point', () => {
       total_whereabouts_unknown: '',
       total_wanted: '',
       reporting_forces: '',
+      sources: '',
       published_totals: '',
     });
   });
@@ -191,7 +204,7 @@ describe('the national-series table: one row per point', () => {
     expect(sheet.C2).toBeUndefined();
     expect(sheet.D2).toMatchObject({ t: 'b', v: true });
     expect(sheet.D3).toMatchObject({ t: 'b', v: false });
-    expect(sheet['!autofilter']).toEqual({ ref: 'A1:P3' });
+    expect(sheet['!autofilter']).toEqual({ ref: 'A1:R3' });
   });
 
   test("the About sheet explains each column and the series' notes, and has no status table", () => {
