@@ -1,5 +1,5 @@
 import type { Breakdown, Citation, Figure, Provenance, PublishedTotal } from '../domain/figure';
-import type { ForceEntry, Rate, Summary } from '../domain/national';
+import type { ForceEntry, Rate, Summary, SumSource } from '../domain/national';
 import { sourcesOfSum } from '../domain/national';
 import type { Snapshot } from '../store/snapshot';
 
@@ -129,6 +129,7 @@ export function summaryView(
   publishedTotals: readonly PublishedTotal[],
   name: string,
 ) {
+  let sources: SumSource[] | undefined;
   return {
     name,
     asAt: summary.asAt,
@@ -140,9 +141,10 @@ export function summaryView(
       missing: summary.coverage.missing.map((e) => entryView(e, ctx)),
     },
     forces: summary.entries.map((e) => entryView(e, ctx)),
-    // Worked out only when a query selects it (a getter), so the hot national query does not pay for it.
+    // Worked out when a query first selects it (a getter, then kept with the view, which is itself kept
+    // per snapshot generation and second), so queries that do not ask do not pay for it.
     get sources() {
-      return sourcesOfSum(summary.entries);
+      return (sources ??= sourcesOfSum(summary.entries));
     },
     publishedTotals,
     rates: {
