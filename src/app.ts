@@ -40,6 +40,7 @@ import { cacheStatusPlugin } from './graphql/cache-status.plugin';
 import { webhookRouter } from './http/webhooks';
 import { WebhookReplayCheck } from './http/webhook-replay';
 import { dashboardRouter } from './http/dashboard/router';
+import { frontDoorRouter } from './http/front-door/router';
 import { Metrics } from './metrics';
 import type { Tracing } from './tracing';
 import { createTracing } from './tracing';
@@ -201,6 +202,7 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
       service.now,
     ),
   );
+  app.use(frontDoorRouter());
   app.use(dashboardRouter(approved.all));
   app.use(notFound);
   app.use(
