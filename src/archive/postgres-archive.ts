@@ -17,13 +17,14 @@ import type {
   RecordOutcome,
   ReportToRecord,
 } from './archive';
-import type { CurrentVersion, FigureRows, StoredRow } from './rows';
+import type { CitationView, CurrentVersion, FigureRows, StoredRow } from './rows';
 import {
   addOutcomes,
   archivedFigureOf,
   citationsOf,
+  citationViewOf,
   DayCells,
-  figureOf,
+  figureFrom,
   incomingRows,
   keyId,
   NO_CHANGE,
@@ -33,6 +34,7 @@ import {
 import type { BestKey, DayChoiceRow } from './sql';
 import {
   bestKeyColumns,
+  CITATION_VIEW_COLUMNS,
   currentAt,
   DAY_CHOICE_COLUMNS,
   dayChoiceFromFigures,
@@ -110,6 +112,9 @@ CREATE TABLE IF NOT EXISTS figure_days (
 INSERT INTO archive_meta (name, value) VALUES ('schema_version', '${SCHEMA_VERSION}') ON CONFLICT (name) DO NOTHING;
 `;
 
+/** Citation views kept in memory: one per source and per cited row of the bundled data, far below this. */
+const CITATION_VIEWS_KEPT = 100_000;
+
 /** Any 64-bit number the gateway's instances agree on, for the lock that serialises creating the tables. */
 const SCHEMA_LOCK = 0x57686572_6561; // "Wherea"
 
@@ -185,6 +190,9 @@ function dayChoiceRow(row: Record<string, unknown>): DayChoiceRow {
 /** The archive in a PostgreSQL database. Open with `PostgresArchive.open`. */
 export class PostgresArchive implements Archive {
   readonly kind = 'postgres' as const;
+
+  /** Citations as figures show them, by id, once read (a stored citation never changes). */
+  private readonly citationViews = new Map<number, CitationView>();
 
   private constructor(private readonly pool: pg.Pool) {}
 
@@ -431,8 +439,7 @@ export class PostgresArchive implements Archive {
            SELECT * FROM figure_days
            WHERE force_id = f.force_id AND measure = $4 AND day <= w.day_to AND day >= w.day_from
            ORDER BY day DESC LIMIT 1
-         ) d
-         JOIN citations c ON c.id = d.citation_id`,
+         ) d`,
         [...windowColumns, query.forceIds, query.measure],
       )
     ).rows.map((r) => ({ ...dayChoiceRow(r), at: `${String(r.window)} ${r.forceId as string}` }));
@@ -498,11 +505,15 @@ export class PostgresArchive implements Archive {
     // The day's copy serves when it is the choice and its version was current at the moment.
     const figureAt = new Map<string, Figure>();
     const toRead = new Set<string>();
+    const served: Array<[string, DayChoiceRow]> = [];
     for (const [at, key] of chosen) {
       const choice = choiceAt.get(at);
-      if (choice === key && choice.firstSeen <= query.knownAt) figureAt.set(at, figureOf(choice));
+      if (choice === key && choice.firstSeen <= query.knownAt) served.push([at, choice]);
       else toRead.add(String(key.id));
     }
+    await this.readCitationViews(served.map(([, choice]) => choice.citationId));
+    for (const [at, choice] of served)
+      figureAt.set(at, figureFrom(choice, this.citationViews.get(choice.citationId)!));
     const { rows } =
       toRead.size === 0
         ? { rows: [] }
@@ -524,6 +535,21 @@ export class PostgresArchive implements Archive {
       if (figure) out[Number(at.slice(0, space)) - 1]!.set(at.slice(space + 1), figure);
     }
     return out;
+  }
+
+  /** Reads the views of the citations not yet kept, in one round trip (a stored citation never changes). */
+  private async readCitationViews(ids: readonly number[]): Promise<void> {
+    const missing = [...new Set(ids)].filter((id) => !this.citationViews.has(id));
+    if (missing.length === 0) return;
+    if (this.citationViews.size + missing.length > CITATION_VIEWS_KEPT) this.citationViews.clear();
+    const { rows } = await this.pool.query<{
+      id: string;
+      title: string;
+      url: string | null;
+      simulated: boolean;
+      citationExtra: string | null;
+    }>(`SELECT ${CITATION_VIEW_COLUMNS} FROM citations c WHERE c.id = ANY($1::bigint[])`, [missing]);
+    for (const row of rows) this.citationViews.set(Number(row.id), citationViewOf(row));
   }
 
   async dateRange(query: {

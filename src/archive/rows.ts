@@ -150,8 +150,45 @@ export function archivedFigureOf(row: StoredRow): ArchivedFigure {
   };
 }
 
+/**
+ * A citation as figures show it in their provenance, with its further fields parsed: read once per
+ * citation (citations are never changed once stored, so a backend may keep these).
+ */
+export interface CitationView {
+  readonly title: string;
+  readonly url: string | null;
+  readonly simulated: boolean;
+  readonly extra: Readonly<Record<string, unknown>> | null;
+}
+
+/** A citation's view from its stored columns (SQLite gives `simulated` as 0 or 1). */
+export function citationViewOf(row: {
+  readonly title: string;
+  readonly url: string | null;
+  readonly simulated: boolean | number;
+  readonly citationExtra: string | null;
+}): CitationView {
+  return {
+    title: row.title,
+    url: row.url,
+    simulated: row.simulated === true || row.simulated === 1,
+    extra: row.citationExtra ? (JSON.parse(row.citationExtra) as Record<string, unknown>) : null,
+  };
+}
+
+/** What a figure is read from besides its citation: its key and one version. */
+export type FigureFields = Omit<
+  FigureRow,
+  'title' | 'url' | 'simulated' | 'citationExtra' | 'citationDigest'
+>;
+
 /** The figure a row holds, as the source gave it; `retrievedAt` is when this version was first seen. */
 export function figureOf(row: FigureRow): Figure {
+  return figureFrom(row, citationViewOf(row));
+}
+
+/** The figure of a key's version with its citation's view. */
+export function figureFrom(row: FigureFields, citation: CitationView): Figure {
   const asAt: AsAt | null =
     row.asAt === ''
       ? null
@@ -162,12 +199,12 @@ export function figureOf(row: FigureRow): Figure {
           end: row.asAtEnd,
         };
   const provenance: Provenance = {
-    ...(row.citationExtra ? (JSON.parse(row.citationExtra) as object) : {}),
+    ...citation.extra,
     sourceId: row.sourceId,
-    title: row.title,
-    url: row.url,
-    retrievedAt: new Date(row.firstSeen).toISOString(),
-    simulated: row.simulated,
+    title: citation.title,
+    url: citation.url,
+    retrievedAt: new Date(Number(row.firstSeen)).toISOString(),
+    simulated: citation.simulated,
   };
   return {
     ...(row.extra ? (JSON.parse(row.extra) as object) : {}),

@@ -2,7 +2,7 @@
  * SQL both backends share: the columns a stored figure is read back with, and the conditions of an
  * "as known at" read. Placeholders differ (`?` in SQLite, `$n` in PostgreSQL), so conditions take them.
  */
-import type { FigureRow } from './rows';
+import type { FigureFields } from './rows';
 
 /** The select list of a stored row (`StoredRow`), over `figure_versions v`, `figure_keys k`, `citations c`. */
 export const STORED_ROW_COLUMNS = `
@@ -113,19 +113,22 @@ export const FILL_FIGURE_DAYS = `
   WHERE place = 1`;
 
 /**
- * A day's choice as `bestAt` reads it: the `BestKey` fields, when it became a choice and current, and
- * the figure itself (a `FigureRow`), over `figure_days d` joined with `citations c`.
+ * A day's choice as `bestAt` reads it, over `figure_days d`: the `BestKey` fields, when it became a
+ * choice and current, and the figure's own fields (its citation is read apart, once per citation).
  */
 export const DAY_CHOICE_COLUMNS = `
   d.key_id AS "id", d.day AS "day", d.selection_rank AS "selectionRank", d.source_id AS "sourceId",
   d.citation_id AS "citationId", d.known_since AS "knownSince", d.version_since AS "firstSeen",
   d.force_id AS "forceId", d.measure AS "measure", d.basis AS "basis", d.as_at AS "asAt",
-  d.precision AS "precision", d.day AS "asAtStart", d.as_at_end AS "asAtEnd", c.digest AS "citationDigest",
-  c.title AS "title", c.url AS "url", c.simulated AS "simulated", c.extra AS "citationExtra",
-  d.status AS "status", d.value AS "value", d.extra AS "extra"`;
+  d.precision AS "precision", d.day AS "asAtStart", d.as_at_end AS "asAtEnd", d.status AS "status",
+  d.value AS "value", d.extra AS "extra"`;
+
+/** The columns of a citation's view (`citationViewOf`), over `citations c`, with its id. */
+export const CITATION_VIEW_COLUMNS = `c.id AS "id", c.title AS "title", c.url AS "url", c.simulated AS "simulated",
+  c.extra AS "citationExtra"`;
 
 /** A row of `DAY_CHOICE_COLUMNS`: the chosen key, when it became the choice's, and its figure. */
-export interface DayChoiceRow extends BestKey, FigureRow {
+export interface DayChoiceRow extends BestKey, FigureFields {
   /** When the key was first seen: before that, it was no choice. */
   readonly knownSince: number;
 }

@@ -35,7 +35,7 @@ import {
   STORED_ROW_COLUMNS,
   STORED_ROW_FROM,
 } from '../../src/archive/sql';
-import { SqliteArchive } from '../../src/archive/sqlite-archive';
+import { DAY_CHOICES, SqliteArchive, windowsParameter } from '../../src/archive/sqlite-archive';
 import type { Figure, Provenance } from '../../src/domain/figure';
 import { loadDefaultRegistry } from '../../src/domain/force-registry';
 import { periodsBetween, seriesOf } from '../../src/domain/series';
@@ -224,6 +224,8 @@ interface BackendResult {
   cpuSeconds: number | null;
   sizeMb: number;
   seriesNowMs: number;
+  /** This process's CPU for the series known now (for PostgreSQL, without the server's). */
+  seriesNowCpuMs: number;
   seriesThenMs: number;
   bestAtMs: number;
   fullIndexMs: number;
@@ -296,21 +298,25 @@ async function runBackend(
         size: number;
       };
       sizeMb = size / 1e6;
-      for (const [what, sql] of [
+      for (const [what, sql, params] of [
         [
-          "a window's choice (bestAt)",
-          `SELECT ${DAY_CHOICE_COLUMNS} FROM figure_days d JOIN citations c ON c.id = d.citation_id
-           WHERE d.force_id = 'dorset' AND d.measure = 'UNACCOUNTED' AND d.day <= '${lastDay}' AND d.day >= '2000-01-01'
-           ORDER BY d.day DESC LIMIT 1`,
+          "every window's choice (bestAt)",
+          DAY_CHOICES,
+          [windowsParameter([{ from: '2000-01-01', to: lastDay }]), '["dorset"]', 'UNACCOUNTED'],
         ],
-        ["a day's choice again (record)", dayChoiceFromFigures(`'dorset'`, `'UNACCOUNTED'`, `'${lastDay}'`)],
+        [
+          "a day's choice again (record)",
+          dayChoiceFromFigures(`'dorset'`, `'UNACCOUNTED'`, `'${lastDay}'`),
+          [],
+        ],
         [
           'the full index, for a past moment the choice postdates (bestAt)',
           fullIndexHead(`'dorset'`, `'UNACCOUNTED'`, `'${lastDay}'`, `'2000-01-01'`, '9e15'),
+          [],
         ],
-      ])
+      ] as const)
         plans.push(
-          `${what}: ${(db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>).map((r) => r.detail).join('; ')}`,
+          `${what}: ${(db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((r) => r.detail).join('; ')}`,
         );
       db.close();
       archive = new SqliteArchive(path.join(dir, 'archive.sqlite'));
@@ -321,8 +327,8 @@ async function runBackend(
       sizeMb = Number((await client.query(`SELECT pg_database_size('archive_bench') AS n`)).rows[0].n) / 1e6;
       for (const [what, sql] of [
         [
-          "a window's choice (bestAt)",
-          `SELECT ${DAY_CHOICE_COLUMNS} FROM figure_days d JOIN citations c ON c.id = d.citation_id
+          "a window's choice (bestAt, for each window and force)",
+          `SELECT ${DAY_CHOICE_COLUMNS} FROM figure_days d
            WHERE d.force_id = 'dorset' AND d.measure = 'UNACCOUNTED' AND d.day <= '${lastDay}' AND d.day >= '2000-01-01'
            ORDER BY d.day DESC LIMIT 1`,
         ],
@@ -347,6 +353,7 @@ async function runBackend(
     const history = new History(archive);
     const series = async (knownAt: number | null) => {
       const t = performance.now();
+      const cpu = process.cpuUsage();
       const known = await history.figuresAt(
         EMPTY_SNAPSHOT,
         knownAt,
@@ -358,13 +365,19 @@ async function runBackend(
         ...selection,
         staleSources: new Set(),
       });
-      return { ms: performance.now() - t, points };
+      const used = process.cpuUsage(cpu);
+      return { ms: performance.now() - t, cpuMs: (used.user + used.system) / 1000, points };
     };
+    // The median of nine after one warm-up: this machine's wall times spread by half between runs.
     const timed = async (knownAt: number | null) => {
       await series(knownAt);
       const runs = [];
-      for (let i = 0; i < 5; i++) runs.push(await series(knownAt));
-      return { ms: median(runs.map((r) => r.ms)), points: runs[0]!.points };
+      for (let i = 0; i < 9; i++) runs.push(await series(knownAt));
+      return {
+        ms: median(runs.map((r) => r.ms)),
+        cpuMs: median(runs.map((r) => r.cpuMs)),
+        points: runs[0]!.points,
+      };
     };
     const now = await timed(null);
     const halfway = FIRST_DAY + Math.floor(days / 2) * DAY_MS;
@@ -405,6 +418,7 @@ async function runBackend(
       cpuSeconds: backend === 'sqlite' ? (used.user + used.system) / 1e6 : null,
       sizeMb,
       seriesNowMs: now.ms,
+      seriesNowCpuMs: now.cpuMs,
       seriesThenMs: then.ms,
       bestAtMs: median(bestRuns),
       fullIndexMs: median(fullRuns),
@@ -429,13 +443,13 @@ async function main(): Promise<void> {
     '',
     `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.versions.node}, by \`node test/bench/run.js archive --years ${args.years} --sources ${args.sources} --backends ${args.backends.join(',')}\`.`,
     '',
-    `${args.sources.toLocaleString('en-GB')} simulated sources over the 45 forces, a new figure each per simulated day for ${args.years} years; each day one record (one transaction) of every source's report. Series: ${'monthly'} national, ten years (or the whole history if shorter), 90-day window, with coverage; median of five after one warm-up. bestAt alone and the full-index reference (the same choices, 120 windows × 45 forces at ten years, read as bestAt read them before \`figure_days\`: the first known key per window and force in \`figure_keys_by_force\`, then its version and citation) alternate, median of five after one warm-up; the run fails if the two choose a different number of figures.`,
+    `${args.sources.toLocaleString('en-GB')} simulated sources over the 45 forces, a new figure each per simulated day for ${args.years} years; each day one record (one transaction) of every source's report. Series: ${'monthly'} national, ten years (or the whole history if shorter), 90-day window, with coverage; median of nine after one warm-up (wall time, and this process's CPU: on this shared machine wall times spread by half between runs). bestAt alone and the full-index reference (the same choices, 120 windows × 45 forces at ten years, read as bestAt read them before \`figure_days\`: the first known key per window and force in \`figure_keys_by_force\`, then its version and citation) alternate, median of five after one warm-up; the run fails if the two choose a different number of figures.`,
     '',
-    '| backend | figures | write time | figures/s | CPU s (this process) | size on disk | upgrade on opening | series, known now | series, as known half-way | bestAt alone (now) | full-index reference | forces in last point |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| backend | figures | write time | figures/s | CPU s (this process) | size on disk | upgrade on opening | series, known now | its CPU (this process) | series, as known half-way | bestAt alone (now) | full-index reference | forces in last point |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...results.map(
       (r) =>
-        `| ${r.backend} | ${r.figures.toLocaleString('en-GB')} | ${Number.isNaN(r.figuresPerSecond) ? 'reused' : `${r.writeSeconds.toFixed(0)} s`} | ${Number.isNaN(r.figuresPerSecond) ? 'reused' : Math.round(r.figuresPerSecond).toLocaleString('en-GB')} | ${r.cpuSeconds === null ? 'n/a (server)' : Number.isNaN(r.figuresPerSecond) ? 'reused' : r.cpuSeconds.toFixed(0)} | ${r.sizeMb.toFixed(0)} MB | ${r.upgradeSeconds === null ? 'none' : `${r.upgradeSeconds.toFixed(0)} s`} | ${r.seriesNowMs.toFixed(1)} ms | ${r.seriesThenMs.toFixed(1)} ms | ${r.bestAtMs.toFixed(1)} ms | ${r.fullIndexMs.toFixed(1)} ms | ${r.reportingLastPoint} |`,
+        `| ${r.backend} | ${r.figures.toLocaleString('en-GB')} | ${Number.isNaN(r.figuresPerSecond) ? 'reused' : `${r.writeSeconds.toFixed(0)} s`} | ${Number.isNaN(r.figuresPerSecond) ? 'reused' : Math.round(r.figuresPerSecond).toLocaleString('en-GB')} | ${r.cpuSeconds === null ? 'n/a (server)' : Number.isNaN(r.figuresPerSecond) ? 'reused' : r.cpuSeconds.toFixed(0)} | ${r.sizeMb.toFixed(0)} MB | ${r.upgradeSeconds === null ? 'none' : `${r.upgradeSeconds.toFixed(0)} s`} | ${r.seriesNowMs.toFixed(1)} ms | ${r.seriesNowCpuMs.toFixed(1)} ms | ${r.seriesThenMs.toFixed(1)} ms | ${r.bestAtMs.toFixed(1)} ms | ${r.fullIndexMs.toFixed(1)} ms | ${r.reportingLastPoint} |`,
     ),
     '',
     'Query plans (index in use):',
