@@ -5,8 +5,9 @@
  * killed in the middle of one leaves the file as it was before it (SQLite's journal rolls it back on the
  * next open).
  *
- * `node:sqlite` is synchronous. A record of one report is a few hundred microseconds; reads for a series
- * are bounded by the indexes below (see `test/bench/archive.ts` for the measured cost at 16 million rows).
+ * `node:sqlite` is synchronous. A record of one report is a few hundred microseconds; a series reads one
+ * row per force and point from `figure_days`, in one statement (see `test/bench/archive.ts` for the
+ * measured cost at 16 million figures).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -35,13 +36,14 @@ import {
   outcomeOf,
   planRecord,
 } from './rows';
-import type { BestKey, DayChoiceRow } from './sql';
+import type { BestKey } from './sql';
 import {
   bestKeyColumns,
   CITATION_VIEW_COLUMNS,
   currentAt,
   DAY_CHOICE_COLUMNS,
   dayChoiceFromFigures,
+  dayChoiceOfValues,
   FIGURE_DAYS_COLUMNS,
   FILL_FIGURE_DAYS,
   preferred,
@@ -71,8 +73,9 @@ const CITATION_IDS_KEPT = 100_000;
  * - `figure_keys` unique key: find a figure again when recording, and keep it one row under races.
  * - `figure_keys_by_force` (force, measure, start descending, precision order, source, citation,
  *   first_seen): in the selection rule's own order, so that `bestAt`'s preferred figure in a window is the
- *   first index entry from the window's end that was known by then (one seek, no sort, no table read);
- *   `dateRange`'s first and last day; a force's revisions (by its prefix).
+ *   first index entry from the window's end that was known by then (one seek, no sort, no table read:
+ *   `bestAt` for a past moment a day's choice postdates); a day's choice again when a record changes it
+ *   (the day's first entry); `dateRange`'s first and last day; a force's revisions (by its prefix).
  * - `figure_versions` primary key (key, first_seen): a key's versions in order, its current one last,
  *   and the version current at a moment.
  * - `figure_days` primary key (force, measure, day): a series point's latest day in its window, in a
@@ -345,13 +348,15 @@ export class SqliteArchive implements Archive {
     // Each window's latest day and the figure it chose, for every force at once: one statement (5,400
     // statements of one seek each cost about 30 µs apiece in statement overhead on the measured machine,
     // one statement of 5,400 seeks about 10 µs per row: test/bench/results/archive-sqlite-10y.md).
-    const choices = s.dayChoices.all(
+    const rows = s.dayChoices.all(
       windowsParameter(query.windows),
       JSON.stringify(query.forceIds),
       query.measure,
-    ) as unknown as Array<DayChoiceRow & { window: number }>;
-    for (const choice of choices) {
-      const w = query.windows[choice.window]!;
+    ) as unknown as unknown[][];
+    for (const values of rows) {
+      const window = values[0] as number;
+      const choice = dayChoiceOfValues(values, 1);
+      const w = query.windows[window]!;
       const forceId = choice.forceId;
       // The full index only when the day's choice was not yet made at a past moment.
       const head =
@@ -375,7 +380,7 @@ export class SqliteArchive implements Archive {
         chosen === choice && choice.firstSeen <= query.knownAt
           ? figureFrom(choice, this.citationView(choice.citationId))
           : read(chosen.id);
-      if (figure) out[choice.window]!.set(forceId, figure);
+      if (figure) out[window]!.set(forceId, figure);
     }
     return out;
   }
@@ -456,6 +461,12 @@ function upgrade(db: DatabaseSync, file: string): void {
     );
 }
 
+/** A statement that returns rows as arrays of values, in the select list's order. */
+function arrays(statement: StatementSync): StatementSync {
+  statement.setReturnArrays(true);
+  return statement;
+}
+
 function prepare(db: DatabaseSync) {
   const p = (sql: string): StatementSync => db.prepare(sql);
   return {
@@ -509,7 +520,7 @@ function prepare(db: DatabaseSync) {
     chooseDay: p(
       `INSERT INTO figure_days (${FIGURE_DAYS_COLUMNS}) ${dayChoiceFromFigures('?1', '?2', '?3')} ${REPLACE_DAY_CHOICE}`,
     ),
-    dayChoices: p(DAY_CHOICES),
+    dayChoices: arrays(p(DAY_CHOICES)),
     citationView: p(`SELECT ${CITATION_VIEW_COLUMNS} FROM citations c WHERE c.id = ?`),
     versionAt: p(`SELECT ${STORED_ROW_COLUMNS} FROM ${STORED_ROW_FROM} WHERE k.id = ? AND ${currentAt('?')}`),
     firstDay: p(
