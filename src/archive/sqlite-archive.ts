@@ -345,9 +345,9 @@ export class SqliteArchive implements Archive {
   ): Array<Map<string, Figure>> {
     const s = this.statements;
     const out = query.windows.map(() => new Map<string, Figure>());
-    // Each window's latest day and the figure it chose, for every force at once: one statement (5,400
-    // statements of one seek each cost about 30 µs apiece in statement overhead on the measured machine,
-    // one statement of 5,400 seeks about 10 µs per row: test/bench/results/archive-sqlite-10y.md).
+    // Each window's latest day and the figure it chose, for every force at once: one statement. At 16
+    // million figures, 5,400 statements of one seek each cost 34-38 µs apiece, mostly statement overhead;
+    // one statement about 8 µs a row (README, Performance: the archive at scale).
     const rows = s.dayChoices.all(
       windowsParameter(query.windows),
       JSON.stringify(query.forceIds),
