@@ -247,10 +247,10 @@ describe('refresh without traffic', () => {
     );
     const times = requestTimes(w, failing).slice(0, 4);
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
-    // Each wait is at least 75 % of a backoff that doubles: not a fixed retry rate. (Lower bounds only: a
-    // busy machine adds to a wait, never takes from it.)
+    // Each wait is at least 75 % of a backoff that doubles: not a fixed retry rate (a fixed 300 ms rate
+    // would fail the third). Lower bounds only: a busy machine adds to a wait, never takes from it, so
+    // no ratio between waits is asserted (a CI run once saw the first wait at 927 ms, the third at 999).
     gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(0.75 * halfOpenAfterMs * 2 ** i - 5));
-    expect(gaps[2]).toBeGreaterThan(2 * gaps[0]!);
     expect(await scheduled(gateway, 'error')).toBeGreaterThanOrEqual(3);
 
     // The others kept their own schedule meanwhile: each was refreshed since the fault began.
