@@ -19,22 +19,10 @@ import { ApiKeyStore } from '../../src/access/api-keys';
 import { loadApprovedOperations } from '../../src/access/approved-operations';
 import { embeddedDefault } from '../../src/config/load';
 import { COMPARABLE_MEASURES, isNationalScope } from '../../src/domain/published';
+import { CHROMIUM, CHROMIUM_ARGS, SHOTS } from '../helpers/chromium';
 import type { RunningGateway } from '../helpers/gateway';
 import { startGateway } from '../helpers/gateway';
 
-/** Debian's chromium (`npm run deps:system` installs it); WHEREABOUTS_CHROMIUM overrides the path. */
-const CHROMIUM = process.env.WHEREABOUTS_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const SHOTS = process.env.WHEREABOUTS_SHOTS ?? '/tmp/dashboard-shots';
 /** Longest any single wait in the browser may take: a hang guard. */
 const WAIT_MS = 15_000;
 

@@ -18,21 +18,10 @@ import { DASHBOARD_CSP } from '../../src/http/dashboard/router';
 import type { FeedDefinition, Simulator } from '../../src/simulator';
 import { createSimulator } from '../../src/simulator';
 import { TestClock } from '../helpers/clock';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium';
 import type { RunningGateway } from '../helpers/gateway';
 import { gql, startGateway } from '../helpers/gateway';
 
-/** Debian's chromium (`npm run deps:system` installs it); WHEREABOUTS_CHROMIUM overrides the path. */
-const CHROMIUM = process.env.WHEREABOUTS_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ARTIFACTS = path.join(__dirname, 'artifacts');
 
 // Functions passed to page.evaluate run in the page. The project compiles without the DOM lib, so the

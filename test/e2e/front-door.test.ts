@@ -11,21 +11,10 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { PACKAGE_JSON } from '../../src/paths';
+import { CHROMIUM, CHROMIUM_ARGS, SHOTS } from '../helpers/chromium';
 import type { RunningGateway } from '../helpers/gateway';
 import { startGateway } from '../helpers/gateway';
 
-const CHROMIUM = process.env.WHEREABOUTS_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const SHOTS = process.env.WHEREABOUTS_SHOTS ?? '/tmp/dashboard-shots';
 const WAIT_MS = 15_000;
 
 // Functions passed to page.evaluate run in the page; the project compiles without the DOM lib.

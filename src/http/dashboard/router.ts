@@ -95,7 +95,11 @@ export function dashboardOperations(
   return out;
 }
 
-function pageHeaders(res: Response): void {
+/**
+ * The headers of every page people open (the dashboard, the front door): `DASHBOARD_CSP`, no sniffing,
+ * no framing, no referrer, and this origin only.
+ */
+export function pageHeaders(res: Response): void {
   res.set({
     'content-security-policy': DASHBOARD_CSP,
     'x-content-type-options': 'nosniff',

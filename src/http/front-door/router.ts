@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Request, Response, Router } from 'express';
 import express from 'express';
 import { PACKAGE_JSON, PACKAGE_ROOT } from '../../paths';
-import { DASHBOARD_CSP } from '../dashboard/router';
+import { pageHeaders } from '../dashboard/router';
 import { sendError } from '../errors';
 
 /**
@@ -111,17 +111,6 @@ ${doors}
   </body>
 </html>
 `;
-}
-
-function pageHeaders(res: Response): void {
-  res.set({
-    'content-security-policy': DASHBOARD_CSP,
-    'x-content-type-options': 'nosniff',
-    'x-frame-options': 'DENY',
-    'referrer-policy': 'no-referrer',
-    'cross-origin-opener-policy': 'same-origin',
-    'cross-origin-resource-policy': 'same-origin',
-  });
 }
 
 /** The front door's routes: `/` in either form, and its stylesheet. */

@@ -93,15 +93,14 @@ const WINDOWS = [
   { from: '2018-01-20', to: '2018-01-20' },
 ];
 
+/** Each window's chosen figure by force, as known at a moment. */
+function bestOf(archive: Archive, knownAt: number, priorities: Record<string, number>) {
+  return archive.bestAt({ measure: 'UNACCOUNTED', forceIds: FORCES, windows: WINDOWS, knownAt, priorities });
+}
+
 /** Each window's chosen value by force, as known at a moment. */
 async function bestValues(archive: Archive, knownAt: number, priorities = PRIORITIES) {
-  const best = await archive.bestAt({
-    measure: 'UNACCOUNTED',
-    forceIds: FORCES,
-    windows: WINDOWS,
-    knownAt,
-    priorities,
-  });
+  const best = await bestOf(archive, knownAt, priorities);
   return best.map((m) => Object.fromEntries([...m].map(([id, f]) => [id, f.value])));
 }
 
@@ -121,13 +120,7 @@ async function expectBestAtAgrees(archive: Archive): Promise<void> {
       T0 + 10 * HOUR,
     ]) {
       const all = (await archive.knownAt({ knownAt })).map((a) => a.figure);
-      const best = await archive.bestAt({
-        measure: 'UNACCOUNTED',
-        forceIds: FORCES,
-        windows: WINDOWS,
-        knownAt,
-        priorities,
-      });
+      const best = await bestOf(archive, knownAt, priorities);
       WINDOWS.forEach((w, i) => {
         for (const forceId of FORCES) {
           const candidates = all.filter(
