@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
 import './enums';
+import { NationalBreakdownResolver } from './breakdowns/national-breakdown.resolver';
 import { ForceResolver } from './force/force.resolver';
 import { FiguresChangedResolver, SCHEMA_PUBSUB } from './live/figures-changed.resolver';
 import { ForceHistoryResolver, SeriesResolver } from './history/history.resolver';
@@ -14,6 +15,7 @@ import { SourcesResolver } from './sources/sources.resolver';
 export const RESOLVERS = [
   ForceResolver,
   NationalResolver,
+  NationalBreakdownResolver,
   SeriesResolver,
   ForceHistoryResolver,
   PublishedResolver,

@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import type { Force } from '../../domain/force-registry';
 import { NATIONS } from '../../domain/force-registry';
+import { headlineOf } from '../../domain/breakdown-table';
 import { protectBreakdowns } from '../../domain/disclosure';
 import type { Breakdown, Figure } from '../../domain/figure';
 import { entriesFor, isSummable } from '../../domain/national';
@@ -23,9 +24,9 @@ import { ForceSnapshotType } from './force-snapshot.type';
 import { ForceType } from './force.type';
 
 /**
- * Applies disclosure control for every role but analyst: each breakdown is protected whole (never a
- * filtered subset, so responses cannot be combined to reveal more), against the count it splits as
- * published for the same date.
+ * Applies disclosure control for every role but analyst: each breakdown is protected whole, against the
+ * count it splits as published for the same date (`headlineOf`), exactly as in the national table, so a
+ * force's breakdown looks the same wherever it is served.
  */
 function protectedBreakdowns(
   breakdowns: Breakdown[],
@@ -33,18 +34,7 @@ function protectedBreakdowns(
   k: number | null,
 ): Breakdown[] {
   if (k === null) return breakdowns;
-  const headlineOf = (_forceId: string, breakdown?: Breakdown): number | null => {
-    if (!breakdown) return null;
-    const measure =
-      breakdown.dimension === 'RETURNED_TO_CUSTODY_BY_MAPPA_LEVEL' ? 'RETURNED_TO_CUSTODY' : 'UNACCOUNTED';
-    const sameDate = candidates.filter(
-      (f) => f.measure === measure && f.status === 'REPORTED' && f.asAt?.date === breakdown.asAt.date,
-    );
-    const figure =
-      sameDate.find((f) => f.provenance.sourceId === breakdown.provenance.sourceId) ?? sameDate[0];
-    return figure?.value ?? null;
-  };
-  return protectBreakdowns(breakdowns, headlineOf, { k });
+  return protectBreakdowns(breakdowns, (_forceId, breakdown) => headlineOf(breakdown, candidates), { k });
 }
 
 /** Most ids one filter may name (the registry has 45; a long list is a mistake or an attack). */
