@@ -107,7 +107,11 @@ export function withdrawUntilSafe(
     const touching = sums.filter((sum) => sum.parts.some((p) => unsafe.has(cellId(p.breakdown, p.category))));
     if (touching.length === 0) {
       throw new Error(
-        `disclosure audit: ${report.unsafe.length} suppressed cell(s) narrowed by the breakdowns alone`,
+        `disclosure audit: ${report.unsafe.length} suppressed cell(s) narrowed by the breakdowns alone: ` +
+          report.unsafe
+            .slice(0, 5)
+            .map((c) => `${c.id} in [${c.min}, ${c.max}]`)
+            .join('; '),
       );
     }
     withdrawn.push(...touching);

@@ -8,6 +8,7 @@
  * not by the date it was asked for, so a breakdown served for many dates is one set of unknowns, and an
  * audit over the union of several dates' releases sees every way they can be combined.
  */
+import { createHash } from 'node:crypto';
 import { CUMULATIVE_DIMENSIONS } from '../domain/disclosure';
 import type { Breakdown } from '../domain/figure';
 import type { AuditCell, AuditInput, LinearFact } from './interval-audit';
@@ -32,10 +33,28 @@ export interface Release {
   readonly sums: readonly ReleasedSum[];
 }
 
-/** The name of one cell of one breakdown figure, the same in every output it appears in. */
+/**
+ * The name of one cell of one breakdown figure (given its true cells), the same in every output it
+ * appears in. A source that revises a breakdown without changing its date gives a new figure, so the
+ * name carries a digest of the true cells: a revision is a new unknown, and an unchanged figure served
+ * again is the same one (the worst case: a reader may well know it did not change).
+ */
 export function cellId(breakdown: Breakdown, category: string): string {
   const { forceId, dimension, provenance, asAt } = breakdown;
-  return [forceId, dimension, provenance.sourceId, asAt.date, category].join(' ');
+  return [forceId, dimension, provenance.sourceId, asAt.date, versionOf(breakdown), category].join(' ');
+}
+
+const versions = new WeakMap<Breakdown, string>();
+
+/** A short digest of a breakdown's true cells, kept per breakdown object (they are immutable). */
+function versionOf(breakdown: Breakdown): string {
+  let version = versions.get(breakdown);
+  if (version === undefined) {
+    const cells = breakdown.cells.map((c) => `${c.category}=${c.value ?? c.status}`).join(',');
+    version = createHash('sha256').update(cells).digest('base64url').slice(0, 12);
+    versions.set(breakdown, version);
+  }
+  return version;
 }
 
 /** A count cell: reported with a finite value of at least 0. */
@@ -52,7 +71,8 @@ function countOf(value: number | null, status: string): number | null {
  *   (incomplete, or complete but adding up to something else, as forces' figures sometimes do);
  * - a cumulative breakdown's cells are nested: "at least 8 years" ≥ "at least 10 years";
  * - a published sum's hidden parts add up to its value minus its shown parts.
- * Every cell is capped by its headline where there is one.
+ * Every cell is capped by its headline where there is one. A complete breakdown into a single category
+ * is not audited: its one cell is the headline.
  */
 export function auditInputOf(release: Release, k: number): AuditInput {
   const known = new Map<string, number>();
@@ -73,33 +93,33 @@ export function auditInputOf(release: Release, k: number): AuditInput {
       const value = countOf(c.value, c.status);
       return value === null ? [] : [{ id: cellId(truth, c.category), category: c.category, value }];
     });
+    // A complete breakdown into one category is its headline, a public figure: nothing to protect.
+    if (truth.complete && counts.length === 1 && counts[0]!.value === headline) continue;
     const hidden = counts.filter((c) => !known.has(c.id));
     if (hidden.length === 0) continue;
-    const cap = headline ?? Infinity;
-    for (const c of hidden) cells.set(c.id, { id: c.id, cap });
+    // What the reader takes the cells to add up to: the headline, or (complete) their own sum. Forces'
+    // figures are sometimes inconsistent (cells adding up to more than the headline); a belief the true
+    // counts contradict discloses nothing, so it is left out rather than made into a fact.
+    const total = counts.reduce((sum, c) => sum + c.value, 0);
+    const bound = headline ?? (truth.complete ? total : null);
+    // Cumulative cells overlap (each is at most the headline; their sum may be more).
+    const cumulative = CUMULATIVE_DIMENSIONS.has(truth.dimension);
+    const reach = cumulative ? Math.max(...counts.map((c) => c.value)) : total;
+    const believed = bound !== null && reach <= bound ? bound : null;
+    for (const c of hidden) cells.set(c.id, { id: c.id, cap: believed ?? Infinity });
     const label = `${truth.forceId} ${truth.dimension} ${truth.asAt.date}`;
 
-    if (CUMULATIVE_DIMENSIONS.has(truth.dimension)) {
+    if (cumulative) {
       const nested = [...counts].sort((a, b) => Number(a.category) - Number(b.category));
       for (let i = 1; i < nested.length; i++) {
         facts.push(fact(`${label}: nested`, [nested[i - 1]!, nested[i]!], [1, -1], known, 0, Infinity));
       }
       continue;
     }
-    const total = counts.reduce((sum, c) => sum + c.value, 0);
-    const exact = truth.complete && headline === total;
-    const rest = headline ?? (truth.complete ? total : null);
-    if (rest === null) continue;
-    facts.push(
-      fact(
-        `${label}: row`,
-        counts,
-        counts.map(() => 1),
-        known,
-        exact ? rest : -Infinity,
-        rest,
-      ),
-    );
+    if (believed === null) continue;
+    const exact = truth.complete && total === believed;
+    const ones = counts.map(() => 1);
+    facts.push(fact(`${label}: row`, counts, ones, known, exact ? believed : -Infinity, believed));
   }
 
   for (const sum of release.sums) {
