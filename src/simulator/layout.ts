@@ -154,9 +154,15 @@ export const MAX_COUNT_FEEDS = 100_000;
  * csv, json, graphql, so every force has about `n / forces` sources and every adapter is exercised. Every
  * feed serves its force's simulated headline (the same figures as the default layout: they come from the
  * seed, the force and the time). Ids are `sim-n<index, 1-based, zero-padded>-<force id>`, stable for a
- * given `n` and force list.
+ * given `n` and force list. With `breakdowns`, every odd-numbered feed (from 0) serves its force's
+ * breakdowns instead (shape `breakdowns`, no headline): with an odd number of forces, as the 45, and `n`
+ * an even multiple of it, every force then has as many breakdown feeds as count feeds.
  */
-export function layoutCountFeeds(forces: readonly Force[], n: number): FeedDefinition[] {
+export function layoutCountFeeds(
+  forces: readonly Force[],
+  n: number,
+  options: { readonly breakdowns?: boolean } = {},
+): FeedDefinition[] {
   if (!Number.isInteger(n) || n < 1 || n > MAX_COUNT_FEEDS) {
     throw new Error(`sources must be a whole number from 1 to ${MAX_COUNT_FEEDS}; got ${n}`);
   }
@@ -166,6 +172,16 @@ export function layoutCountFeeds(forces: readonly Force[], n: number): FeedDefin
     const force = forces[i % forces.length]!;
     const kind = KINDS[i % KINDS.length]!;
     const ordinal = String(i + 1).padStart(width, '0');
+    if (options.breakdowns && i % 2 === 1) {
+      return feed(
+        `sim-n${ordinal}-${force.id}`,
+        kind,
+        'breakdowns',
+        [force.id],
+        `${force.name} breakdowns of the unaccounted-for count, simulated source ${i + 1} of ${n} (${kind})`,
+        false,
+      );
+    }
     return feed(
       `sim-n${ordinal}-${force.id}`,
       kind,

@@ -35,6 +35,11 @@ export interface SimulatorOptions {
    * share one HTTP server, routed by path, so thousands are practical. @default the mixed layout
    */
   readonly sources?: number;
+  /**
+   * Scale mode only: every other feed serves its force's breakdowns instead of its count (see
+   * `layoutCountFeeds`), for benchmarks of the national breakdown table. @default false
+   */
+  readonly breakdowns?: boolean;
 }
 
 /** One feed request as the simulator served it (for benchmarks comparing the gateway with its sources). */
@@ -154,7 +159,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const feeds = Object.freeze(
     options.sources === undefined
       ? layoutFeeds(registry.all)
-      : layoutCountFeeds(registry.all, options.sources),
+      : layoutCountFeeds(registry.all, options.sources, { breakdowns: options.breakdowns ?? false }),
   );
   const byId = new Map(feeds.map((f) => [f.id, f]));
   const byPath = new Map(feeds.map((f) => [f.path, f]));

@@ -39,7 +39,9 @@ describe("journalists' data feeds (/feeds)", () => {
     const res = await get('/feeds', journalist);
     expect(res.status).toBe(200);
     expect(res.json.feeds.map((f: any) => f.name)).toEqual([
+      'force-breakdowns',
       'force-history',
+      'national-breakdown',
       'national-latest',
       'national-series',
     ]);

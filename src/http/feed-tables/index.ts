@@ -1,3 +1,4 @@
+import { FORCE_BREAKDOWNS, NATIONAL_BREAKDOWN } from './breakdowns';
 import { FORCE_HISTORY, NATIONAL_LATEST } from './figures';
 import { NATIONAL_SERIES } from './national-series';
 import type { FeedTable } from './table';
@@ -11,6 +12,8 @@ export const FEED_TABLES: Readonly<Record<string, FeedTable>> = {
   'national-latest': NATIONAL_LATEST,
   'force-history': FORCE_HISTORY,
   'national-series': NATIONAL_SERIES,
+  'national-breakdown': NATIONAL_BREAKDOWN,
+  'force-breakdowns': FORCE_BREAKDOWNS,
 };
 
 /** The table of a feed, or undefined when it has only a JSON form. */

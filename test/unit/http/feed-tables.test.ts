@@ -95,7 +95,13 @@ describe('feed tables: one declaration per feed (issue 19, item 3)', () => {
       .filter((op) => /^\s*query\b/.test(op.document))
       .map((op) => op.name);
     for (const name of Object.keys(FEED_TABLES)) expect(queries).toContain(name);
-    expect(Object.keys(FEED_TABLES).sort()).toEqual(['force-history', 'national-latest', 'national-series']);
+    expect(Object.keys(FEED_TABLES).sort()).toEqual([
+      'force-breakdowns',
+      'force-history',
+      'national-breakdown',
+      'national-latest',
+      'national-series',
+    ]);
     expect(feedTable('sources-status')).toBeUndefined();
     expect(feedTable('constructor')).toBeUndefined();
   });
