@@ -8,9 +8,10 @@
  * guard that keeps that true if the table ever changes, and it is tested on a release that needs it.
  */
 import type { Highs } from 'highs';
+import { LRUCache } from 'lru-cache';
 import type { NationalBreakdownTable, TableInput } from '../domain/breakdown-table';
 import { nationalBreakdownTable } from '../domain/breakdown-table';
-import type { Dimension } from '../domain/figure';
+import type { Breakdown, Dimension } from '../domain/figure';
 import type { AuditReport } from './interval-audit';
 import { auditIntervals, loadSolver } from './interval-audit';
 import type { Release, ReleasedSum } from './release';
@@ -33,14 +34,48 @@ export interface AuditedTable {
   readonly audit: AuditSummary | null;
 }
 
+/**
+ * Audited tables by what they were made from (dimension, threshold, each force's breakdown version and
+ * headline), kept across snapshot generations: a new generation usually brings one source's new headline
+ * elsewhere, not a new breakdown by this dimension, and the audit is the costly part (about 0.1 ms a
+ * linear program, two per suppressed cell: `test/bench/results/disclosure.md`). The promise is kept, so
+ * concurrent first requests share one audit; a failed one is dropped.
+ */
+const AUDITED = new LRUCache<string, Promise<AuditedTable>>({ max: 256 });
+
 /** The table for one dimension as a role with threshold `k` is served it (`k` null: every cell, no audit). */
-export async function auditedBreakdownTable(
+export function auditedBreakdownTable(
   dimension: Dimension,
   inputs: readonly TableInput[],
   k: number | null,
 ): Promise<AuditedTable> {
+  if (k === null)
+    return Promise.resolve({ table: nationalBreakdownTable(dimension, inputs, null), audit: null });
+  const key = [
+    dimension,
+    k,
+    ...inputs.map((i) => `${i.forceId}:${i.headline}:${i.breakdown ? versionKey(i.breakdown) : '-'}`),
+  ].join('|');
+  let made = AUDITED.get(key);
+  if (!made) {
+    made = audited(dimension, inputs, k);
+    AUDITED.set(key, made);
+    made.catch(() => AUDITED.delete(key));
+  }
+  return made;
+}
+
+/** A breakdown's identity and version, as far as the table and its audit depend on it. */
+function versionKey(breakdown: Breakdown): string {
+  return `${cellId(breakdown, '')}:${breakdown.complete}:${breakdown.status}`;
+}
+
+async function audited(
+  dimension: Dimension,
+  inputs: readonly TableInput[],
+  k: number,
+): Promise<AuditedTable> {
   const table = nationalBreakdownTable(dimension, inputs, k);
-  if (k === null) return { table, audit: null };
   const release = releaseOfTable(table, inputs);
   const { report, withdrawn } = withdrawUntilSafe(await loadSolver(), release, k);
   const withdrawnCategories = new Set(withdrawn.map((sum) => sum.label));

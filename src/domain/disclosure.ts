@@ -7,27 +7,44 @@
  * visible cells from a published total ("secondary suppression"); see
  * `../shared/data/sdc_conventions.csv` (NHS Digital HES/ECDS before 2018, NCMP before 2019/20).
  *
- * Pure functions, no I/O. The functions never mutate their input and are deterministic: the same cells
- * (in any order) with the same headline and options always give the same suppression pattern, so two
- * responses that show the same breakdown can never be combined to reveal more than one of them.
+ * We do not choose which cells to hide. A breakdown is shown exactly as reported or all of its reported
+ * cells are hidden, and the choice depends only on whether anything in it is risky. Why: this code is
+ * public and deterministic, so a reader can replay it over every set of values that fits what they see
+ * and keep those that give the pattern they see. Any pattern that depends on the hidden values beyond
+ * "is anything risky" (which cell was small, which was the smallest cell big enough to cover it) leaks
+ * through that replay: the "algorithmic matching attack" on cell suppression (Minami et al.,
+ * Algorithms 12(8):165, 2019), and the reason simulatable auditing decides to withhold only from what
+ * the reader already knows (Kenthapadi, Mishra and Nissim, 2005). With all or nothing, a hidden
+ * breakdown tells the reader only "something here was risky"; `disclosure-replay.test.ts` replays every
+ * small breakdown to check that this pins no hidden cell and leaves each one room on both sides of k.
+ *
+ * The cost: a breakdown loses all its detail whenever any cell is small, where secondary suppression
+ * would have kept some cells.
+ *
+ * Each breakdown is protected on its own. Tables that link breakdowns (national sums across forces,
+ * where a difference between two totals can isolate one force) are protected where they are built
+ * (`breakdown-table.ts`), not here.
+ *
+ * Pure functions, no I/O. The functions never mutate their input and give the same answer for the same
+ * cells in any order, so two responses that show the same breakdown agree.
  */
 import type { Breakdown, BreakdownCell, Dimension } from './figure';
 
 /** How disclosure control is tuned. */
 export interface DisclosureOptions {
   /**
-   * The threshold: a reported cell from 1 to k-1 is suppressed. Must be an integer of at least 2.
+   * The threshold: a breakdown with a reported cell from 1 to k-1 is hidden. Must be an integer of at
+   * least 2.
    * @default 3
    */
   readonly k: number;
 }
 
 /**
- * The defaults. k = 3, so values 1 and 2 are suppressed: the OECD/UNECE-Eurostat glossary notes that
- * "some agencies require at least five respondents in a cell, others require three"
- * (`sdc_conventions.csv`), and three is the smallest of the sourced thresholds. Zero is not disclosive
- * (it says nobody is in the category) and stays visible unless it must hide a split (see
- * `protectBreakdown`).
+ * The defaults. k = 3, so values 1 and 2 are small: the OECD/UNECE-Eurostat glossary notes that "some
+ * agencies require at least five respondents in a cell, others require three" (`sdc_conventions.csv`),
+ * and three is the smallest of the sourced thresholds. Zero is not small (it says nobody is in the
+ * category), but it is hidden with the rest of a breakdown that is hidden.
  */
 export const DISCLOSURE_DEFAULTS: DisclosureOptions = Object.freeze({ k: 3 });
 
@@ -39,54 +56,30 @@ export const CUMULATIVE_DIMENSIONS: ReadonlySet<Dimension> = new Set<Dimension>(
   'MISSING_FOR_AT_LEAST_YEARS',
 ]);
 
-/** Why a hidden cell is hidden; a reader who can tell knows a primary cell lies in 1..k-1. */
-type Label = 'PRIMARY' | 'SECONDARY';
-
-/** How much a reader is assumed to know about hidden cells. */
-type Reader =
-  /** Every hidden cell is some count ≥ 0: the reader cannot tell why a cell is hidden. */
-  | 'GENERIC'
-  /** The worst case: the reader knows which cells are primary, hence that those lie in 1..k-1. */
-  | 'LABELLED';
-
-interface Hidden {
-  readonly value: number;
-  readonly label: Label;
-}
-
 /**
- * Suppresses small cells of a breakdown, and enough other cells that no suppressed cell can be
- * worked out. Returns a new breakdown; suppressed cells become `{ status: 'SUPPRESSED', value: null }`
- * and every other cell is kept as it was.
+ * Shows a breakdown exactly as reported, or hides every one of its REPORTED cells, zeros included
+ * (`{ status: 'SUPPRESSED', value: null }`). Returns a new breakdown. Cells the force itself withheld
+ * (any status but REPORTED) are left as they are, so a breakdown with no REPORTED cell comes back
+ * unchanged. Everything is hidden when any of these holds:
  *
- * 1. Primary: a REPORTED cell from 1 to k-1 is suppressed.
- * 2. Secondary: the reader is assumed to know the exact sum of the hidden cells. That is true when the
- *    breakdown is `complete` (headline minus visible cells) and is the safe assumption when it is not
- *    (the headline is then only an upper bound, but the rest may be published elsewhere, as in
- *    "the other 18 are not broken down"). While some hidden cell could be pinned to a single value by
- *    that reader, the next cell is hidden: cells ≥ k first, then any positive cell, zeros last, each
- *    tier smallest value first, ties by category. "Pinned" is checked for the reader who knows which
- *    cells are primary (they lie in 1..k-1) and, where even hiding every cell cannot stop that reader
- *    (k = 2; or only small cells and zeros, all at one end of 1..k-1, such as 1 + 1 + 0 or 2 + 2 with
- *    k = 3), for the reader who only knows hidden cells are ≥ 0. Hiding more cells only ever widens
- *    what a reader can infer, so this stops as soon as it can.
- * 3. A headline from 1 to k-1 with cells: every REPORTED cell is suppressed, zeros included, since
- *    any split of a handful of people discloses them.
- * 4. Cumulative dimensions (`CUMULATIVE_DIMENSIONS`): if any cell, any difference between two cells,
- *    or the headline minus a cell is from 1 to k-1, every REPORTED cell is suppressed.
+ * 1. A REPORTED cell is small: more than 0 and less than k (a stray fraction below k counts).
+ * 2. The total the reader knows is from 1 to k, k included: the headline, or without one the sum of
+ *    the cells of a `complete` breakdown. Any split of a handful of people discloses them. k itself is
+ *    included because otherwise, with a total of k, 3 + 0 (k = 3) would be shown while 1 + 2 and
+ *    2 + 1 were hidden, and a hidden two-cell breakdown of 3 would tell a replaying reader that both
+ *    cells are 1 or 2. With the total at k the reader learns nothing from the breakdown being hidden.
+ * 3. For a partition with a headline, the headline minus the REPORTED cells is small: the part not
+ *    broken down ("the other 18 are not broken down") is a count the reader gets by subtraction. It also
+ *    keeps a lone hidden cell from meaning "this one is small": it may be hidden for the rest instead.
+ * 4. For a cumulative dimension (`CUMULATIVE_DIMENSIONS`): any cell, any difference between two cells,
+ *    or the headline minus a cell is small.
  *
- * Breakdowns with no REPORTED value (WITHHELD, NOT_HELD, UNAVAILABLE) come back unchanged. Cells that
- * arrive without a value (WITHHELD by the force, say) are left as they are and are not counted on to
- * protect anything: the reader may learn them elsewhere.
- *
- * Limits: a single cell that is the whole headline cannot be hidden by suppression; and a reader who
- * replays this (public, deterministic) algorithm over every candidate set of values can sometimes
- * narrow a cell further than the readers above (3, 3, 1 shown as S, 3, S: a hidden secondary is the
- * smallest cell ≥ k, so at most 3, and 2 + 2 would have been hidden further). Hiding the whole
- * breakdown whenever any cell is small closes that, at the cost of every such breakdown.
+ * The test depends on the values only through "is anything risky", so the reader learns no more from a
+ * hidden breakdown than that. Without a headline, a lone hidden cell of an incomplete breakdown still
+ * says it is small: pass the headline whenever it is published.
  *
  * @param headline the count the breakdown splits (the force's headline figure, or null if not known).
- *   Only rule 3 and cumulative dimensions need it; pass the same value in every response.
+ *   Pass the same value in every response.
  */
 export function protectBreakdown(
   breakdown: Breakdown,
@@ -94,9 +87,11 @@ export function protectBreakdown(
   options: DisclosureOptions = DISCLOSURE_DEFAULTS,
 ): Breakdown {
   const k = checkedK(options.k);
-  const hide = suppressionOf(breakdown, headline, k);
-  const cells = breakdown.cells.map((cell, i): BreakdownCell =>
-    hide.has(i) ? { category: cell.category, value: null, status: 'SUPPRESSED' } : cell,
+  const hide = isRisky(breakdown, headline, k);
+  const cells = breakdown.cells.map((cell): BreakdownCell =>
+    hide && cell.status === 'REPORTED'
+      ? { category: cell.category, value: null, status: 'SUPPRESSED' }
+      : cell,
   );
   return { ...breakdown, cells };
 }
@@ -136,114 +131,20 @@ function isSmall(value: number, k: number): boolean {
   return value > 0 && value < k;
 }
 
-/** Indices of the cells to suppress. */
-function suppressionOf(breakdown: Breakdown, headline: number | null, k: number): Set<number> {
-  const cells = breakdown.cells;
-  const reported = cells.flatMap((cell, i) => (cell.status === 'REPORTED' ? [i] : []));
-  if (reported.length === 0) return new Set();
+/** Rules 1 to 4 of `protectBreakdown`. */
+function isRisky(breakdown: Breakdown, headline: number | null, k: number): boolean {
+  const values = breakdown.cells.filter(isCount).map((c) => c.value);
+  const sum = values.reduce((a, b) => a + b, 0);
+  if (values.some((v) => isSmall(v, k))) return true;
 
-  // Rule 3: the headline is public, so any split of 1..k-1 people points at them.
-  if (headline !== null && isSmall(headline, k)) return new Set(reported);
+  const total = headline ?? (breakdown.complete ? sum : null);
+  if (total !== null && total > 0 && total <= k) return true;
 
-  if (CUMULATIVE_DIMENSIONS.has(breakdown.dimension)) return cumulativeSuppression(cells, headline, k);
-  return partitionSuppression(cells, k);
-}
+  if (!CUMULATIVE_DIMENSIONS.has(breakdown.dimension)) return headline !== null && isSmall(headline - sum, k);
 
-/**
- * Nested cells leak through pairwise differences. For nested sets every difference is a sum of
- * differences between neighbouring thresholds, so checking every pair (and 0 and the headline as
- * bounds) catches each small category without parsing thresholds. Hiding part of a nested set would
- * need its own secondary rules; hiding all of it is simple and safe, and these breakdowns have few cells.
- */
-function cumulativeSuppression(
-  cells: readonly BreakdownCell[],
-  headline: number | null,
-  k: number,
-): Set<number> {
-  const reported = cells.flatMap((cell, i) => (cell.status === 'REPORTED' ? [i] : []));
-  const values = cells.filter(isCount).map((c) => c.value);
-  const bounds = headline === null ? [0] : [0, headline];
-  const all = [...values, ...bounds];
-  const risky = values.some((v) => all.some((w) => isSmall(Math.abs(v - w), k)));
-  return risky ? new Set(reported) : new Set();
-}
-
-/** Rules 1 and 2 for cells that partition the count. */
-function partitionSuppression(cells: readonly BreakdownCell[], k: number): Set<number> {
-  const counts = cells.flatMap((cell, index) => (isCount(cell) ? [{ index, cell }] : []));
-  const labelOf = new Map<number, Label>(
-    counts.map(({ index, cell }) => [index, isSmall(cell.value, k) ? 'PRIMARY' : 'SECONDARY']),
-  );
-  const hidden = new Set(counts.filter(({ index }) => labelOf.get(index) === 'PRIMARY').map((c) => c.index));
-  if (hidden.size === 0) return hidden;
-
-  const stateOf = (indices: Iterable<number>): Array<Hidden & { readonly index: number }> =>
-    [...indices].map((index) => ({ index, value: cells[index]!.value!, label: labelOf.get(index)! }));
-
-  // What each cell can be given if everything were hidden: the most protection suppression can buy.
-  // A cell the labelled reader pins even then (a primary cell when k = 2) is held to the generic reader.
-  const full = stateOf(counts.map((c) => c.index));
-  const target = new Map<number, Reader | null>(
-    full.map((h, i) => [
-      h.index,
-      isProtected(full, i, 'LABELLED', k)
-        ? 'LABELLED'
-        : isProtected(full, i, 'GENERIC', k)
-          ? 'GENERIC'
-          : null,
-    ]),
-  );
-
-  // Order by value and category, never by position, so the pattern does not depend on cell order.
-  const tier = (v: number): number => (v >= k ? 0 : v > 0 ? 1 : 2);
-  const candidates = counts
-    .filter(({ index }) => !hidden.has(index))
-    .sort(
-      (a, b) =>
-        tier(a.cell.value) - tier(b.cell.value) ||
-        a.cell.value - b.cell.value ||
-        compareStrings(a.cell.category, b.cell.category) ||
-        a.index - b.index,
-    );
-
-  for (const next of candidates) {
-    const state = stateOf(hidden);
-    const exposed = state.some((h, i) => {
-      const reader = target.get(h.index) ?? null;
-      return reader !== null && !isProtected(state, i, reader, k);
-    });
-    if (!exposed) break;
-    hidden.add(next.index);
-  }
-  return hidden;
-}
-
-/** Code-unit order: locale-independent, so every instance makes the same choice. */
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/**
- * Whether hidden cell `i` can take at least two values for `reader`, given that the hidden cells sum
- * to their true total. Each hidden cell lies in an integer range and a sum of integer ranges is an
- * integer range, so cell i can be anything in its own range that leaves the rest a reachable sum.
- */
-function isProtected(state: readonly Hidden[], i: number, reader: Reader, k: number): boolean {
-  const total = state.reduce((sum, h) => sum + h.value, 0);
-  let othersLo = 0;
-  let othersHi = 0;
-  state.forEach((h, j) => {
-    if (j === i) return;
-    const [lo, hi] = rangeOf(h.label, reader, k);
-    othersLo += lo;
-    othersHi += hi;
-  });
-  const [ownLo, ownHi] = rangeOf(state[i]!.label, reader, k);
-  const lo = Math.max(ownLo, total - othersHi);
-  const hi = Math.min(ownHi, total - othersLo);
-  return hi - lo >= 1;
-}
-
-function rangeOf(label: Label, reader: Reader, k: number): readonly [number, number] {
-  return reader === 'LABELLED' && label === 'PRIMARY' ? [1, k - 1] : [0, Infinity];
+  // Nested cells leak through pairwise differences. For nested sets every difference is a sum of
+  // differences between neighbouring thresholds, so checking every pair (and 0 and the headline as
+  // bounds) catches each small category without parsing thresholds.
+  const all = [...values, 0, ...(headline === null ? [] : [headline])];
+  return values.some((v) => all.some((w) => isSmall(Math.abs(v - w), k)));
 }

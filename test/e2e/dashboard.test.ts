@@ -3,7 +3,8 @@
  * loopback port reading the simulator's 45 forces, with real API keys. Nothing is mocked and nothing is
  * skipped: without /usr/bin/chromium every test here fails, saying how to install it.
  *
- * Screenshots go to test/e2e/artifacts/ (gitignored): dashboard-desktop.png and dashboard-phone.png.
+ * Screenshots go to test/e2e/artifacts/ (gitignored): dashboard-desktop.png and dashboard-phone.png, and
+ * the breakdowns panel on the simulator's figures, dashboard-breakdowns-desktop.png and -phone.png.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -361,6 +362,10 @@ describe('dashboard in chromium', () => {
     // Open the list of forces not in the sum, so that the screenshots show it.
     await page.click('#missing-details summary');
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-desktop.png'), fullPage: true });
+    await page.waitForSelector('[data-testid="breakdowns"][data-state="ready"]');
+    await page
+      .locator('.breakdowns-card')
+      .screenshot({ path: path.join(ARTIFACTS, 'dashboard-breakdowns-desktop.png') });
 
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForFunction(() => (window as any).Chart.getChart('force-chart').width <= 390);
@@ -378,6 +383,9 @@ describe('dashboard in chromium', () => {
     expect(widths.document).toBeLessThanOrEqual(390);
     expect(widths.columns).toBe(1);
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-phone.png'), fullPage: true });
+    await page
+      .locator('.breakdowns-card')
+      .screenshot({ path: path.join(ARTIFACTS, 'dashboard-breakdowns-phone.png') });
     // What a phone shows first, without scrolling.
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-phone-top.png') });

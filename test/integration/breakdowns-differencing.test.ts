@@ -114,7 +114,7 @@ describe('differencing: the union of every table a journalist is served over a d
     // The series really moved, and disclosure control really hid rows: otherwise the audit proves little.
     const rowsAtFirst = [...changed].filter((c) => c.startsWith('0 ')).length;
     expect(rowsAtFirst).toBeGreaterThan(3);
-    expect(changed.size - rowsAtFirst).toBeGreaterThan(rowsAtFirst);
+    expect(changed.size - rowsAtFirst).toBeGreaterThan(rowsAtFirst / 2);
     expect(suppressedRows).toBeGreaterThan(0);
 
     const release: Release = { breakdowns: [...breakdowns.values()], sums };

@@ -10,10 +10,11 @@ import { PACKAGE_ROOT } from '../../paths';
  * `/dashboard`: a static page for dashboard keys. The page itself is open (it holds no data); it asks for
  * a key, keeps it in sessionStorage (never in the URL), and reads everything through `/graphql` with the
  * approved operations, by document id, as any dashboard client must. It opens on the latest date the
- * sources give a headline figure for (from `national-series`); a chosen date, window and series interval
- * go in the query string (`?date=2018-01-17&window=365&every=YEAR`) so that a view can be shared. Live
- * updates come over graphql-ws (`figures-changed`), with polling as the fallback. Everything it loads is
- * served from here: no CDN.
+ * sources give a headline figure for (from `national-series`); a chosen date, window, series interval and
+ * breakdown dimension go in the query string (`?date=2018-01-17&window=365&every=YEAR&by=MAPPA_LEVEL`) so
+ * that a view can be shared. Breakdowns come from `national-breakdown`, under the key's disclosure
+ * control. Live updates come over graphql-ws (`figures-changed`), with polling as the fallback. Everything
+ * it loads is served from here: no CDN.
  */
 
 /** The page's own files (resolved from the package root, so the same from `src/` and from `dist/`). */
@@ -23,6 +24,7 @@ export const DASHBOARD_PUBLIC_DIR = path.join(PACKAGE_ROOT, 'src', 'http', 'dash
 export const DASHBOARD_OPERATIONS = [
   'national-latest',
   'national-series',
+  'national-breakdown',
   'sources-status',
   'figures-changed',
 ] as const;

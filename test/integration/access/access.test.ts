@@ -14,6 +14,12 @@ import { gql, raw, startGateway } from '../../helpers/gateway';
 
 const APPROVED = loadApprovedOperations();
 const approvedId = (name: string) => APPROVED.find((op) => op.name === name)!.sha256;
+/** The variables an approved operation needs (its required ones), by name. */
+const VARIABLES: Record<string, object | undefined> = {
+  'force-breakdowns': { id: 'dorset' },
+  'force-history': { id: 'dorset' },
+  'national-breakdown': { dimension: 'YEAR_WENT_MISSING' },
+};
 
 /** Runs an approved operation by document id (APQ extension), over POST or GET. */
 async function runApproved(
@@ -121,13 +127,7 @@ describe('access control, approved operations and hardening', () => {
         cases.push([role, op.name, op.roles.includes(role) ? 200 : 403]);
     }
     test.each(cases)('%s running approved %s by document id gets %i', async (role, name, status) => {
-      const res = await runApproved(
-        url,
-        name,
-        tokens[role],
-        'POST',
-        name === 'force-history' ? { id: 'dorset' } : undefined,
-      );
+      const res = await runApproved(url, name, tokens[role], 'POST', VARIABLES[name]);
       expect(res.status).toBe(status);
       if (status === 200) expect(res.json.errors).toBeUndefined();
       else expect(res.json.errors[0].extensions.code).toBe('FORBIDDEN');

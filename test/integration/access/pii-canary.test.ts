@@ -58,16 +58,21 @@ describe('PII canary: names and addresses sent by sources appear nowhere', () =>
   test("every approved operation for every permitted role, and analysts' queries over every force, carry no canary", async () => {
     const gateway = w.instances[1]!;
     const collect = (text: string) => responses.push(text);
+    // A force whose source sends records (names and addresses included) for the per-force operations.
+    const recordsForce = w.sim.feeds.find((f) => f.shape === 'records')!.forces[0];
+    const variablesOf = (name: string): object | undefined =>
+      ({
+        'force-history': { id: recordsForce },
+        'force-breakdowns': { id: recordsForce },
+        'national-breakdown': { dimension: 'YEAR_WENT_MISSING' },
+      })[name];
     // Subscriptions (graphql-ws) carry only source and force ids; test/integration/live covers them.
     for (const op of loadApprovedOperations().filter((o) => !o.document.startsWith('subscription'))) {
       for (const role of ROLES.filter((r) => op.roles.includes(r))) {
         const res = await raw(gateway.graphqlUrl, {
           body: JSON.stringify({
             extensions: { persistedQuery: { version: 1, sha256Hash: op.sha256 } },
-            variables:
-              op.name === 'force-history'
-                ? { id: w.sim.feeds.find((f) => f.shape === 'records')!.forces[0] }
-                : undefined,
+            variables: variablesOf(op.name),
           }),
           headers: { 'content-type': 'application/json', [ROLE_HEADER]: role },
         });

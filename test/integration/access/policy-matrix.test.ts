@@ -102,7 +102,9 @@ const keysOnly = (outcome: string) => ({ ...everyone(outcome), anonymous: NO_KEY
 const PINNED: Record<string, Record<Principal, string>> = {
   ownQueries: { analyst: 'ok', dashboard: REFUSED, journalist: REFUSED, operator: 'ok', anonymous: NO_KEY },
   'approved figures-changed': keysOnly('ok'),
+  'approved force-breakdowns': keysOnly('ok'),
   'approved force-history': keysOnly('ok'),
+  'approved national-breakdown': keysOnly('ok'),
   'approved national-latest': keysOnly('ok'),
   'approved national-series': keysOnly('ok'),
   'approved sources-status': { ...keysOnly('ok'), journalist: REFUSED },
@@ -123,7 +125,9 @@ const PINNED: Record<string, Record<Principal, string>> = {
 const PINNED_TRANSPORTS: Record<string, Transport[]> = {
   ownQueries: ['graphql POST', 'graphql GET', 'graphql-ws'],
   'approved figures-changed': ['graphql-ws'],
+  'approved force-breakdowns': ['graphql POST', 'graphql GET', 'feed'],
   'approved force-history': ['graphql POST', 'graphql GET', 'feed'],
+  'approved national-breakdown': ['graphql POST', 'graphql GET', 'feed'],
   'approved national-latest': ['graphql POST', 'graphql GET'],
   'approved national-series': ['graphql POST', 'graphql GET', 'feed'],
   'approved sources-status': ['graphql POST', 'graphql GET', 'feed'],
@@ -142,7 +146,11 @@ const REFRESH = 'mutation { refreshSource(id: "published-figures") { id state } 
 const BREAKDOWN_QUERY =
   '{ force(id: "dorset") { latest(asAt: "2018-01-17") { breakdowns { cells { category value status } } } } }';
 const OWN_SUBSCRIPTION = 'subscription Mine { figuresChanged { sourceId } }';
-const VARIABLES: Record<string, Record<string, unknown>> = { 'force-history': { id: 'dorset' } };
+const VARIABLES: Record<string, Record<string, unknown>> = {
+  'force-breakdowns': { id: 'dorset' },
+  'force-history': { id: 'dorset' },
+  'national-breakdown': { dimension: 'YEAR_WENT_MISSING' },
+};
 
 interface Answer {
   readonly status: number;
@@ -419,7 +427,9 @@ describe('public feeds', () => {
     expect(withKey.json.feed).toBe('sources-status');
     const listed = await journalist.send('/feeds');
     expect(listed.json.feeds.map((f: { name: string; public: boolean }) => [f.name, f.public])).toEqual([
+      ['force-breakdowns', false],
       ['force-history', false],
+      ['national-breakdown', false],
       ['national-latest', false],
       ['national-series', false],
       ['sources-status', true],

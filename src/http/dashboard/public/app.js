@@ -7,9 +7,14 @@
  *
  * What it shows: the national picture as at one date. Unless a date is chosen, that is the latest date the
  * configured sources give a headline figure for (`national-series` without from/to ends on it), not today,
- * on which bundled survey figures would give an empty picture. A chosen date, window and series interval
- * are kept in the query string (`?date=2018-01-17&window=365&every=YEAR`), so a view can be shared; the key
- * never is.
+ * on which bundled survey figures would give an empty picture. A chosen date, window, series interval and
+ * breakdown dimension are kept in the query string (`?date=2018-01-17&window=365&every=YEAR&by=MAPPA_LEVEL`),
+ * so a view can be shared; the key never is.
+ *
+ * Breakdowns (`national-breakdown`): a force × category table as at the date shown, with the same window,
+ * as the key's role may see it. A dashboard key sees cells under disclosure control (a force's breakdown is
+ * shown whole, or every reported cell of it is hidden); an analyst's sees every cell. The page shows what
+ * the API answers and works nothing out from it: a hidden cell stays a marker.
  */
 (function () {
   'use strict';
@@ -70,6 +75,36 @@
     MISSING_OR_WANTED: 'Missing or wanted (combined)',
   };
 
+  /** What a breakdown can be by (the `Dimension` enum), in the picker's order. */
+  const DIMENSIONS = {
+    YEAR_WENT_MISSING: 'Year went missing',
+    OFFENCE_CATEGORY: 'Offence category',
+    MAPPA_LEVEL: 'MAPPA level',
+    MISSING_FOR_AT_LEAST_YEARS: 'Missing for at least N years',
+    RETURNED_TO_CUSTODY_BY_MAPPA_LEVEL: 'Returned to custody by MAPPA level',
+  };
+  /** The same, in a sentence: "a breakdown by …". */
+  const DIMENSION_PHRASES = {
+    YEAR_WENT_MISSING: 'year went missing',
+    OFFENCE_CATEGORY: 'offence category',
+    MAPPA_LEVEL: 'MAPPA level',
+    MISSING_FOR_AT_LEAST_YEARS: 'years missing (at least N)',
+    RETURNED_TO_CUSTODY_BY_MAPPA_LEVEL: 'MAPPA level of those returned to custody',
+  };
+  const DEFAULT_DIMENSION = 'YEAR_WENT_MISSING';
+  /** A cell's status other than REPORTED and SUPPRESSED, as a cell says it. */
+  const CELL_STATUSES = {
+    WITHHELD: 'withheld',
+    NOT_HELD: 'not held',
+    UNAVAILABLE: 'unavailable',
+  };
+  /** A force's whole breakdown refused or without a reported cell (row disclosure NOT_REPORTED). */
+  const NOT_REPORTED_TEXT = {
+    WITHHELD: 'withheld by the force',
+    NOT_HELD: 'not held by the force',
+    UNAVAILABLE: 'unavailable (source failing)',
+  };
+
   const $ = (id) => document.getElementById(id);
 
   /** Mutable state of the page. */
@@ -89,7 +124,7 @@
     again: false,
     version: 0,
     /** What the address asks for: a date, window and interval, each null when not chosen. */
-    view: { date: null, window: null, every: null, problems: [] },
+    view: { date: null, window: null, every: null, by: null, problems: [] },
     /** The gateway's own window (learnt from a query that did not give one). */
     defaultWindow: null,
     /** Last automatic choices, asked first next time so that a steady page needs no second query. */
@@ -102,6 +137,8 @@
     /** The hatch pattern of gap columns (made once). */
     hatch: null,
     dateTimer: null,
+    /** Bumped by every breakdown request: an answer to an older one is not shown. */
+    breakdownSeq: 0,
   };
 
   class ApiError extends Error {
@@ -1044,6 +1081,404 @@
     );
   }
 
+  // ---------------------------------------------------------------- breakdowns
+
+  /** The dimension the picker asks for (the address's, or the default). */
+  function currentDimension() {
+    return state.view.by || DEFAULT_DIMENSION;
+  }
+
+  /** A category as a column heading: "2014", "Rape", "Level 2", "At least 8 years". */
+  function categoryLabel(dimension, category) {
+    if (dimension === 'MAPPA_LEVEL' || dimension === 'RETURNED_TO_CUSTODY_BY_MAPPA_LEVEL')
+      return `Level ${category}`;
+    if (dimension === 'MISSING_FOR_AT_LEAST_YEARS')
+      return `At least ${category} ${category === '1' ? 'year' : 'years'}`;
+    if (dimension === 'OFFENCE_CATEGORY') {
+      const text = String(category).toLowerCase().replace(/_/g, ' ');
+      return text.charAt(0).toUpperCase() + text.slice(1);
+    }
+    return String(category);
+  }
+
+  /** The counts disclosure control hides for threshold k: "a count from 1 to 2" (k = 3). */
+  function smallCounts(k) {
+    return k <= 2 ? 'a count of 1' : `a count from 1 to ${k - 1}`;
+  }
+
+  const plural = (n, one, many) => `${fmtInt(n)} ${n === 1 ? one : many}`;
+
+  /**
+   * Reads one national breakdown; never throws but for a key that is not accepted (401), so that a
+   * breakdown the gateway cannot give leaves the rest of the page standing.
+   */
+  async function loadBreakdown(dimension, asAt, windowDays) {
+    const base = { dimension, asAt, windowDays, table: null, error: null };
+    try {
+      const data = await run('national-breakdown', { dimension, asAt, windowDays });
+      return { ...base, table: data.nationalBreakdown };
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) throw error;
+      return {
+        ...base,
+        error:
+          error instanceof ApiError && error.code === 'NO_OPERATION'
+            ? 'This gateway offers the dashboard no breakdowns.'
+            : `Could not read the breakdowns: ${error && error.message ? error.message : String(error)}`,
+      };
+    }
+  }
+
+  /** Reads and shows the picked dimension for the date shown (a whole refresh when one is under way). */
+  async function refreshBreakdown() {
+    if (state.refreshing || !state.shown) {
+      refresh();
+      return;
+    }
+    const seq = ++state.breakdownSeq;
+    const dimension = currentDimension();
+    const { date, window: windowDays } = state.shown.choice;
+    breakdownLoading(dimension);
+    let result;
+    try {
+      result = await loadBreakdown(dimension, date, windowDays);
+    } catch (error) {
+      handleError(error);
+      return;
+    }
+    if (seq !== state.breakdownSeq || !state.key) return;
+    state.shown.breakdown = result;
+    renderBreakdown(result);
+  }
+
+  function breakdownLoading(dimension) {
+    const section = $('breakdowns');
+    section.dataset.state = 'loading';
+    section.setAttribute('aria-busy', 'true');
+    $('breakdown-status').textContent = `Reading the breakdowns by ${DIMENSION_PHRASES[dimension]}…`;
+  }
+
+  /** "Scroll sideways" under the table, while it is wider than its box. */
+  function breakdownScrollHint() {
+    const box = $('breakdown-scroll');
+    $('breakdown-scroll-hint').hidden = box.hidden || box.scrollWidth <= box.clientWidth + 1;
+  }
+
+  function clearBreakdown() {
+    const section = $('breakdowns');
+    section.dataset.state = 'idle';
+    section.removeAttribute('aria-busy');
+    $('breakdown-status').textContent = '';
+    $('breakdown-scroll').hidden = true;
+    $('breakdown-title').hidden = true;
+    $('breakdown-scroll-hint').hidden = true;
+    const table = $('breakdown-table');
+    table.tHead.replaceChildren();
+    table.tBodies[0].replaceChildren();
+    table.tFoot.replaceChildren();
+    for (const id of ['breakdown-none', 'breakdown-coverage', 'breakdown-control', 'breakdown-audit'])
+      $(id).hidden = true;
+    $('breakdown-legend').hidden = true;
+    $('breakdown-simulated').hidden = true;
+  }
+
+  /** One cell of a shown or suppressed row. */
+  function breakdownCell(cell, category, k) {
+    if (!cell) {
+      return el('td', {
+        className: 'num cell-none',
+        'data-category': category,
+        'data-status': '',
+        title: "Not in this force's breakdown",
+        text: '–',
+      });
+    }
+    if (cell.status === 'REPORTED') {
+      return el('td', {
+        className: 'num',
+        'data-category': category,
+        'data-status': 'REPORTED',
+        'data-value': cell.value,
+        text: fmtInt(cell.value),
+      });
+    }
+    if (cell.status === 'SUPPRESSED') {
+      return el(
+        'td',
+        {
+          className: 'num cell-suppressed',
+          'data-category': category,
+          'data-status': 'SUPPRESSED',
+          title:
+            `Suppressed: hidden by disclosure control` +
+            (k ? `: ${smallCounts(k)} could point at a person` : ''),
+        },
+        [
+          el('span', { className: 'mark', 'aria-hidden': 'true', text: '•' }),
+          el('span', { className: 'visually-hidden', text: 'suppressed' }),
+        ],
+      );
+    }
+    return el('td', {
+      className: 'num cell-other',
+      'data-category': category,
+      'data-status': cell.status,
+      text: CELL_STATUSES[cell.status] || cell.status.toLowerCase(),
+    });
+  }
+
+  /** The small line under a force's name: its breakdown's date, and what is hidden or missing. */
+  function rowNotes(row, asAt) {
+    const b = row.breakdown;
+    const notes = [];
+    if (row.disclosure === 'SUPPRESSED')
+      notes.push(el('span', { className: 'tag suppressed', text: 'suppressed' }));
+    if (b && !b.complete && row.disclosure !== 'NOT_REPORTED')
+      notes.push(
+        el('span', {
+          className: 'tag incomplete',
+          'data-incomplete': 'true',
+          title: "The force's cells cover only part of its count",
+          text: typeof row.headline === 'number' ? `part of ${fmtInt(row.headline)}` : 'part of its count',
+        }),
+      );
+    if (b && b.asAt && b.asAt.date && b.asAt.date !== asAt)
+      notes.push(el('span', { className: 'title', text: `as at ${shortDate(b.asAt)}` }));
+    return notes.length ? el('span', { className: 'row-notes' }, notes) : null;
+  }
+
+  function renderBreakdown(result) {
+    const section = $('breakdowns');
+    section.removeAttribute('aria-busy');
+    section.dataset.dimension = result.dimension;
+    section.dataset.asAt = result.asAt;
+    section.dataset.window = String(result.windowDays);
+    $('breakdown-dimension').value = result.dimension;
+    const status = $('breakdown-status');
+    const label = DIMENSIONS[result.dimension] || result.dimension;
+    const phrase = DIMENSION_PHRASES[result.dimension] || label;
+    const t = result.table;
+    if (!t) {
+      clearBreakdown();
+      section.dataset.state = 'error';
+      status.textContent = result.error || 'No breakdowns.';
+      return;
+    }
+    const k = t.disclosureK;
+    section.dataset.k = k === null || k === undefined ? '' : String(k);
+    const rows = t.rows
+      .filter((r) => r.disclosure !== 'NONE')
+      .sort((a, b) => a.force.name.localeCompare(b.force.name));
+    const c = t.coverage;
+    const when = `as at ${longDate(t.asAt)} (figures dated up to ${plural(t.windowDays, 'day', 'days')} before it)`;
+    const isSim = (r) => Boolean(r.breakdown && r.breakdown.provenance && r.breakdown.provenance.simulated);
+    const anySimulated = rows.some(isSim);
+    $('breakdown-simulated').hidden = !anySimulated;
+    // The heading says SIMULATED; a row says so too only when some rows are not.
+    const markRows = anySimulated && !rows.every(isSim);
+
+    if (!rows.length) {
+      clearBreakdown();
+      section.dataset.state = 'empty';
+      section.dataset.dimension = result.dimension;
+      status.textContent = `No force has a breakdown by ${phrase} ${when}.`;
+      return;
+    }
+    section.dataset.state = 'ready';
+    status.textContent =
+      `${rows.length === 1 ? 'One force has' : `${fmtInt(rows.length)} forces have`} a breakdown by ` +
+      `${phrase} ${when}.`;
+
+    const categories = t.categories;
+    const span = Math.max(1, categories.length);
+    const table = $('breakdown-table');
+    const caption =
+      `${label}, by force, as at ${longDate(t.asAt)}` +
+      (k ? `: cells under disclosure control (k\u00a0=\u00a0${k})` : ': every cell (analyst)');
+    $('breakdown-caption').textContent = caption;
+    $('breakdown-title').textContent = caption;
+    $('breakdown-title').hidden = false;
+
+    table.tHead.replaceChildren(
+      el('tr', {}, [
+        el('th', { scope: 'col', text: 'Force' }),
+        ...(categories.length
+          ? categories.map((cat) =>
+              el('th', {
+                scope: 'col',
+                className: 'num',
+                'data-category': cat,
+                text: categoryLabel(t.dimension, cat),
+              }),
+            )
+          : [el('th', { scope: 'col', text: 'Categories' })]),
+        el('th', { scope: 'col', className: 'num total' }, [
+          'Row total',
+          el('span', { className: 'title', text: "the force's count" }),
+        ]),
+      ]),
+    );
+
+    const bodyRows = rows.map((row) => {
+      const b = row.breakdown;
+      const sim = markRows && isSim(row);
+      const cells = [];
+      if (row.disclosure === 'NOT_REPORTED') {
+        cells.push(
+          el('td', {
+            className: 'cell-withheld',
+            colspan: span,
+            'data-status': (b && b.status) || 'NOT_REPORTED',
+            text: NOT_REPORTED_TEXT[b && b.status] || 'withheld by the force: no cell reported',
+          }),
+        );
+      } else if (!categories.length) {
+        cells.push(el('td', { className: 'cell-none', text: '–' }));
+      } else {
+        const byCategory = new Map(((b && b.cells) || []).map((cell) => [cell.category, cell]));
+        for (const cat of categories) cells.push(breakdownCell(byCategory.get(cat), cat, k));
+      }
+      return el(
+        'tr',
+        {
+          'data-force': row.force.id,
+          'data-disclosure': row.disclosure,
+          'data-complete': b ? String(b.complete) : '',
+          'data-headline': typeof row.headline === 'number' ? row.headline : '',
+          className: `row-${row.disclosure.toLowerCase()}`,
+        },
+        [
+          el('th', { scope: 'row' }, [
+            // The whole name, or on a phone the name without "Police", "Constabulary"...
+            el('span', { className: 'name-full', text: row.force.name }),
+            el('span', { className: 'name-short', text: shortName(row.force.name) }),
+            sim ? ' ' : null,
+            sim ? simBadge() : null,
+            rowNotes(row, t.asAt),
+          ]),
+          ...cells,
+          el('td', {
+            className: 'num total',
+            'data-headline': typeof row.headline === 'number' ? row.headline : '',
+            title: typeof row.headline === 'number' ? undefined : 'The force gave no count for this date',
+            text: fmtInt(row.headline),
+          }),
+        ],
+      );
+    });
+    table.tBodies[0].replaceChildren(...bodyRows);
+
+    // The totals: each category over the shown forces (never a suppressed cell), as the API sums them.
+    const shownRows = rows.filter((r) => r.disclosure === 'SHOWN');
+    const shownHeadlines = shownRows.every((r) => typeof r.headline === 'number')
+      ? shownRows.reduce((sum, r) => sum + r.headline, 0)
+      : null;
+    const totals = new Map(t.columnTotals.map((ct) => [ct.category, ct]));
+    table.tFoot.replaceChildren(
+      el('tr', { 'data-testid': 'breakdown-totals' }, [
+        el('th', { scope: 'row' }, [
+          'Total of shown forces',
+          el('span', { className: 'title', text: `${fmtInt(c.shown)} of ${fmtInt(c.forces)} forces` }),
+        ]),
+        ...(categories.length
+          ? categories.map((cat) => {
+              const ct = totals.get(cat);
+              if (!ct) return el('td', { className: 'num', 'data-category': cat, text: '–' });
+              if (ct.value === null)
+                return el('td', {
+                  className: 'num cell-other',
+                  'data-category': cat,
+                  'data-value': '',
+                  title: 'Withdrawn by the disclosure audit: with it, a suppressed cell could be worked out',
+                  text: 'withdrawn',
+                });
+              return el('td', { className: 'num', 'data-category': cat, 'data-value': ct.value }, [
+                fmtInt(ct.value),
+                el('span', { className: 'title', text: plural(ct.forces, 'force', 'forces') }),
+              ]);
+            })
+          : [el('td', { text: '–' })]),
+        el('td', {
+          className: 'num total',
+          'data-value': shownHeadlines === null ? '' : shownHeadlines,
+          title: 'The shown forces’ counts added up',
+          text: fmtInt(shownHeadlines),
+        }),
+      ]),
+    );
+    $('breakdown-scroll').hidden = false;
+    breakdownScrollHint();
+
+    // Under the table: who is not in it, what the totals cover, and how the cells were controlled.
+    const none = $('breakdown-none');
+    none.hidden = c.none === 0;
+    none.dataset.none = String(c.none);
+    none.textContent =
+      `${plural(c.none, 'force has', 'forces have')} no breakdown by this dimension within the window ` +
+      '(not listed).';
+
+    const coverage = $('breakdown-coverage');
+    coverage.hidden = false;
+    coverage.textContent =
+      `Column totals are of shown forces only: ${fmtInt(c.shown)} of ${fmtInt(c.forces)} forces` +
+      (c.shownIncomplete
+        ? ` (${c.shownIncomplete === c.shown && c.shown === 1 ? 'it is' : `${fmtInt(c.shownIncomplete)} of them`} ` +
+          'incomplete: their cells cover part of the row total)'
+        : '') +
+      (c.suppressed
+        ? `; ${plural(c.suppressed, 'force', 'forces')} with ` +
+          (typeof c.suppressedPeople === 'number'
+            ? plural(c.suppressedPeople, 'person', 'people')
+            : 'an unknown number of people') +
+          ' suppressed'
+        : '') +
+      (c.notReported ? `; ${plural(c.notReported, 'force', 'forces')} withheld by the force` : '') +
+      '.';
+
+    const control = $('breakdown-control');
+    control.hidden = false;
+    control.textContent = k
+      ? `Threshold k = ${k}: ${smallCounts(k)} could point at a person, so it is hidden, and with it every ` +
+        "other reported cell of that force's breakdown (none can be worked out from the row total)."
+      : 'Every cell shown (analyst): this key sees the breakdowns without disclosure control; dashboard and ' +
+        'journalist keys see small counts suppressed.';
+
+    const audit = $('breakdown-audit');
+    audit.hidden = !t.audit;
+    if (t.audit) {
+      const withdrawn = t.audit.withdrawnTotals || [];
+      audit.textContent =
+        `Disclosure audit passed: ${plural(t.audit.cellsChecked, 'suppressed cell', 'suppressed cells')} ` +
+        `checked (${plural(t.audit.solves, 'linear program', 'linear programs')} solved)` +
+        (withdrawn.length
+          ? `; column ${withdrawn.length === 1 ? 'total' : 'totals'} withdrawn: ` +
+            `${withdrawn.map((cat) => categoryLabel(t.dimension, cat)).join(', ')}`
+          : '') +
+        '.';
+    }
+
+    const legend = [];
+    if (bodyRows.some((tr) => tr.querySelector('.cell-suppressed')))
+      legend.push(
+        el('li', { 'data-key': 'suppressed' }, [
+          el('span', { className: 'mark', 'aria-hidden': 'true', text: '•' }),
+          ` suppressed: hidden by disclosure control${k ? `: ${smallCounts(k)} could point at a person` : ''}.`,
+        ]),
+      );
+    if (rows.some((r) => r.breakdown && !r.breakdown.complete && r.disclosure !== 'NOT_REPORTED'))
+      legend.push(
+        el('li', { 'data-key': 'incomplete' }, [
+          el('span', { className: 'tag incomplete', text: 'part of N' }),
+          " the force's cells cover only part of its count N (the row total).",
+        ]),
+      );
+    if (categories.length && bodyRows.some((tr) => tr.querySelector('.cell-none')))
+      legend.push(el('li', { 'data-key': 'none' }, ["– not in the force's breakdown."]));
+    const legendList = $('breakdown-legend');
+    legendList.replaceChildren(...legend);
+    legendList.hidden = !legend.length;
+  }
+
   function render(result) {
     const { national, sources } = result;
     const simulatedInSum = national.forces.some(
@@ -1065,6 +1500,10 @@
     renderChart(national);
     renderForceTable(national);
     renderSources(sources);
+    // A breakdown read for another dimension than the one now picked waits for its own answer.
+    const breakdown = result.breakdown;
+    if (breakdown && result.breakdownSeq === state.breakdownSeq && breakdown.dimension === currentDimension())
+      renderBreakdown(breakdown);
     state.version += 1;
     document.body.dataset.version = String(state.version);
     document.body.dataset.state = 'ready';
@@ -1098,10 +1537,11 @@
    * Reads what the page shows for `view`. First, at once: the series (its `to` is the latest date a source
    * gives a headline figure for), the sources, and, unless a window is chosen, today's national picture
    * with the gateway's window (does it hold any force? if not, the figures are surveys: a year's window).
-   * Then the date shown (the chosen one, or the latest) with the window, and the series again if its
-   * interval or window was not yet the one chosen.
+   * Then the date shown (the chosen one, or the latest) with the window, the series again if its
+   * interval or window was not yet the one chosen, and the picked breakdown as at that date.
    */
   async function load(view) {
+    const breakdownSeq = ++state.breakdownSeq;
     const firstEvery = view.every || state.autoEvery || 'YEAR';
     const firstWindow = view.window || state.autoWindow;
     const [first, status, today] = await Promise.all([
@@ -1134,14 +1574,17 @@
 
     const sameSeries = firstSeries.every === every && firstSeries.windowDays === windowDays;
     const sameNational = today && today.national.asAt === date && today.national.windowDays === windowDays;
-    const [series, national] = await Promise.all([
+    const [series, national, breakdown] = await Promise.all([
       sameSeries ? first : run('national-series', { every, windowDays }),
       sameNational ? today : run('national-latest', { asAt: date, windowDays }),
+      loadBreakdown(view.by || DEFAULT_DIMENSION, date, windowDays),
     ]);
     return {
       national: national.national,
       sources: status.sources,
       series: series.nationalSeries,
+      breakdown,
+      breakdownSeq,
       choice: {
         date,
         latest,
@@ -1157,10 +1600,13 @@
 
   // ---------------------------------------------------------------- the view in the address
 
-  /** The date, window and interval the query string asks for; what is not valid is named in `problems`. */
+  /**
+   * The date, window, interval and breakdown dimension the query string asks for; what is not valid is
+   * named in `problems`.
+   */
   function readView(search) {
     const params = new URLSearchParams(search);
-    const view = { date: null, window: null, every: null, problems: [] };
+    const view = { date: null, window: null, every: null, by: null, problems: [] };
     const date = params.get('date');
     if (date !== null) {
       if (isPastDay(date)) view.date = date;
@@ -1183,27 +1629,45 @@
       if (Object.hasOwn(INTERVALS, every)) view.every = every;
       else view.problems.push(`The address asks for every=${every}: it must be MONTH, QUARTER or YEAR.`);
     }
+    const by = params.get('by');
+    if (by !== null) {
+      if (Object.hasOwn(DIMENSIONS, by)) view.by = by;
+      else
+        view.problems.push(
+          `The address asks for by=${by}: it must be one of ${Object.keys(DIMENSIONS).join(', ')}.`,
+        );
+    }
     return view;
   }
 
-  /** The query string of a view (only what was chosen), e.g. "?date=2018-01-17&window=365". */
+  /** The query string of a view (only what was chosen), e.g. "?date=2018-01-17&window=365&by=MAPPA_LEVEL". */
   function viewSearch(view) {
     const params = new URLSearchParams();
     if (view.date) params.set('date', view.date);
     if (view.window) params.set('window', String(view.window));
     if (view.every) params.set('every', view.every);
+    if (view.by) params.set('by', view.by);
     const text = params.toString();
     return text ? `?${text}` : '';
   }
 
   /** Shows `view`: the address follows (a new history entry, so Back returns), then the figures. */
   function setView(view) {
-    state.view = { date: view.date, window: view.window, every: view.every, problems: [] };
+    state.view = { date: view.date, window: view.window, every: view.every, by: view.by, problems: [] };
     const search = viewSearch(state.view);
     if (search !== location.search) history.pushState(null, '', `${location.pathname}${search}`);
     // The keyboard position in the series starts again from the point shown.
     state.seriesFocus = null;
     refresh();
+  }
+
+  /** Another breakdown dimension: the address follows, and only the breakdown is read again. */
+  function chooseDimension(by) {
+    if (!Object.hasOwn(DIMENSIONS, by) || by === currentDimension()) return;
+    state.view = { ...state.view, by, problems: [] };
+    const search = viewSearch(state.view);
+    if (search !== location.search) history.pushState(null, '', `${location.pathname}${search}`);
+    refreshBreakdown();
   }
 
   function chooseDate(day) {
@@ -1378,6 +1842,8 @@
     if (state.seriesChart) state.seriesChart.destroy();
     state.seriesChart = null;
     state.shown = null;
+    state.breakdownSeq += 1;
+    clearBreakdown();
     showKeyPanel(message);
   }
 
@@ -1432,6 +1898,10 @@
     $('every-select').addEventListener('change', (event) => {
       setView({ ...state.view, every: event.target.value });
     });
+    $('breakdown-dimension').value = currentDimension();
+    $('breakdown-dimension').addEventListener('change', (event) => chooseDimension(event.target.value));
+    $('breakdown-form').addEventListener('submit', (event) => event.preventDefault());
+    window.addEventListener('resize', breakdownScrollHint);
     $('latest-button').addEventListener('click', () => setView({ ...state.view, date: null }));
     $('widest-button').addEventListener('click', (event) => chooseDate(event.currentTarget.dataset.date));
     $('series-table').addEventListener('click', (event) => {
@@ -1461,6 +1931,7 @@
     });
     window.addEventListener('popstate', () => {
       state.view = readView(location.search);
+      $('breakdown-dimension').value = currentDimension();
       if (state.key) refresh();
     });
   }
