@@ -28,9 +28,11 @@ import { createSimulator } from '../../src/simulator';
 import { runLoad } from './load';
 import type { LoadResult } from './load';
 import {
+  cpuMs,
   ensureBuilt,
   gatewayEnv,
   killOwnedChildren,
+  rssMb,
   sleep,
   startGatewayProcess,
   startRedisServer,
@@ -45,8 +47,6 @@ const RESULTS = path.join(__dirname, 'results');
 const FORCES = 45;
 const CONNECTIONS = 50;
 const TTL_SECONDS = 86_400;
-/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
-const CLOCK_TICKS = 100;
 const FEED_PATH = '/feeds/national-latest.json';
 const FEED_OPERATION = 'NationalLatest';
 
@@ -210,18 +210,6 @@ function buildSide(ref: string, log: (line: string) => void): { root: string; la
   return { root: dir, label: `${ref} (${sha.slice(0, 12)})` };
 }
 
-/** utime + stime of a process, in seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-
-function rssMb(pid: number): number {
-  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-}
-
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
   const mid = Math.floor(sorted.length / 2);
@@ -287,10 +275,10 @@ async function measure(
   await runLoad({ ...load, durationSeconds: 1, warmupSeconds: 0 });
   let rssMaxMb = rssMb(pid);
   const sampler = setInterval(() => (rssMaxMb = Math.max(rssMaxMb, rssMb(pid))), 250);
-  const before = cpuSeconds(pid);
+  const before = cpuMs(pid) / 1000;
   try {
     const result = await runLoad({ ...load, durationSeconds: seconds, warmupSeconds: 0 });
-    const cpu = cpuSeconds(pid) - before;
+    const cpu = cpuMs(pid) / 1000 - before;
     if (result.non2xx || result.errors)
       throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
     return { ...result, cpuUsPerRequest: (cpu * 1e6) / Math.max(1, result.requests), rssMaxMb };

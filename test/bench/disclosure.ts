@@ -3,7 +3,7 @@
  *
  * For 90 simulated sources (a count feed and a breakdown feed per force: the 45 forces' table) and 4,500
  * (a hundred per force, half of them breakdowns, as the scale bench's size), one gateway in this process (no Redis, a journalist and an analyst by test header) and:
- * - the audit alone: `auditedBreakdownTable` (the table, the release, HiGHS over every suppressed cell)
+ * - the audit alone: `auditTable` (the table, the release, HiGHS over every suppressed cell; uncached)
  *   on the forces' breakdowns by each dimension, median of N runs, with the cells checked and the linear
  *   programs solved;
  * - the national table's first request after a new generation (selection over every source's breakdowns,
@@ -21,7 +21,7 @@ import { buildConfig } from '../../src/config/load';
 import { parseAsAt } from '../../src/domain/dates';
 import type { TableInput } from '../../src/domain/breakdown-table';
 import type { Breakdown, Dimension } from '../../src/domain/figure';
-import { auditedBreakdownTable } from '../../src/disclosure/audited-table';
+import { auditTable } from '../../src/disclosure/audited-table';
 import { loadSolver } from '../../src/disclosure/interval-audit';
 import { createSimulator } from '../../src/simulator';
 import type { RunningGateway } from '../helpers/gateway';
@@ -160,7 +160,7 @@ async function measureSize(sources: number, rounds: number): Promise<SizeResult>
       const audits: number[] = [];
       for (let i = 0; i < rounds; i++) {
         start = process.hrtime.bigint();
-        await auditedBreakdownTable(dimension, inputs, 3);
+        await auditTable(dimension, inputs, 3);
         audits.push(ms(start));
       }
       rows.push({

@@ -51,20 +51,14 @@ import { ApiKeyStore } from '../../src/access/api-keys';
 import { UPSTREAM_DEFAULTS } from '../../src/config/schema';
 import { createSimulator } from '../../src/simulator';
 import type { FanoutRun } from './fanout';
-import {
-  NATIONAL_QUERY,
-  cpuMs,
-  makeCold,
-  startFanoutGateway,
-  startFanoutRun,
-  startSimulator,
-} from './fanout';
+import { NATIONAL_QUERY, makeCold, startFanoutGateway, startFanoutRun, startSimulator } from './fanout';
 import type { LoadOptions, LoadResult } from './load';
 import { runLoad } from './load';
 import type { FanOut } from './scale';
 import { sampleRss, timeFanOut } from './scale';
 import type { GatewayProcess, MachineFacts } from './support';
 import {
+  cpuMs,
   exited,
   gatewayEnv,
   killOwnedChildren,

@@ -12,6 +12,8 @@ export interface LoadResult {
   readonly errors: number;
   readonly timeouts: number;
   readonly durationSeconds: number;
+  /** Requests answered during the warm-up (not in `requests`): CPU read over the whole run divides by both. */
+  readonly warmupRequests: number;
 }
 
 /** What to fire, at how many connections, for how long. */
@@ -69,6 +71,8 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
       try {
         // With a warm-up, autocannon prints the warm-up's report first: the measured run's is the last line.
         const lines = text.trim().split('\n');
+        const warmupReport =
+          lines.length > 1 ? (JSON.parse(lines[0]!) as { requests: { total: number } }) : null;
         const report = JSON.parse(lines[lines.length - 1]!) as {
           requests: { average: number; total: number };
           latency: { p50: number; p99: number };
@@ -87,6 +91,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
           errors: report.errors,
           timeouts: report.timeouts,
           durationSeconds: report.duration,
+          warmupRequests: warmupReport?.requests.total ?? 0,
         });
       } catch {
         reject(new Error(`autocannon printed no JSON report: ${text.slice(0, 200)}`));

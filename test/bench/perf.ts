@@ -8,8 +8,10 @@
  *
  * Progress goes to stderr; the last line on stdout is always
  *
- *   feed_vs_R0=A feed_vs_R2=B analyst_vs_R1=C analyst_vs_R2=D
+ *   feed_vs_R0=A feed_vs_R2=B analyst_vs_R1=C analyst_vs_R2=D feed_cpu_vs_R0=E analyst_cpu_vs_R2=F rss_mb=G
  *
+ * (E and F are ratios of the servers' CPU time per request, read from /proc over each round; G is the
+ * gateway's peak RSS over the warm targets)
  * (`n/a` for each when the warm group did not run). Exits 1 when a group failed to run (a missed target is
  * a result, not a failure); such a run writes results/partial.{json,md}, never latest.* or the README.
  * Every child process is stopped on the way out, also on errors, SIGINT/SIGTERM and the hard timeout.
@@ -168,7 +170,9 @@ function ratiosLine(ratios: WarmRatios | null): string {
   const f = (n: number | undefined) => (ratios && Number.isFinite(n) ? n!.toFixed(2) : 'n/a');
   return (
     `feed_vs_R0=${f(ratios?.feed_vs_R0)} feed_vs_R2=${f(ratios?.feed_vs_R2)} ` +
-    `analyst_vs_R1=${f(ratios?.analyst_vs_R1)} analyst_vs_R2=${f(ratios?.analyst_vs_R2)}`
+    `analyst_vs_R1=${f(ratios?.analyst_vs_R1)} analyst_vs_R2=${f(ratios?.analyst_vs_R2)} ` +
+    `feed_cpu_vs_R0=${f(ratios?.feed_cpu_vs_R0)} analyst_cpu_vs_R2=${f(ratios?.analyst_cpu_vs_R2)} ` +
+    `rss_mb=${ratios && Number.isFinite(ratios.rss_mb) ? String(ratios.rss_mb) : 'n/a'}`
   );
 }
 

@@ -33,9 +33,7 @@ import {
   latencyOf,
   makeCold,
   nationalQuery,
-  cpuMs,
   round,
-  rssMb,
   startFanoutGateway,
   startFanoutRun,
   startSimulator,
@@ -43,7 +41,7 @@ import {
 import type { LoadResult } from './load';
 import { runLoad } from './load';
 import type { GatewayProcess } from './support';
-import { stopChild } from './support';
+import { cpuMs, rssMb, stopChild } from './support';
 import type { ScenarioOptions, ScenarioResult } from './types';
 
 const FORCES = 45;
@@ -224,8 +222,8 @@ async function warmRound(run: FanoutRun, size: SizeRun, opts: ScenarioOptions): 
     warmupSeconds: opts.quick ? 0.5 : 1,
   });
   if (load.requests === 0) throw new Error(`warm load over ${size.sources} sources completed no request`);
-  // The CPU of autocannon's warm-up requests (not in `requests`) is in this too: a small, equal share.
-  const cpuUsPerRequest = ((cpuMs(pid) - cpuBefore) * 1000) / load.requests;
+  // Over every request answered, autocannon's warm-up included (its CPU is in the reading too).
+  const cpuUsPerRequest = ((cpuMs(pid) - cpuBefore) * 1000) / (load.requests + load.warmupRequests);
   size.warmRounds.push({ load, cpuUsPerRequest });
   opts.log(
     `scale ${size.sources}: warm round ${size.warmRounds.length}: ${round(load.rps)} rps (p50 ${load.p50Ms} ms, ` +
@@ -358,6 +356,18 @@ export async function runScale(opts: ScenarioOptions): Promise<ScenarioResult[]>
   const first = measured[0]!;
   const last = measured[measured.length - 1]!;
   const drop = (1 - last.warm.rps / first.warm.rps) * 100;
+  // Issue 22, target 5: what a warm request costs must not grow with the sources (CPU, which a busy
+  // machine moves far less than throughput).
+  const cpuGrowth = round(last.cpuUsPerRequest / first.cpuUsPerRequest, 2);
+  results.push({
+    section: 'scale',
+    name: `gateway CPU per warm request, ${last.sources.toLocaleString('en-GB')} ÷ ${first.sources} sources${q}`,
+    value: cpuGrowth,
+    unit: 'x',
+    target: '<= 1.1',
+    pass: cpuGrowth <= 1.1,
+    detail: { firstUs: round(first.cpuUsPerRequest), lastUs: round(last.cpuUsPerRequest) },
+  });
   results.push({
     section: 'scale',
     name: `warm rps drop, ${first.sources} -> ${last.sources.toLocaleString('en-GB')} sources${q}`,

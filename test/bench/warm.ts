@@ -30,7 +30,17 @@ import { createSimulator } from '../../src/simulator';
 import type { LoadResult } from './load';
 import type { OpenLoadReport } from './load';
 import { hasWrk, runLoad, runOpenLoad } from './load';
-import { exited, gatewayEnv, own, sleep, startGatewayProcess, startRedisServer, stopChild } from './support';
+import {
+  cpuMs,
+  exited,
+  gatewayEnv,
+  own,
+  rssMb,
+  sleep,
+  startGatewayProcess,
+  startRedisServer,
+  stopChild,
+} from './support';
 import type { ScenarioOptions, ScenarioResult } from './types';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -50,6 +60,32 @@ const RATE_LIMIT_POINTS = 10_000_000;
 const OPEN_LOOP_SHARE = 0.5;
 /** Long enough that no source expires during a run: figures stay warm, in L1, throughout. */
 const TTL_SECONDS = 86_400;
+
+/**
+ * The other warm feeds held to the JSON feed's CPU per request (issue 22, target 6): the series, a
+ * breakdown table (audited once per generation, then built bytes), the compressed JSON feed and the
+ * workbook.
+ */
+const OTHER_FEEDS: ReadonlyArray<{
+  readonly id: string;
+  readonly label: string;
+  readonly path: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}> = [
+  { id: 'W-series-feed', label: 'series feed', path: '/feeds/national-series.json' },
+  {
+    id: 'W-breakdown-feed',
+    label: 'breakdown feed',
+    path: '/feeds/national-breakdown.json?dimension=YEAR_WENT_MISSING',
+  },
+  {
+    id: 'W-feed-gzip',
+    label: 'JSON feed, gzip',
+    path: '/feeds/national-latest.json',
+    headers: { 'accept-encoding': 'gzip' },
+  },
+  { id: 'W-feed-xlsx', label: 'xlsx feed', path: '/feeds/national-latest.xlsx' },
+];
 
 /** The approved operation behind the feed (`schema/operations/national-latest.graphql`). */
 const FEED_OPERATION = 'NationalLatest';
@@ -105,12 +141,18 @@ fragment FigureDetail on Figure {
   provenance { sourceId title url simulated retrievedAt }
 }`;
 
-/** The four ratios of the last line of `npm run bench`. */
+/** The figures of the last line of `npm run bench`. */
 export interface WarmRatios {
   readonly feed_vs_R0: number;
   readonly feed_vs_R2: number;
   readonly analyst_vs_R1: number;
   readonly analyst_vs_R2: number;
+  /** The feed's server CPU per request ÷ R0's (the costlier of its two forms). */
+  readonly feed_cpu_vs_R0: number;
+  /** The analyst query's server CPU per request ÷ R2's. */
+  readonly analyst_cpu_vs_R2: number;
+  /** The gateway's peak RSS over the warm targets, MB. */
+  readonly rss_mb: number;
 }
 
 /** One load target: who serves it, and the request autocannon repeats. */
@@ -129,6 +171,8 @@ interface Measured extends LoadResult {
   readonly rssMaxMb: number;
   /** The machine's 1-minute load average after the run: other work on the cores shows here. */
   readonly loadAfter: number;
+  /** The server's CPU time (user + system) per request answered, µs, warm-up included. */
+  readonly cpuUsPerRequest: number;
   /** Commands Redis processed during the run and its warm-up (rate limiting counts there). */
   readonly redisCommands?: number;
 }
@@ -257,18 +301,25 @@ function writeAtomically(file: string, content: string | Buffer): void {
 // Measuring
 // ---------------------------------------------------------------------------------------------------
 
-/** One autocannon run against a target while sampling the server's RSS. */
+/**
+ * One autocannon run against a target while sampling the server's RSS, and the server's CPU time (user +
+ * system, every thread, from /proc) over the whole run divided by the requests it answered, warm-up
+ * included: what a request costs the server, which a busy machine moves far less than its throughput.
+ */
 async function measure(
   target: Target,
   pid: number | undefined,
   seconds: number,
   warmup: number,
 ): Promise<Measured> {
-  let rssMaxMb = rssMb(pid);
+  const rss = (): number => (pid === undefined ? Number.NaN : rssMb(pid));
+  const cpu = (): number => (pid === undefined ? Number.NaN : cpuMs(pid));
+  let rssMaxMb = rss();
   const sampler = setInterval(() => {
-    const now = rssMb(pid);
+    const now = rss();
     if (!(now <= rssMaxMb)) rssMaxMb = Number.isNaN(rssMaxMb) ? now : Math.max(now, rssMaxMb);
   }, 250);
+  const cpuBefore = cpu();
   try {
     const result = await runLoad({
       url: target.url,
@@ -279,20 +330,15 @@ async function measure(
       durationSeconds: seconds,
       warmupSeconds: warmup,
     });
-    return { ...result, rssMaxMb: Math.max(rssMaxMb, rssMb(pid)), loadAfter: os.loadavg()[0]! };
+    const answered = result.requests + result.warmupRequests;
+    return {
+      ...result,
+      rssMaxMb: Math.max(rssMaxMb, rss()),
+      loadAfter: os.loadavg()[0]!,
+      cpuUsPerRequest: ((cpu() - cpuBefore) * 1000) / answered,
+    };
   } finally {
     clearInterval(sampler);
-  }
-}
-
-/** A process' resident set in MB (VmRSS in /proc/<pid>/status), or NaN when it cannot be read. */
-function rssMb(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : Number.NaN;
-  } catch {
-    return Number.NaN;
   }
 }
 
@@ -593,6 +639,15 @@ export async function runWarm(
         headers: analystHeaders,
         body: analystBody,
       },
+      // The other warm paths a newsroom polls, each held to the JSON feed's CPU per request (issue 22).
+      ...OTHER_FEEDS.map((feed): Target => ({
+        id: feed.id,
+        label: `W ${feed.label}, GET ${feed.path} (journalist)`,
+        server: 'W',
+        url: `${w}${feed.path}`,
+        method: 'GET',
+        headers: { authorization: `Bearer ${journalistKey}`, ...feed.headers },
+      })),
     ];
     const pids: Record<Target['server'], number | undefined> = {
       R0: r0.child.pid,
@@ -600,8 +655,22 @@ export async function runWarm(
       R2: r2.child.pid,
       W: gateway.child.pid,
     };
-    // R1 on the feed document is context (no ratio uses it): --quick leaves it out to stay within 60 s.
-    const targets = opts.quick ? allTargets.filter((t) => t.id !== 'R1-feed') : allTargets;
+    // R1 on the feed document is context (no ratio uses it), and the other feeds are held only in a full
+    // run: --quick leaves them out to stay within 60 s.
+    const quickOmits = new Set(['R1-feed', ...OTHER_FEEDS.map((f) => f.id)]);
+    const targets = opts.quick ? allTargets.filter((t) => !quickOmits.has(t.id)) : allTargets;
+    for (const feed of opts.quick ? [] : OTHER_FEEDS) {
+      const res = await request(`${w}${feed.path}`, {
+        headers: { authorization: `Bearer ${journalistKey}`, ...feed.headers },
+      });
+      if (res.status !== 200)
+        throw new Error(`${feed.path}: HTTP ${res.status}: ${res.body.toString().slice(0, 300)}`);
+      if (feed.headers?.['accept-encoding'] && !res.headers['content-encoding'])
+        throw new InvalidComparison(
+          `${feed.path} came back uncompressed to ${feed.headers['accept-encoding']}`,
+        );
+      sizes[`W ${feed.id}`] = res.body.length;
+    }
     const runs = new Map<string, Measured[]>(targets.map((t) => [t.id, []]));
     // A full run first gives every target one unmeasured load of the same length: the first measured
     // round of the Node servers (R0 included) came out 15-30 % below their later rounds, V8 still
@@ -636,7 +705,7 @@ export async function runWarm(
             (m.non2xx || m.errors || m.timeouts
               ? `, NON-2XX ${m.non2xx} ERRORS ${m.errors} TIMEOUTS ${m.timeouts}`
               : '') +
-            `, rss ${Math.round(m.rssMaxMb)} MB, load ${m.loadAfter.toFixed(1)}` +
+            `, cpu ${m.cpuUsPerRequest.toFixed(1)} µs/request, rss ${Math.round(m.rssMaxMb)} MB, load ${m.loadAfter.toFixed(1)}` +
             (target.server === 'W' ? `, redis commands ${m.redisCommands}` : ''),
         );
       }
@@ -655,9 +724,11 @@ export async function runWarm(
             p50Ms: median(rs.map((r) => r.p50Ms)),
             p99Ms: median(rs.map((r) => r.p99Ms)),
             rssMaxMb: Math.max(...rs.map((r) => r.rssMaxMb)),
+            cpuUsPerRequest: median(rs.map((r) => r.cpuUsPerRequest)),
             failures,
             rounds: rs.map((r) => ({
               rps: Math.round(r.rps),
+              cpuUsPerRequest: round2(r.cpuUsPerRequest),
               p50Ms: r.p50Ms,
               p99Ms: r.p99Ms,
               requests: r.requests,
@@ -706,7 +777,9 @@ export async function runWarm(
     for (const [id, x] of summary) {
       results.push({
         section: 'warm',
-        name: `${x.target.label}: rps at ${CONNECTIONS} connections (p50 ${x.p50Ms} ms, p99 ${x.p99Ms} ms)`,
+        name:
+          `${x.target.label}: rps at ${CONNECTIONS} connections (p50 ${x.p50Ms} ms, p99 ${x.p99Ms} ms, ` +
+          `server CPU ${round2(x.cpuUsPerRequest)} µs/request)`,
         value: Math.round(x.rps),
         unit: 'rps',
         ...(x.failures > 0 ? { target: 'no errors or non-2xx answers', pass: false } : {}),
@@ -715,16 +788,21 @@ export async function runWarm(
           p50Ms: x.p50Ms,
           p99Ms: x.p99Ms,
           serverRssMaxMb: Math.round(x.rssMaxMb),
+          cpuUsPerRequest: round2(x.cpuUsPerRequest),
           failures: x.failures,
-          responseBytes: id.startsWith('W-analyst')
-            ? sizes['W analyst POST']
-            : id === 'W-feed-json'
-              ? sizes[`W ${FEED_PATH}`]
-              : id === 'W-persisted'
-                ? sizes['W persisted GET']
-                : id === 'R0'
-                  ? sizes.R0
-                  : sizes[`${x.target.server} ${id.endsWith('feed') ? FEED_OPERATION : ANALYST_OPERATION}`],
+          responseBytes:
+            sizes[`W ${id}`] ??
+            (id.startsWith('W-analyst')
+              ? sizes['W analyst POST']
+              : id === 'W-feed-json'
+                ? sizes[`W ${FEED_PATH}`]
+                : id === 'W-persisted'
+                  ? sizes['W persisted GET']
+                  : id === 'R0'
+                    ? sizes.R0
+                    : sizes[
+                        `${x.target.server} ${id.endsWith('feed') ? FEED_OPERATION : ANALYST_OPERATION}`
+                      ]),
           rounds: x.rounds,
         },
       });
@@ -735,13 +813,12 @@ export async function runWarm(
     const meanBoundMs = (rps: number) => Math.round((CONNECTIONS / rps) * 10_000) / 10;
     for (const id of ['W-persisted', 'W-feed-json', 'R0'] as const) {
       const x = s(id);
-      const isTarget = id !== 'R0';
+      // Not a target (issue 22): at saturation a closed loop's latency is only a throughput in disguise.
       results.push({
         section: 'warm',
         name: `${x.target.label}: p99 latency at ${CONNECTIONS} connections (closed loop: mean = ${CONNECTIONS} / rps = ${meanBoundMs(x.rps)} ms)`,
         value: x.p99Ms,
         unit: 'ms',
-        ...(isTarget ? { target: '<= 5 ms', pass: x.failures === 0 && x.p99Ms <= 5 } : {}),
       });
     }
     // The same target at a set load: what latency a caller sees while the service is busy but not
@@ -753,11 +830,15 @@ export async function runWarm(
         name: `feed p99 latency at ${CONNECTIONS} connections, open loop: not measured, ${why}`,
         value: Number.NaN,
         unit: 'ms',
-        target: '<= 5 ms',
+        target: "<= R0's + 1 ms",
         detail: { skipped: why },
       });
     }
     if (openLoopRounds > 0) {
+      // The target: R0's own p99 at the same rate plus 1 ms (what the machine and the generator add on
+      // their own is in R0's figure).
+      const r0OpenP99 = median(openLoop.get('R0')!.map((r) => r.p99Ms));
+      const bound = round2(r0OpenP99 + 1);
       for (const id of openLoopIds) {
         const rs = openLoop.get(id)!;
         const failures = rs.reduce((n, r) => n + r.non2xx + r.errors, 0);
@@ -770,7 +851,9 @@ export async function runWarm(
             `${openLoopRate} rps, ${OPEN_LOOP_SHARE} x the slower feed's own rate (median of ${rs.length})`,
           value: p99Ms,
           unit: 'ms',
-          ...(isTarget ? { target: '<= 5 ms', pass: failures === 0 && p99Ms <= 5 } : {}),
+          ...(isTarget
+            ? { target: `<= R0's + 1 ms (${bound} ms)`, pass: failures === 0 && p99Ms <= bound }
+            : {}),
           detail: { id, aimedRps: openLoopRate, runs: rs },
         });
       }
@@ -814,7 +897,7 @@ export async function runWarm(
       };
     };
     const feedVsR0 = ratioRow('feed_vs_R0', feed, s('R0'), 0.5, '>= 0.5');
-    const feedVsR2 = ratioRow('feed_vs_R2', feed, s('R2-feed'), 1.5, '>= 1.5');
+    const feedVsR2 = ratioRow('feed_vs_R2', feed, s('R2-feed'), 4, '>= 4');
     const analystVsR1 = ratioRow(
       'analyst_vs_R1',
       analyst,
@@ -824,6 +907,56 @@ export async function runWarm(
     );
     const analystVsR2 = ratioRow('analyst_vs_R2', analyst, s('R2-analyst'), 1, '>= 1 (target)');
     results.push(feedVsR0.row, feedVsR2.row, analystVsR1.row, analystVsR2.row);
+
+    // CPU per request: each server's own CPU time over a round, divided by the requests it answered.
+    const cpuRow = (
+      name: string,
+      w: typeof feed,
+      ref: typeof feed,
+      max: number,
+    ): { row: ScenarioResult; value: number } => {
+      const value = round2(w.cpuUsPerRequest / ref.cpuUsPerRequest);
+      const failed = [w, ref].filter((x) => x.failures > 0).map((x) => x.target.id);
+      return {
+        value,
+        row: {
+          section: 'warm',
+          name: `${name}: server CPU per request (${w.target.id} ÷ ${ref.target.id})`,
+          value,
+          unit: `x ${ref.target.id}`,
+          target: failed.length ? `<= ${max} (invalid: errors in ${failed.join(', ')})` : `<= ${max}`,
+          pass: failed.length === 0 && value <= max,
+          detail: {
+            w: w.target.id,
+            wCpuUsPerRequest: round2(w.cpuUsPerRequest),
+            ref: ref.target.id,
+            refCpuUsPerRequest: round2(ref.cpuUsPerRequest),
+          },
+        },
+      };
+    };
+    // Both feed forms are held: the costlier of the two is the feed's figure.
+    const costlierFeed =
+      s('W-persisted').cpuUsPerRequest >= s('W-feed-json').cpuUsPerRequest
+        ? s('W-persisted')
+        : s('W-feed-json');
+    const feedCpuVsR0 = cpuRow('feed_cpu_vs_R0', costlierFeed, s('R0'), 1.4);
+    const analystCpuVsR2 = cpuRow('analyst_cpu_vs_R2', analyst, s('R2-analyst'), 1);
+    results.push(feedCpuVsR0.row, analystCpuVsR2.row);
+    for (const other of OTHER_FEEDS) {
+      if (summary.has(other.id)) results.push(cpuRow(other.id, s(other.id), s('W-feed-json'), 1.2).row);
+    }
+    const rssMaxMb = Math.round(
+      Math.max(...targets.filter((t) => t.server === 'W').map((t) => s(t.id).rssMaxMb)),
+    );
+    results.push({
+      section: 'warm',
+      name: `gateway RSS, peak over every warm target (${FORCES} sources)`,
+      value: rssMaxMb,
+      unit: 'MB',
+      target: '<= 150 MB',
+      pass: rssMaxMb <= 150,
+    });
     completed = true;
     return {
       results,
@@ -832,6 +965,9 @@ export async function runWarm(
         feed_vs_R2: feedVsR2.value,
         analyst_vs_R1: analystVsR1.value,
         analyst_vs_R2: analystVsR2.value,
+        feed_cpu_vs_R0: feedCpuVsR0.value,
+        analyst_cpu_vs_R2: analystCpuVsR2.value,
+        rss_mb: rssMaxMb,
       },
     };
   } finally {

@@ -3,7 +3,11 @@ import type { Highs } from 'highs';
 import type { TableInput } from '../../../src/domain/breakdown-table';
 import { nationalBreakdownTable } from '../../../src/domain/breakdown-table';
 import type { Breakdown } from '../../../src/domain/figure';
-import { releaseOfTable, withdrawUntilSafe } from '../../../src/disclosure/audited-table';
+import {
+  auditedBreakdownTable,
+  releaseOfTable,
+  withdrawUntilSafe,
+} from '../../../src/disclosure/audited-table';
 import { auditIntervals, loadSolver } from '../../../src/disclosure/interval-audit';
 import type { Release, ReleasedSum } from '../../../src/disclosure/release';
 import { auditInputOf, cellId } from '../../../src/disclosure/release';
@@ -150,5 +154,19 @@ describe('the release a restricted role sees, audited', () => {
       }),
       { numRuns: 40, seed: 20261207 },
     );
+  });
+
+  it('keeps an audited table by content: the same figures in a new generation reuse it, a new figure does not', async () => {
+    const make = (dorset: number[]) => [
+      input('dorset', '2018-01-17', dorset),
+      input('kent', '2018-01-17', [4, 5, 3]),
+    ];
+    const first = auditedBreakdownTable('YEAR_WENT_MISSING', make([1, 3, 1]), K);
+    // Equal figures, new objects (as a new snapshot generation makes them).
+    expect(auditedBreakdownTable('YEAR_WENT_MISSING', make([1, 3, 1]), K)).toBe(first);
+    expect(auditedBreakdownTable('YEAR_WENT_MISSING', make([1, 3, 2]), K)).not.toBe(first);
+    expect(auditedBreakdownTable('OFFENCE_CATEGORY', make([1, 3, 1]), K)).not.toBe(first);
+    expect(auditedBreakdownTable('YEAR_WENT_MISSING', make([1, 3, 1]), 4)).not.toBe(first);
+    expect((await first).audit).toMatchObject({ k: K, cellsChecked: 3, withdrawnTotals: [] });
   });
 });
