@@ -27,6 +27,15 @@ export default tseslint.config(
     languageOptions: { sourceType: 'script', globals: { ...globals.browser } },
   },
   {
+    files: ['src/http/workbench/client/**/*.{js,jsx}'],
+    // The workbench's browser modules, bundled by esbuild (src/http/workbench/build.ts).
+    languageOptions: {
+      sourceType: 'module',
+      globals: { ...globals.browser },
+      parserOptions: { ecmaFeatures: { jsx: true } },
+    },
+  },
+  {
     files: ['src/graphql/**/*.ts'],
     // type-graphql needs runtime imports of classes used only in decorator metadata.
     rules: { '@typescript-eslint/consistent-type-imports': 'off' },

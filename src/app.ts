@@ -13,6 +13,12 @@ import type { Caller, CallerResolver } from './access/caller';
 import { AccessGate, METRICS, authorise, disclosureClassOf } from './access/policy';
 import { RateLimits } from './access/rate-limit';
 import { TrustedDocumentsCache } from './access/trusted-documents-cache';
+import { OidcClient } from './access/oidc';
+import type { SessionStore } from './access/session-store';
+import { MemorySessionStore, RedisSessionStore } from './access/session-store';
+import { Sessions } from './access/sessions';
+import { authRouter } from './http/auth-router';
+import { OIDC_CLIENT_SECRET_ENV } from './config/schema';
 import { accessPlugin } from './graphql/access.plugin';
 import { admitRequest, sendRefusal } from './http/express-access';
 import { CSRF_PREFLIGHTED_HEADERS } from './http/csrf';
@@ -41,6 +47,7 @@ import { webhookRouter } from './http/webhooks';
 import { WebhookReplayCheck } from './http/webhook-replay';
 import { dashboardRouter } from './http/dashboard/router';
 import { frontDoorRouter } from './http/front-door/router';
+import { opensWorkbench, workbenchRouter } from './http/workbench/router';
 import { Metrics } from './metrics';
 import type { Tracing } from './tracing';
 import { createTracing } from './tracing';
@@ -75,6 +82,11 @@ export interface AppDeps extends FigureServiceOptions {
    * environment `env` gives (an empty one unless given), never `process.env` behind the caller's back.
    */
   readonly environment?: Environment;
+  /**
+   * Where sign-in sessions are kept (with `access.oidc`); by default in Redis when the gateway has Redis,
+   * else in this process. Tests pass one they can look into.
+   */
+  readonly sessionStore?: SessionStore;
 }
 
 /** A built app: a request handler plus what owns its lifecycle. It never listens itself. */
@@ -131,9 +143,28 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     );
   const approved = new ApprovedOperations(loadApprovedOperations());
   const rateLimits = new RateLimits(config.access.rateLimits, redis, metrics);
+  // Sign-in for people in browsers (access.oidc): sessions in Redis when there is Redis, else here.
+  const oidc = config.access.oidc;
+  const sessionStore = oidc
+    ? (deps.sessionStore ?? (redis ? new RedisSessionStore(redis) : new MemorySessionStore()))
+    : null;
+  const sessions =
+    oidc && sessionStore
+      ? new Sessions({
+          store: sessionStore,
+          origin: new URL(oidc.redirectUri).origin,
+          idleMs: oidc.idleTimeoutSeconds * 1000,
+          absoluteMs: oidc.absoluteTimeoutSeconds * 1000,
+          now: service.now,
+        })
+      : undefined;
+  const clientSecret = environment.secrets[OIDC_CLIENT_SECRET_ENV];
+  if (oidc && !clientSecret)
+    throw new Error(`access.oidc is configured but ${OIDC_CLIENT_SECRET_ENV} (the client secret) is not set`);
   // Who may do what is the access policy's (src/access/policy.ts); every transport admits through this gate.
   const gate = new AccessGate({
     resolveCaller,
+    sessions,
     rateLimits,
     onResolveError: (error) => logger.warn({ err: (error as Error)?.message }, 'resolving the caller failed'),
   });
@@ -203,7 +234,18 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     ),
   );
   app.use(frontDoorRouter());
-  app.use(dashboardRouter(approved.all));
+  app.use(dashboardRouter(approved.all, { signIn: oidc !== undefined }));
+  if (oidc && sessions && sessionStore && clientSecret)
+    app.use(
+      authRouter({
+        oidc: new OidcClient(oidc, clientSecret),
+        sessions,
+        store: sessionStore,
+        gate,
+        logger,
+      }),
+    );
+  app.use(workbenchRouter({ gate, onNotBuilt: (error) => logger.warn(error.message) }, approved.all));
   app.use(notFound);
   app.use(
     createErrorHandler((error, requestId) => logger.error({ err: error, requestId }, 'unhandled HTTP error')),
@@ -287,7 +329,8 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
-    if (path === '/graphql') return graphqlRoute(req, res);
+    // A browser opening /graphql itself goes to the workbench (a 303 from express); the API's requests never.
+    if (path === '/graphql' && !opensWorkbench(req)) return graphqlRoute(req, res);
     if (path === '/feeds' || path.startsWith('/feeds/')) return feedsRoute(req, res, path);
     app(req, res);
   };

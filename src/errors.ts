@@ -40,6 +40,26 @@ export const ERROR_CODES = {
   },
   UNAUTHENTICATED: { status: 401, meaning: 'No valid credentials were given.' },
   FORBIDDEN: { status: 403, meaning: 'The credentials do not allow this operation.' },
+  CSRF_REJECTED: {
+    status: 403,
+    meaning:
+      'A request signed in by the session cookie did not carry its X-CSRF-Token (from GET /auth/session) or came from another origin.',
+  },
+  SIGN_IN_FAILED: {
+    status: 400,
+    meaning:
+      "Sign-in could not be completed: the provider's answer was not for this browser's sign-in, was used already, expired or was refused; sign in again.",
+  },
+  SIGN_IN_NO_ROLE: {
+    status: 403,
+    meaning:
+      'The identity provider signed the person in, but its role claim maps to no role here (access.oidc.roleMap); no session was made.',
+  },
+  SIGN_IN_UNAVAILABLE: {
+    status: 503,
+    meaning:
+      'Sign-in cannot be completed just now: the identity provider or the session store did not answer.',
+  },
   NOT_FOUND: { status: 404, meaning: 'No such resource.' },
   METHOD_NOT_ALLOWED: {
     status: 405,

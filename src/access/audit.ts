@@ -41,6 +41,8 @@ interface RepeatingFields {
   readonly method: string | undefined;
   readonly path: string;
   readonly keyId: string | null;
+  /** How the caller was identified (`Caller.via`): `api-key`, `jwt`, `session`...; null without credentials. */
+  readonly via: Caller['via'] | null;
   readonly role: string;
   readonly operation: string | null;
   readonly variablesHash: string | null;
@@ -85,6 +87,7 @@ export class AuditLog {
       method: request.method,
       path: request.path,
       keyId: caller?.keyId ?? null,
+      via: caller?.via ?? null,
       role: caller?.role ?? 'anonymous',
       operation: record.operation,
       variablesHash: record.variablesHash,

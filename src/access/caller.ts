@@ -4,14 +4,15 @@ export type Role = (typeof ROLES)[number];
 
 /** Who is calling. Every request carries one, resolved before GraphQL runs. */
 export interface Caller {
-  /** The API key's id; null for an anonymous or open-access caller. */
+  /** The API key's id (`session:<hash>` for a browser session); null for an anonymous or open-access caller. */
   readonly keyId: string | null;
   readonly role: Role;
   /**
-   * How the caller was identified, for the audit log: an API key, a JWT, a public feed read without
-   * credentials (`PUBLIC_CALLER`), or a resolver that admits everyone (`openAccess`, tests only).
+   * How the caller was identified, for the audit log: an API key, a JWT, a browser session from sign-in
+   * with OpenID Connect (`keyId` is then `session:` and a hash of the session's id), a public feed read
+   * without credentials (`PUBLIC_CALLER`), or a resolver that admits everyone (`openAccess`, tests only).
    */
-  readonly via: 'open-access' | 'api-key' | 'jwt' | 'public-feed';
+  readonly via: 'open-access' | 'api-key' | 'jwt' | 'session' | 'public-feed';
 }
 
 /**

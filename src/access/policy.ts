@@ -4,6 +4,7 @@ import type { ApprovedOperation } from './approved-operations';
 import type { Caller, CallerResolver, Role } from './caller';
 import { ROLES } from './caller';
 import type { RateLimits } from './rate-limit';
+import type { SessionResolution } from './sessions';
 
 /**
  * Access policy: who may do what, in one table, and the two functions every transport calls.
@@ -310,8 +311,8 @@ export function authorise(caller: Caller, action: Action): Authorisation {
   }
 }
 
-function unreachable(action: never): never {
-  throw new Error(`unknown access action ${JSON.stringify(action)}`);
+function unreachable(value: never): never {
+  throw new Error(`unknown access case ${JSON.stringify(value)}`);
 }
 
 /** The disclosure threshold for a caller: null when it sees every cell, else `k` (`access.disclosureK`). */
@@ -327,10 +328,20 @@ export function disclosureClassOf(caller: Caller, k: number | undefined): string
   return `k${disclosureThreshold(caller, k) ?? 'none'}`;
 }
 
+/** Reads a request's session cookie (`Sessions` in src/access/sessions.ts). */
+export interface SessionResolver {
+  resolve(headers: RequestHeaders): Promise<SessionResolution>;
+}
+
 /** What `AccessGate` needs. */
 export interface AccessGateDeps {
   /** Resolves credentials to a caller (API keys, JWT); null for no valid credentials. */
   readonly resolveCaller: CallerResolver;
+  /**
+   * Browser sessions from sign-in (`access.oidc`), when configured. A request with an `Authorization`
+   * header is judged on it alone: its session cookie, if any, is not read.
+   */
+  readonly sessions?: SessionResolver;
   readonly rateLimits: RateLimits;
   /** Told when the resolver throws; the request is then treated as one without credentials (fail closed). */
   readonly onResolveError?: (error: unknown) => void;
@@ -354,6 +365,19 @@ export const PUBLIC_FEED: AdmitOptions = Object.freeze({ publicFeed: true });
 /** The limit key of a caller without an address (a socket that has already closed). */
 const UNKNOWN_ADDRESS = 'unknown';
 
+/** Who the credentials of a request name: a caller, nobody, or a session refused for CSRF. */
+type Identified =
+  | { readonly caller: Caller | null; readonly refusal?: undefined }
+  | { readonly caller: Caller; readonly refusal: Refusal };
+
+const NOBODY: Identified = Object.freeze({ caller: null });
+
+/** Whether a request carries an `Authorization` header with a value: then it alone is its credential. */
+function hasAuthorization(headers: RequestHeaders): boolean {
+  const value = headers.authorization;
+  return value !== undefined && value.length > 0;
+}
+
 /**
  * Admission: credentials and rate limits, one rule for every transport.
  *
@@ -361,16 +385,44 @@ const UNKNOWN_ADDRESS = 'unknown';
  * the resolver names no key, e.g. open access in tests). A caller without valid credentials is counted
  * per address in the `anonymous` bucket before it is refused, so guessing keys is slow; an over-limit
  * refusal (429) then comes before the 401.
+ *
+ * Credentials are an `Authorization` header (an API key or a JWT) or, when sign-in is configured and no
+ * such header is sent, the session cookie. A bearer credential wins: a script's key, or a key pasted into
+ * the dashboard, is used as given, even in a browser also signed in. A session cookie signs a request in
+ * only with the session's CSRF token from this gateway's own pages; without it the request is counted as
+ * one without credentials and refused 403 `CSRF_REJECTED`.
  */
 export class AccessGate {
   private readonly resolveCaller: CallerResolver;
+  private readonly sessions: SessionResolver | undefined;
   private readonly rateLimits: RateLimits;
   private readonly onResolveError: ((error: unknown) => void) | undefined;
 
   constructor(deps: AccessGateDeps) {
     this.resolveCaller = deps.resolveCaller;
+    this.sessions = deps.sessions;
     this.rateLimits = deps.rateLimits;
     this.onResolveError = deps.onResolveError;
+  }
+
+  /** Who the request's credentials name (see the class comment for which credential counts). */
+  private async identify(headers: RequestHeaders): Promise<Identified> {
+    if (this.sessions && !hasAuthorization(headers)) {
+      const session = await this.sessions.resolve(headers);
+      switch (session.kind) {
+        case 'none':
+          break;
+        case 'invalid':
+          return NOBODY;
+        case 'caller':
+          return { caller: session.caller };
+        case 'csrf':
+          return { caller: session.caller, refusal: refusal('CSRF_REJECTED', session.message) };
+        default:
+          return unreachable(session);
+      }
+    }
+    return { caller: await this.resolveCaller(headers) };
   }
 
   /**
@@ -383,20 +435,38 @@ export class AccessGate {
     address: string | undefined,
     options?: AdmitOptions,
   ): Promise<Admission> {
-    let caller: Caller | null;
+    let identified: Identified;
     try {
-      caller = await this.resolveCaller(headers);
+      identified = await this.identify(headers);
     } catch (error) {
       this.onResolveError?.(error);
-      caller = null;
+      identified = NOBODY;
     }
-    if (caller) {
+    const { caller } = identified;
+    // A public feed needs no credentials: a session cookie without its token (a link followed on this
+    // site) reads it as anyone would, below.
+    if (identified.refusal && !options?.publicFeed) {
+      const decision = await this.rateLimits.consume('anonymous', address ?? UNKNOWN_ADDRESS);
+      if (!decision.allowed) return overLimit(null, decision.retryAfterSeconds);
+      return { ok: false, refusal: identified.refusal, caller };
+    }
+    if (caller && !identified.refusal) {
       const decision = await this.rateLimits.consume(caller.role, caller.keyId ?? address ?? UNKNOWN_ADDRESS);
       return decision.allowed ? { ok: true, caller } : overLimit(caller, decision.retryAfterSeconds);
     }
     const decision = await this.rateLimits.consume('anonymous', address ?? UNKNOWN_ADDRESS);
     if (!decision.allowed) return overLimit(null, decision.retryAfterSeconds);
     return options?.publicFeed ? ADMITTED_PUBLIC : NOT_ADMITTED;
+  }
+
+  /**
+   * Counts one request without credentials from `address` (the sign-in pages, which take none) in the
+   * `anonymous` bucket: null while under the limit, else the 429 refusal.
+   */
+  async countAnonymous(address: string | undefined): Promise<Refusal | null> {
+    const decision = await this.rateLimits.consume('anonymous', address ?? UNKNOWN_ADDRESS);
+    if (decision.allowed) return null;
+    return rateLimited(null, decision.retryAfterSeconds);
   }
 
   /**
@@ -410,11 +480,17 @@ export class AccessGate {
 
   /**
    * Whether the credentials of an open connection still name the caller admitted with them (same key,
-   * same role): false once the key is revoked, the JWT expired or the role changed. Not counted.
+   * same role): false once the key is revoked, the JWT expired, the session ended or the role changed.
+   * Not counted.
    */
   async stillAdmitted(headers: RequestHeaders, caller: Caller): Promise<boolean> {
-    const now = await this.resolveCaller(headers).catch(() => null);
-    return now !== null && now.role === caller.role && now.keyId === caller.keyId;
+    const now = await this.identify(headers).catch(() => NOBODY);
+    return (
+      now.caller !== null &&
+      !now.refusal &&
+      now.caller.role === caller.role &&
+      now.caller.keyId === caller.keyId
+    );
   }
 }
 
@@ -423,19 +499,14 @@ const NOT_ADMITTED: Admission = Object.freeze({ ok: false, refusal: UNAUTHENTICA
 
 /** A 429: keyed callers are told the limit is their key's. */
 function overLimit(caller: Caller | null, retryAfterSeconds: number): Admission {
+  return { ok: false, caller, refusal: rateLimited(caller, retryAfterSeconds) };
+}
+
+function rateLimited(caller: Caller | null, retryAfterSeconds: number): Refusal {
   const message = caller
     ? `too many requests for this key; retry after ${retryAfterSeconds} s`
     : `too many requests; retry after ${retryAfterSeconds} s`;
-  return {
-    ok: false,
-    caller,
-    refusal: refusal(
-      'RATE_LIMITED',
-      message,
-      { 'retry-after': String(retryAfterSeconds) },
-      retryAfterSeconds,
-    ),
-  };
+  return refusal('RATE_LIMITED', message, { 'retry-after': String(retryAfterSeconds) }, retryAfterSeconds);
 }
 
 /** Table cells in words, for the README. */

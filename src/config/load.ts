@@ -12,7 +12,7 @@ import {
 import { checkFileLocation } from '../sources/file-roots';
 import { BUNDLED_SOURCES } from './bundled';
 import type { ConfigFile, SourceConfig } from './schema';
-import { configFileSchema, sourceConfigSchema } from './schema';
+import { OIDC_CLIENT_SECRET_ENV, configFileSchema, sourceConfigSchema } from './schema';
 import { formatZodIssues } from './zod-issues';
 
 /** Everything the gateway needs to start, validated, defaulted and frozen once at load. */
@@ -89,6 +89,10 @@ export function buildConfig(
   if (!parsed.success) throw new ConfigError(formatIssues(options.origin, parsed.error));
   const file = parsed.data;
   checkSecrets(file.sources, options.env ?? process.env, options.origin);
+  if (file.access.oidc && !(options.env ?? process.env)[OIDC_CLIENT_SECRET_ENV])
+    throw new ConfigError(
+      `invalid configuration in ${options.origin}:\n  - access.oidc: environment variable ${OIDC_CLIENT_SECRET_ENV} (the client secret) is not set`,
+    );
   checkFileLocations(file.sources, file.fileRoots, options.baseDir, options.origin);
 
   let registry = loadDefaultRegistry();

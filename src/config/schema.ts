@@ -439,11 +439,84 @@ const jwtConfigSchema = z
 
 export type JwtConfig = z.output<typeof jwtConfigSchema>;
 
+/** Defaults of sign-in with OpenID Connect (`access.oidc`); each is documented in the README. */
+export const OIDC_DEFAULTS = {
+  /** @default ["openid"]: the ID token must carry the role claim with these scopes. */
+  scopes: ['openid'] as readonly string[],
+  /** @default 3600: a session unused this long is over (1 hour). */
+  idleTimeoutSeconds: 3600,
+  /** @default 43200: a session is over this long after sign-in, used or not (12 hours). */
+  absoluteTimeoutSeconds: 43_200,
+} as const;
+
+/** The environment variable that holds the OpenID Connect client secret (never the config file). */
+export const OIDC_CLIENT_SECRET_ENV = 'WHEREABOUTS_OIDC_CLIENT_SECRET';
+
+/** Whether a URL's host is loopback (`localhost`, 127.0.0.0/8, ::1): plain http is allowed there only. */
+export function isLoopbackUrl(url: URL): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);
+}
+
+/** An https URL, or http on a loopback host (a provider or gateway on this machine, in tests). */
+const secureUrl = (what: string) =>
+  z.url({ protocol: /^https?$/, error: `must be an https URL (${what})` }).refine((text) => {
+    const url = new URL(text);
+    return url.protocol === 'https:' || isLoopbackUrl(url);
+  }, `must be an https URL (${what}); plain http is accepted only on a loopback host`);
+
+/**
+ * Sign-in for people in browsers with OpenID Connect (authorization code flow with PKCE): the ID token's
+ * `roleClaim`, through `roleMap`, names the role. The client secret comes from the environment only
+ * (`WHEREABOUTS_OIDC_CLIENT_SECRET`).
+ */
+const oidcConfigSchema = z
+  .object({
+    /** The provider's issuer identifier; its discovery document is `<issuer>/.well-known/openid-configuration`. */
+    issuer: secureUrl('the issuer identifier'),
+    clientId: z.string().min(1),
+    /** This gateway's `/auth/callback` as registered with the provider; its origin is the gateway's. */
+    redirectUri: secureUrl("this gateway's /auth/callback").refine(
+      (text) => new URL(text).pathname === '/auth/callback',
+      "must end in /auth/callback (this gateway's callback, as registered with the provider)",
+    ),
+    /** Scopes asked for; `openid` must be one. @default ["openid"] */
+    scopes: z
+      .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'must be a scope token'))
+      .refine((s) => s.includes('openid'), 'must include openid')
+      .default([...OIDC_DEFAULTS.scopes]),
+    /** The ID token claim (a dotted path for a nested one) whose value, or one of whose values, names the role. */
+    roleClaim: z.string().min(1),
+    /**
+     * Claim values to roles. Only values listed here give a role; when the claim holds several, the first
+     * entry listed that it holds wins.
+     */
+    roleMap: z
+      .record(z.string(), z.enum(ROLES, { error: `must be one of: ${ROLES.join(', ')}` }))
+      .refine((map) => Object.keys(map).length > 0, 'must map at least one claim value to a role'),
+    idleTimeoutSeconds: z.number().int().min(60).max(86_400).default(OIDC_DEFAULTS.idleTimeoutSeconds),
+    absoluteTimeoutSeconds: z
+      .number()
+      .int()
+      .min(300)
+      .max(30 * 86_400)
+      .default(OIDC_DEFAULTS.absoluteTimeoutSeconds),
+  })
+  .strict()
+  .refine((c) => c.absoluteTimeoutSeconds >= c.idleTimeoutSeconds, {
+    path: ['absoluteTimeoutSeconds'],
+    message: 'must be at least idleTimeoutSeconds',
+  });
+
+export type OidcConfig = z.output<typeof oidcConfigSchema>;
+
 /** Access control: disclosure threshold, CORS allow-list, rate limits per role. */
 export const accessConfigSchema = z
   .object({
     disclosureK: z.number().int().min(2).max(50).default(ACCESS_DEFAULTS.disclosureK),
     jwt: jwtConfigSchema.optional(),
+    /** Sign-in for people in browsers (OpenID Connect); without it `/auth/*` answers 404. */
+    oidc: oidcConfigSchema.optional(),
     /** Approved query feeds anyone may read without a key (under disclosure control). */
     publicFeeds: z
       .array(z.string().regex(/^[a-z0-9-]+$/, 'must be a feed name such as national-latest'))

@@ -15,6 +15,9 @@ export const CSRF_PREFLIGHTED_HEADERS: readonly string[] = Object.freeze([
   'authorization',
   'x-apollo-operation-name',
   'apollo-require-preflight',
+  // The session's CSRF token (src/access/sessions.ts): a request signed in by the session cookie is
+  // admitted only with it, so its GETs pass here too.
+  'x-csrf-token',
 ]);
 
 /** Whether a GET carries one of `CSRF_PREFLIGHTED_HEADERS` with a value (as Apollo's own check reads them). */

@@ -12,7 +12,16 @@ export function requestIdOf(header: string | string[] | undefined): string {
 }
 
 /** Routes as labelled in metrics and spans: the first path segment if it is one of the gateway's, else `other`. */
-const ROUTES = new Set(['graphql', 'metrics', 'healthz', 'readyz', 'feeds', 'hooks', 'dashboard']);
+const ROUTES = new Set([
+  'graphql',
+  'metrics',
+  'healthz',
+  'readyz',
+  'feeds',
+  'hooks',
+  'dashboard',
+  'workbench',
+]);
 
 /** The route label of a path (see `ROUTES`). */
 export function routeLabel(path: string): string {

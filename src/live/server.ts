@@ -12,6 +12,7 @@ import type { ApprovedOperations } from '../access/approved-operations';
 import type { AuditLog } from '../access/audit';
 import { hashVariables } from '../access/audit';
 import type { Caller } from '../access/caller';
+import { CSRF_HEADER } from '../access/sessions';
 import type { AccessGate, Refusal } from '../access/policy';
 import { authorise } from '../access/policy';
 import type { ErrorCode } from '../errors';
@@ -91,22 +92,35 @@ export function documentSha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** The headers a caller is resolved from: the upgrade request's, with `connectionParams.authorization` first. */
+/**
+ * The headers a caller is resolved from: the upgrade request's, with `connectionParams.authorization`
+ * first, and a signed-in page's CSRF token from `connectionParams.csrfToken` (a browser's WebSocket cannot
+ * send headers; the session cookie comes with the upgrade request).
+ */
 function credentialsOf(ctx: LiveContextOf): IncomingHttpHeaders {
   const params = ctx.connectionParams ?? {};
   const given = params.authorization ?? params.Authorization;
   const authorization = typeof given === 'string' ? given : ctx.extra.request.headers.authorization;
-  return { ...ctx.extra.request.headers, authorization };
+  const headers: IncomingHttpHeaders = { ...ctx.extra.request.headers, authorization };
+  if (typeof params.csrfToken === 'string') headers[CSRF_HEADER] = params.csrfToken;
+  return headers;
 }
 
 /**
  * How a refused connection is closed: 1013 Try Again Later over the limit (graphql-ws clients retry it,
- * backing off), else 4401 Unauthorized (the one answer for every bad credential).
+ * backing off), 4403 Forbidden for a session refused for CSRF, else 4401 Unauthorized (the one answer
+ * for every bad credential).
  */
 function closeFor(refusal: Refusal): { code: number; reason: string } {
-  return refusal.code === 'RATE_LIMITED'
-    ? { code: CLOSE_TRY_AGAIN_LATER, reason: `Too many requests; retry after ${refusal.retryAfterSeconds} s` }
-    : { code: CloseCode.Unauthorized, reason: 'Unauthorized' };
+  if (refusal.code === 'RATE_LIMITED')
+    return {
+      code: CLOSE_TRY_AGAIN_LATER,
+      reason: `Too many requests; retry after ${refusal.retryAfterSeconds} s`,
+    };
+  // A session cookie without its CSRF token (connectionParams.csrfToken) or from another origin.
+  if (refusal.code === 'CSRF_REJECTED')
+    return { code: CloseCode.Forbidden, reason: 'Forbidden: CSRF_REJECTED' };
+  return { code: CloseCode.Unauthorized, reason: 'Unauthorized' };
 }
 
 function rejectUpgrade(socket: Duplex, status: number, text: string): void {

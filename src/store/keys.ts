@@ -23,6 +23,10 @@ export const keys = {
   hookNonce: (sourceId: string, signature: string) => `${KEY_PREFIX}${tag(sourceId)}:hook:${signature}`,
   /** Prefix of a role's rate-limit counters (rate-limiter-flexible appends the key id or IP). */
   rateLimitPrefix: (role: string) => `${KEY_PREFIX}rl:${role}`,
+  /** A signed-in browser's session (JSON), by the hash of its cookie's id (the id itself is never stored). */
+  session: (handle: string) => `${KEY_PREFIX}session:${handle}`,
+  /** A sign-in under way (state, nonce, PKCE verifier), by the hash of its browser cookie's id; used once. */
+  signIn: (handle: string) => `${KEY_PREFIX}signin:${handle}`,
   /** Pub/sub channel: a source's report changed or must be dropped from every instance's L1. */
   invalidationChannel: `${KEY_PREFIX}invalidate`,
 } as const;

@@ -1,8 +1,8 @@
 /**
  * The front door in Debian's chromium driven by playwright-core (issue 23, items 1 and 4): at desktop
  * and phone widths it shows the service, its doors, version and runtime with its own stylesheet applied,
- * loads nothing from elsewhere, logs no error (a CSP violation would be one), and its dashboard link
- * leads to the dashboard. Screenshots go to /tmp/dashboard-shots/ (WHEREABOUTS_SHOTS overrides):
+ * loads nothing from elsewhere, logs no error (a CSP violation would be one), and its dashboard and
+ * workbench links lead there. Screenshots go to /tmp/dashboard-shots/ (WHEREABOUTS_SHOTS overrides):
  * front-door-desktop.png and front-door-phone.png.
  */
 import fs from 'node:fs';
@@ -69,7 +69,7 @@ test.each([
     requested.length = 0;
     await page.goto(`${gateway.url}/`);
     await page.getByRole('heading', { name: 'Whereabouts' }).waitFor();
-    for (const door of ['Dashboard', 'Data feeds', 'GraphQL', 'Health', 'Readiness'])
+    for (const door of ['Dashboard', 'Workbench', 'Data feeds', 'GraphQL', 'Health', 'Readiness'])
       expect(await page.getByRole('link', { name: door, exact: true }).isVisible()).toBe(true);
     expect(await page.locator('footer').innerText()).toBe(
       `Version ${PACKAGE_JSON.version} · Node.js ${process.versions.node}`,
@@ -85,6 +85,16 @@ test.each([
     await page.screenshot({ path: path.join(SHOTS, `front-door-${name}.png`), fullPage: true });
   },
 );
+
+test('its workbench door opens the workbench, which asks for a key', async () => {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.goto(`${gateway.url}/`);
+  await page.getByRole('link', { name: 'Workbench', exact: true }).click();
+  await page.waitForURL(`${gateway.url}/workbench`);
+  await page.getByLabel('API key', { exact: true }).waitFor();
+  expect(await page.title()).toBe('Whereabouts: workbench');
+  expect(problems).toEqual([]);
+});
 
 test('its dashboard door opens the dashboard', async () => {
   await page.setViewportSize({ width: 1280, height: 800 });

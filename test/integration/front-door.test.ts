@@ -27,7 +27,7 @@ describe('the front door', () => {
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
     const html = await res.text();
     expect(html).toContain('<title>Whereabouts</title>');
-    for (const door of ['/dashboard', '/feeds', '/graphql', '/healthz', '/readyz'])
+    for (const door of ['/dashboard', '/workbench', '/feeds', '/graphql', '/healthz', '/readyz'])
       expect(html).toContain(`href="${door}"`);
     expect(html).toContain(`Version ${PACKAGE_JSON.version} · Node.js ${process.versions.node}`);
     // Nothing from elsewhere and nothing run: every link and stylesheet is this origin's, and no script.
@@ -62,6 +62,7 @@ describe('the front door', () => {
     expect(facts).toMatchObject({ service: 'Whereabouts', version: PACKAGE_JSON.version });
     expect(facts.doors.map((d) => d.path)).toEqual([
       '/dashboard',
+      '/workbench',
       '/feeds',
       '/graphql',
       '/healthz',

@@ -98,12 +98,12 @@ export function dashboardOperations(
 }
 
 /**
- * The headers of every page people open (the dashboard, the front door): `DASHBOARD_CSP`, no sniffing,
- * no framing, no referrer, and this origin only.
+ * The headers of every page people open (the dashboard, the front door, the workbench): `csp` (by default
+ * `DASHBOARD_CSP`), no sniffing, no framing, no referrer, and this origin only.
  */
-export function pageHeaders(res: Response): void {
+export function pageHeaders(res: Response, csp: string = DASHBOARD_CSP): void {
   res.set({
-    'content-security-policy': DASHBOARD_CSP,
+    'content-security-policy': csp,
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
     'referrer-policy': 'no-referrer',
@@ -114,12 +114,20 @@ export function pageHeaders(res: Response): void {
 
 /**
  * The dashboard's routes: the page at `/dashboard` (and `/dashboard/`), its script and styles, the vendor
- * scripts, and `operations.json` (operation names to document ids and texts, from the approved operations).
+ * scripts, and `operations.json` (operation names to document ids and texts, from the approved operations,
+ * and whether sign-in is offered).
  */
-export function dashboardRouter(approved: readonly ApprovedOperation[] = loadApprovedOperations()): Router {
+export function dashboardRouter(
+  approved: readonly ApprovedOperation[] = loadApprovedOperations(),
+  options: { readonly signIn?: boolean } = {},
+): Router {
   const router = express.Router({ strict: true });
   const vendor = vendorFiles();
-  const operations = JSON.stringify({ operations: dashboardOperations(approved) });
+  // `signIn`: whether /auth/* is there (access.oidc), so the page offers sign-in beside the key.
+  const operations = JSON.stringify({
+    operations: dashboardOperations(approved),
+    signIn: options.signIn === true,
+  });
 
   const sendFile = (res: Response, file: string, cacheControl: string) => {
     pageHeaders(res);

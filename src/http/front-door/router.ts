@@ -47,6 +47,11 @@ export function frontDoorFacts(): FrontDoorFacts {
         what: 'the national picture and its history, for a dashboard key',
       },
       {
+        name: 'Workbench',
+        path: '/workbench',
+        what: 'write and run GraphQL queries in the browser (GraphiQL), with an API key',
+      },
+      {
         name: 'Data feeds',
         path: '/feeds',
         what: 'approved operations as JSON, CSV and .xlsx, for journalists and scripts (a key, unless public)',

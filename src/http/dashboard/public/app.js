@@ -2,7 +2,10 @@
  * Whereabouts dashboard. Plain browser script (no build step), served with a strict CSP: no inline code,
  * connections to this origin only. It reads the gateway the way any dashboard client must: approved
  * operations by document id (APQ), with a dashboard key sent as a bearer token. The key lives in
- * sessionStorage (this tab only) and never in the URL. Live updates: the approved `figures-changed`
+ * sessionStorage (this tab only) and never in the URL. Where the gateway offers sign-in (OpenID Connect,
+ * `GET /auth/session` answers), a person may sign in instead: the session cookie then goes with every
+ * request, with the session's CSRF token in `X-CSRF-Token` (in `connectionParams.csrfToken` for the
+ * subscription), and a saved key is dropped so that the session is used. Live updates: the approved `figures-changed`
  * subscription over graphql-ws; polling every 30 s whenever that is not connected.
  *
  * What it shows: the national picture as at one date. Unless a date is chosen, that is the latest date the
@@ -110,6 +113,8 @@
   /** Mutable state of the page. */
   const state = {
     key: null,
+    /** The signed-in session, `{ csrf, role }`, when the page reads with the session cookie instead of a key. */
+    session: null,
     operations: null,
     chart: null,
     live: null,
@@ -305,7 +310,33 @@
     return (await res.json()).operations;
   }
 
-  /** Runs an approved operation by document id (APQ), with the key as a bearer token. */
+  /** Whether the page has a credential: a key, or a signed-in session. */
+  function signedIn() {
+    return Boolean(state.key || state.session);
+  }
+
+  /** The headers of the page's credential: the key as a bearer token, or the session's CSRF token. */
+  function credentialHeaders() {
+    return state.session ? { 'x-csrf-token': state.session.csrf } : { authorization: `Bearer ${state.key}` };
+  }
+
+  /**
+   * What `GET /auth/session` says: `{ signIn: false }` where the gateway has no sign-in (operations.json
+   * says whether it has, so that the page never asks for a route that is not there).
+   */
+  async function readSession() {
+    try {
+      const offered = await fetch('/dashboard/operations.json', { cache: 'no-cache', credentials: 'omit' });
+      if (!offered.ok || (await offered.json()).signIn !== true) return { signIn: false };
+      const res = await fetch('/auth/session', { cache: 'no-store', credentials: 'same-origin' });
+      if (!res.ok) return { signIn: false };
+      return await res.json();
+    } catch {
+      return { signIn: false };
+    }
+  }
+
+  /** Runs an approved operation by document id (APQ), with the key as a bearer token (or the session). */
   async function run(name, variables) {
     const op = state.operations && state.operations[name];
     if (!op) throw new ApiError(0, 'NO_OPERATION', `the gateway offers no approved operation "${name}"`);
@@ -314,11 +345,11 @@
       res = await fetch('/graphql', {
         method: 'POST',
         cache: 'no-store',
-        credentials: 'omit',
+        credentials: state.session ? 'same-origin' : 'omit',
         headers: {
           'content-type': 'application/json',
           accept: 'application/graphql-response+json, application/json',
-          authorization: `Bearer ${state.key}`,
+          ...credentialHeaders(),
         },
         body: JSON.stringify({
           extensions: { persistedQuery: { version: 1, sha256Hash: op.sha256 } },
@@ -1146,7 +1177,7 @@
       handleError(error);
       return;
     }
-    if (seq !== state.breakdownSeq || !state.key) return;
+    if (seq !== state.breakdownSeq || !signedIn()) return;
     state.shown.breakdown = result;
     renderBreakdown(result);
   }
@@ -1686,14 +1717,14 @@
         state.again = false;
         try {
           const result = await load(state.view);
-          if (!state.key) return;
+          if (!signedIn()) return;
           render(result);
           showError(state.view.problems.join(' '));
         } catch (error) {
           handleError(error);
           return;
         }
-      } while (state.again && state.key);
+      } while (state.again && signedIn());
     })().finally(() => {
       state.refreshing = null;
     });
@@ -1701,6 +1732,16 @@
   }
 
   function handleError(error) {
+    if (state.session && error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+      const why =
+        error.status === 401
+          ? 'Your session has ended (signed out, expired or revoked).'
+          : error.code === 'CSRF_REJECTED'
+            ? 'The page could not prove it is this gateway’s own.'
+            : `Your role may not run the dashboard's operations (${error.message}).`;
+      forgetKey(`${why} Sign in again, or enter a dashboard key.`);
+      return;
+    }
     if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
       const why =
         error.status === 401
@@ -1739,7 +1780,7 @@
   function schedulePolling() {
     clearInterval(state.pollTimer);
     state.pollTimer = null;
-    if (!state.key) return;
+    if (!signedIn()) return;
     state.pollTimer = setInterval(() => refresh(), state.liveMode === 'on' ? LIVE_POLL_MS : POLL_MS);
   }
 
@@ -1764,12 +1805,12 @@
           state.unsubscribe = null;
           clearTimeout(state.resubscribeTimer);
           state.resubscribeTimer = setTimeout(() => {
-            if (state.key && state.live && !state.unsubscribe) subscribe();
+            if (signedIn() && state.live && !state.unsubscribe) subscribe();
           }, RESUBSCRIBE_MS);
         },
         complete: () => {
           state.unsubscribe = null;
-          if (state.key) setLive('polling', 'Live updates ended; refreshing every 30 s');
+          if (signedIn()) setLive('polling', 'Live updates ended; refreshing every 30 s');
         },
       },
     );
@@ -1786,7 +1827,9 @@
     state.connectedOnce = false;
     state.live = window.graphqlWs.createClient({
       url,
-      connectionParams: () => ({ authorization: `Bearer ${state.key}` }),
+      // A signed-in page's WebSocket carries the cookie by itself; its CSRF token goes here.
+      connectionParams: () =>
+        state.session ? { csrfToken: state.session.csrf } : { authorization: `Bearer ${state.key}` },
       retryAttempts: 1_000,
       retryWait: (retries) => new Promise((r) => setTimeout(r, Math.min(30_000, 1000 * 2 ** retries))),
       on: {
@@ -1797,7 +1840,7 @@
           state.connectedOnce = true;
         },
         closed: () => {
-          if (state.key && state.liveMode === 'on') setLive('connecting', 'Live updates: reconnecting…');
+          if (signedIn() && state.liveMode === 'on') setLive('connecting', 'Live updates: reconnecting…');
         },
       },
     });
@@ -1827,6 +1870,7 @@
 
   function forgetKey(message) {
     state.key = null;
+    state.session = null;
     try {
       sessionStorage.removeItem(KEY_STORAGE);
     } catch {
@@ -1847,8 +1891,14 @@
     showKeyPanel(message);
   }
 
-  async function start(key) {
-    state.key = key;
+  /** Opens the dashboard with a credential: `{ key }`, or `{ session: { csrf, role } }`. */
+  async function start(credential) {
+    state.key = credential.key || null;
+    state.session = credential.session || null;
+    $('forget-key').hidden = !state.key;
+    $('sign-out').hidden = !state.session;
+    $('signed-in-as').hidden = !state.session;
+    $('signed-in-as').textContent = state.session ? `Signed in (${state.session.role})` : '';
     $('key-panel').hidden = true;
     $('dashboard').hidden = false;
     $('status-bar').hidden = false;
@@ -1860,8 +1910,40 @@
       return;
     }
     await refresh();
-    if (!state.key) return;
+    if (!signedIn()) return;
     connectLive();
+  }
+
+  /** Ends the session everywhere (`POST /auth/sign-out`, with its CSRF token), then asks again. */
+  async function signOut() {
+    const session = state.session;
+    if (!session) return;
+    try {
+      await fetch('/auth/sign-out', {
+        method: 'POST',
+        cache: 'no-store',
+        credentials: 'same-origin',
+        headers: { 'x-csrf-token': session.csrf },
+      });
+    } catch {
+      // the gateway cannot be reached: the page forgets the session all the same
+    }
+    forgetKey('You have signed out.');
+  }
+
+  /** Offers sign-in beside the key when the gateway has it; the link comes back to this view. */
+  function offerSignIn() {
+    const link = $('sign-in-link');
+    link.href = `/auth/sign-in?return=${encodeURIComponent(location.pathname + location.search)}`;
+    $('sign-in-panel').hidden = false;
+    // Signing in replaces a saved key: the session is then the page's credential.
+    link.addEventListener('click', () => {
+      try {
+        sessionStorage.removeItem(KEY_STORAGE);
+      } catch {
+        // storage unavailable: nothing saved
+      }
+    });
   }
 
   /** The date, window and interval controls, the series' keyboard reading, and Back/Forward. */
@@ -1932,7 +2014,7 @@
     window.addEventListener('popstate', () => {
       state.view = readView(location.search);
       $('breakdown-dimension').value = currentDimension();
-      if (state.key) refresh();
+      if (signedIn()) refresh();
     });
   }
 
@@ -1950,9 +2032,10 @@
       } catch {
         // storage unavailable: keep the key in memory for this page only
       }
-      start(key);
+      start({ key });
     });
     $('forget-key').addEventListener('click', () => forgetKey(''));
+    $('sign-out').addEventListener('click', () => signOut());
     $('refresh-button').addEventListener('click', () => refresh());
     initViewControls();
     let saved;
@@ -1961,8 +2044,18 @@
     } catch {
       saved = null;
     }
-    if (saved) start(saved);
-    else showKeyPanel('');
+    if (saved) {
+      start({ key: saved });
+      readSession().then((auth) => auth.signIn && offerSignIn());
+      return;
+    }
+    readSession().then((auth) => {
+      if (auth.signIn) offerSignIn();
+      // A key entered meanwhile is the page's credential already.
+      if (signedIn()) return;
+      if (auth.signedIn) start({ session: { csrf: auth.csrfToken, role: auth.role } });
+      else showKeyPanel('');
+    });
   }
 
   init();
