@@ -245,7 +245,12 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
         logger,
       }),
     );
-  app.use(workbenchRouter({ gate, onNotBuilt: (error) => logger.warn(error.message) }, approved.all));
+  app.use(
+    workbenchRouter(
+      { gate, signIn: oidc !== undefined, onNotBuilt: (error) => logger.warn(error.message) },
+      approved.all,
+    ),
+  );
   app.use(notFound);
   app.use(
     createErrorHandler((error, requestId) => logger.error({ err: error, requestId }, 'unhandled HTTP error')),

@@ -22,8 +22,9 @@ import { WORKBENCH_DIST_DIR, readWorkbenchManifest } from './bundle';
 /**
  * `/workbench`: the analysts' workbench, GraphiQL 5 served from this gateway's own files (bundled at
  * `npm run build` by `build.ts`; nothing from a CDN, fonts included). The page is open (it holds no data);
- * it asks for an API key, keeps it in the tab's sessionStorage and sends it as a bearer token. What the
- * key may do comes from the access policy (`GET /workbench/key.json`): a key that may send its own query
+ * it asks for an API key, keeps it in the tab's sessionStorage and sends it as a bearer token, or, where
+ * sign-in is configured (`access.oidc`), lets the person sign in instead and then sends the session cookie
+ * with its CSRF token (as the dashboard does). What the key or session may do comes from the access policy (`GET /workbench/key.json`): a key that may send its own query
  * text (analyst, operator) gets the whole IDE with the schema from introspection; any other key gets the
  * approved operations its role may run, run by document id. A browser that opens `GET /graphql` itself
  * is sent here (303); API clients are not.
@@ -192,12 +193,15 @@ export interface WorkbenchRouterOptions {
   readonly dir?: string;
   /** Told once when the workbench is not built (it then answers 503 and says how to build it). */
   readonly onNotBuilt?: (error: Error) => void;
+  /** Whether /auth/* is there (access.oidc), so the page offers sign-in beside the key. */
+  readonly signIn?: boolean;
 }
 
 /**
  * The workbench's routes: the page at `/workbench` (and `/workbench/`), its hashed assets,
- * `operations.json` (every approved operation: open, like the dashboard's), `key.json` (what the key
- * sent may do: 401 without a valid one), and the browser's `GET /graphql` (303 to the page; see
+ * `operations.json` (every approved operation, and whether sign-in is offered: open, like the dashboard's),
+ * `key.json` (what the key or session sent may do: 401 without a valid one, 403 for a session cookie
+ * without its CSRF token), and the browser's `GET /graphql` (303 to the page; see
  * `opensWorkbench`, which the app asks before routing /graphql here).
  */
 export function workbenchRouter(
@@ -213,7 +217,10 @@ export function workbenchRouter(
     // The details (paths) go to the log, not to a client.
     options.onNotBuilt?.(error as Error);
   }
-  const operations = JSON.stringify({ operations: workbenchOperations(approved) });
+  const operations = JSON.stringify({
+    operations: workbenchOperations(approved),
+    signIn: options.signIn === true,
+  });
 
   router.get('/graphql', (_req: Request, res: Response) => {
     pageHeaders(res);

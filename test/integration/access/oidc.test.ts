@@ -147,6 +147,31 @@ describe('sign-in with OpenID Connect', () => {
     expect(approved.status).toBe(200);
   });
 
+  test('the workbench offers sign-in, and key.json answers a session with its CSRF token (and refuses it without)', async () => {
+    const offered = await json(fetch(`${world.url}/workbench/operations.json`));
+    expect(offered.signIn).toBe(true);
+    const keyJson = `${world.url}/workbench/key.json`;
+
+    const analyst = await signIn(world, 'alice');
+    const withToken = await browse(analyst.jar, keyJson, { headers: { 'x-csrf-token': analyst.csrf } });
+    expect(withToken.status).toBe(200);
+    expect(await withToken.json()).toMatchObject({ role: 'analyst', ownQueries: true, introspection: true });
+    const noToken = await browse(analyst.jar, keyJson);
+    expect(noToken.status).toBe(403);
+    expect(await codeOf(noToken)).toBe('CSRF_REJECTED');
+    const wrongToken = await browse(analyst.jar, keyJson, {
+      headers: { 'x-csrf-token': `${analyst.csrf}x` },
+    });
+    expect(wrongToken.status).toBe(403);
+
+    const dashboard = await signIn(world, 'dora');
+    const approvedOnly = await json(
+      browse(dashboard.jar, keyJson, { headers: { 'x-csrf-token': dashboard.csrf } }),
+    );
+    expect(approvedOnly).toMatchObject({ role: 'dashboard', ownQueries: false, introspection: false });
+    expect(approvedOnly.operations).toContain('national-latest');
+  });
+
   test('a claim holding several mapped values gives the first roleMap entry it holds', async () => {
     const { jar } = await signIn(world, 'olivia');
     expect((await json(browse(jar, `${world.url}/auth/session`))).role).toBe('operator');
@@ -571,6 +596,7 @@ describe('without access.oidc', () => {
       for (const path of ['/auth/sign-in', '/auth/callback', '/auth/session'])
         expect((await fetch(`${keyed.gateway.url}${path}`)).status).toBe(404);
       expect((await fetch(`${keyed.gateway.url}/auth/sign-out`, { method: 'POST' })).status).toBe(404);
+      expect((await json(fetch(`${keyed.gateway.url}/workbench/operations.json`))).signIn).toBe(false);
     } finally {
       await keyed.close();
     }

@@ -1,6 +1,7 @@
 /*
  * How the workbench talks to /graphql: POST, JSON, the key as a bearer token (never in the address, never
- * in GraphiQL's own storage). A document that is, once printed, exactly an approved operation is sent by
+ * in GraphiQL's own storage), or, for a person signed in, the session cookie with the session's CSRF
+ * token in `X-CSRF-Token` and no Authorization header. A document that is, once printed, exactly an approved operation is sent by
  * its document id (`extensions.persistedQuery.sha256Hash`) and never as text, whoever runs it. Other
  * text is sent as text only for a key that may send its own query text (analyst, operator); for any other
  * key it is not sent at all, and the result pane says why.
@@ -42,18 +43,29 @@ export function notSentResult() {
   };
 }
 
-/** POSTs a GraphQL request body with the key; the response's JSON, or an error saying what came back. */
-export async function post(key, body) {
+/**
+ * The fetch options of a credential: `{ key }` is sent as a bearer token and no cookie; `{ csrf }` (a
+ * signed-in session) sends this origin's cookies with the session's CSRF token, and no Authorization
+ * header (a bearer credential would win over the session).
+ */
+export function credentialInit(credential) {
+  if (credential.csrf) return { credentials: 'same-origin', headers: { 'x-csrf-token': credential.csrf } };
+  return { credentials: 'omit', headers: { authorization: `Bearer ${credential.key}` } };
+}
+
+/** POSTs a GraphQL request body with the credential; the response's JSON, or an error saying what came back. */
+export async function post(credential, body) {
+  const { credentials, headers } = credentialInit(credential);
   let res;
   try {
     res = await fetch(GRAPHQL_PATH, {
       method: 'POST',
-      credentials: 'omit',
+      credentials,
       cache: 'no-store',
       headers: {
         'content-type': 'application/json',
         accept: 'application/graphql-response+json, application/json',
-        authorization: `Bearer ${key}`,
+        ...headers,
       },
       body: JSON.stringify(body),
     });
@@ -72,10 +84,11 @@ export async function post(key, body) {
 }
 
 /**
- * GraphiQL's fetcher for one key. `operations` are the approved operations (from
- * /workbench/operations.json); `ownQueries` says whether the key may send its own text.
+ * GraphiQL's fetcher for one credential (`{ key }` or `{ csrf }`: see `credentialInit`). `operations` are
+ * the approved operations (from /workbench/operations.json); `ownQueries` says whether the caller may
+ * send its own text.
  */
-export function createFetcher({ key, operations, ownQueries, onSent }) {
+export function createFetcher({ credential, operations, ownQueries, onSent }) {
   const byText = new Map();
   for (const op of operations) {
     const printed = normalise(op.document);
@@ -95,7 +108,7 @@ export function createFetcher({ key, operations, ownQueries, onSent }) {
     } else {
       return notSentResult();
     }
-    const { status, json } = await post(key, body);
+    const { status, json } = await post(credential, body);
     if (onSent) onSent({ byId: Boolean(op), operation: op ? op.name : null, status });
     return json;
   };

@@ -2,7 +2,10 @@
  * The analysts' workbench: GraphiQL 5 (Monaco editors, schema docs, autocompletion, variables, history,
  * tabs) against this gateway's /graphql, with an API key the person pastes in. The key is kept in this
  * tab's sessionStorage only and sent as a bearer token; it never goes into the address or into
- * GraphiQL's own storage (which keeps tabs and history in localStorage, per kind of key).
+ * GraphiQL's own storage (which keeps tabs and history in localStorage, per kind of key). Where the
+ * gateway offers sign-in (OpenID Connect: operations.json says `signIn: true`), a person may sign in
+ * instead, as on the dashboard: the session cookie then goes with every request, with the session's
+ * CSRF token (from GET /auth/session) in `X-CSRF-Token`, and a session works exactly as a key of its role.
  *
  * What a key may do decides what the workbench offers, as the gateway's access policy says
  * (src/access/policy.ts, asked through GET /workbench/key.json): a key that may send its own query text (analyst, operator) gets the whole IDE,
@@ -14,7 +17,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { GraphiQL, HISTORY_PLUGIN } from 'graphiql';
 import { createLocalStorage } from '@graphiql/toolkit';
 import { EXAMPLES } from './examples.js';
-import { createFetcher } from './fetcher.js';
+import { createFetcher, credentialInit } from './fetcher.js';
 import { approvedTab, operationsPlugin } from './operations-plugin.jsx';
 
 const KEY_STORAGE = 'whereabouts.workbenchKey';
@@ -36,11 +39,41 @@ function storeKey(key) {
   }
 }
 
-/** The approved operations (document ids and texts), as the gateway serves them to any page. */
+/**
+ * The approved operations (document ids and texts), as the gateway serves them to any page, and whether
+ * it offers sign-in: `{ operations, signIn }`.
+ */
 async function loadOperations() {
   const res = await fetch('/workbench/operations.json', { credentials: 'omit', cache: 'no-cache' });
   if (!res.ok) throw new Error(`the list of approved operations answered HTTP ${res.status}`);
-  return (await res.json()).operations;
+  const json = await res.json();
+  return { operations: json.operations, signIn: json.signIn === true };
+}
+
+/** This browser's session (`GET /auth/session`): `{ csrf, role }` when signed in, else null. */
+async function readSession() {
+  try {
+    const res = await fetch('/auth/session', { credentials: 'same-origin', cache: 'no-store' });
+    if (!res.ok) return null;
+    const json = await res.json();
+    return json.signedIn ? { csrf: json.csrfToken, role: json.role } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Ends the session everywhere (`POST /auth/sign-out`, with its CSRF token). */
+async function signOutSession(csrf) {
+  try {
+    await fetch('/auth/sign-out', {
+      method: 'POST',
+      credentials: 'same-origin',
+      cache: 'no-store',
+      headers: { 'x-csrf-token': csrf },
+    });
+  } catch {
+    // The gateway cannot be reached: the page forgets the session all the same.
+  }
 }
 
 /** The message of a GraphQL or plain-HTTP error answer, or a fallback. */
@@ -49,15 +82,16 @@ function messageOf(json, fallback) {
 }
 
 /**
- * What `key` may do, as the gateway's access policy says (`GET /workbench/key.json`):
- * `{ ok: true, role, ownQueries, approved }` with the approved queries its role may run, or
- * `{ ok: false, message }`.
+ * What a credential (`{ key }` or a session's `{ csrf }`) may do, as the gateway's access policy says
+ * (`GET /workbench/key.json`): `{ ok: true, role, ownQueries, approved }` with the approved queries its
+ * role may run, or `{ ok: false, message }`.
  */
-async function checkKey(key, operations) {
+async function checkKey(credential, operations) {
+  const { credentials, headers } = credentialInit(credential);
   const res = await fetch('/workbench/key.json', {
-    credentials: 'omit',
+    credentials,
     cache: 'no-store',
-    headers: { accept: 'application/json', authorization: `Bearer ${key}` },
+    headers: { accept: 'application/json', ...headers },
   });
   let json = null;
   try {
@@ -66,7 +100,12 @@ async function checkKey(key, operations) {
     // Said below by status.
   }
   if (res.status === 401)
-    return { ok: false, message: 'That key was not accepted (unknown, revoked or mistyped).' };
+    return {
+      ok: false,
+      message: credential.csrf
+        ? 'Your session has ended (signed out, expired or revoked). Sign in again.'
+        : 'That key was not accepted (unknown, revoked or mistyped).',
+    };
   if (res.status === 429)
     return { ok: false, message: `Too many requests: ${messageOf(json, 'try again shortly')}` };
   if (!res.ok || !json)
@@ -116,7 +155,7 @@ function KeyForm({ busy, error, onSubmit }) {
   );
 }
 
-function Header({ session, onForget }) {
+function Header({ session, signedIn, onForget, onSignOut }) {
   return (
     <header className="wb-header">
       <h1>
@@ -125,42 +164,67 @@ function Header({ session, onForget }) {
       {session ? (
         <div className="wb-session">
           <span className="wb-mode" data-testid="mode" data-mode={session.ownQueries ? 'full' : 'approved'}>
-            {session.role} key · {session.ownQueries ? 'own queries' : 'approved operations only'}
+            {session.role} {signedIn ? 'session' : 'key'} ·{' '}
+            {session.ownQueries ? 'own queries' : 'approved operations only'}
           </span>
-          <button type="button" className="wb-secondary" data-testid="forget-key" onClick={onForget}>
-            Forget key
-          </button>
+          {signedIn ? (
+            <button type="button" className="wb-secondary" data-testid="sign-out" onClick={onSignOut}>
+              Sign out
+            </button>
+          ) : (
+            <button type="button" className="wb-secondary" data-testid="forget-key" onClick={onForget}>
+              Forget key
+            </button>
+          )}
         </div>
       ) : null}
     </header>
   );
 }
 
-function Locked({ busy, error, onSubmit }) {
+/** Sign-in, offered beside the key where the gateway has it; it comes back to this page. */
+function SignIn() {
+  const href = `/auth/sign-in?return=${encodeURIComponent(location.pathname + location.search)}`;
+  return (
+    <div className="wb-sign-in">
+      <p>Sign in with your organisation's account, or enter a key below.</p>
+      {/* Signing in replaces a saved key: the session is then the page's credential. */}
+      <a className="wb-button" href={href} data-testid="sign-in" onClick={() => storeKey('')}>
+        Sign in
+      </a>
+    </div>
+  );
+}
+
+function Locked({ busy, error, signIn, onSubmit }) {
   return (
     <main className="wb-locked" data-testid="locked">
       <section className="wb-card" aria-labelledby="wb-key-heading">
-        <h2 id="wb-key-heading">Open the workbench with an API key</h2>
+        <h2 id="wb-key-heading">
+          {signIn ? 'Open the workbench: sign in or use an API key' : 'Open the workbench with an API key'}
+        </h2>
         <p>
           A GraphQL workbench for this gateway: write and run queries with the schema's documentation,
           autocompletion, variables and history. An analyst's or operator's key may run its own queries; a
           dashboard or journalist key may run the approved operations, by document id.
         </p>
+        {signIn ? <SignIn /> : null}
         <KeyForm busy={busy} error={error} onSubmit={onSubmit} />
         <p className="wb-hint">
           The key is kept in this tab only (sessionStorage) and sent as an <code>Authorization</code> header,
-          never in the address. The figures are counts: there is no personal data here.
+          never in the address; signing in keeps no key (the session is a cookie this page cannot read). The
+          figures are counts: there is no personal data here.
         </p>
       </section>
     </main>
   );
 }
 
-function Ide({ keyValue, session, operations }) {
+function Ide({ credential, session, operations }) {
   const { ownQueries, approved } = session;
   const fetcher = useMemo(
-    () => createFetcher({ key: keyValue, operations, ownQueries }),
-    [keyValue, operations, ownQueries],
+    () => createFetcher({ credential, operations, ownQueries }),
+    [credential, operations, ownQueries],
   );
   const plugin = useMemo(
     () => operationsPlugin({ examples: ownQueries ? EXAMPLES : [], approved, ownQueries }),
@@ -208,50 +272,78 @@ function Ide({ keyValue, session, operations }) {
 }
 
 export function Workbench() {
-  const [operations, setOperations] = useState(null);
-  const [keyValue, setKeyValue] = useState(storedKey);
+  // `{ operations, signIn }` from operations.json.
+  const [boot, setBoot] = useState(null);
+  // The page's credential: `{ key }`, or a signed-in session's `{ csrf, role }` (see createFetcher).
+  const [credential, setCredential] = useState(() => {
+    const key = storedKey();
+    return key ? { key } : null;
+  });
+  // What the credential may do (key.json), once checked.
   const [session, setSession] = useState(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState('');
+  const operations = boot ? boot.operations : null;
 
   useEffect(() => {
-    loadOperations().then(setOperations, (e) => setError(`The workbench could not start: ${e.message}`));
+    loadOperations().then(setBoot, (e) => setError(`The workbench could not start: ${e.message}`));
   }, []);
 
-  const useKey = useCallback(
-    async (key) => {
+  const openWith = useCallback(
+    async (given) => {
       if (!operations) return;
       setBusy(true);
       setError('');
       try {
-        const checked = await checkKey(key, operations);
+        const checked = await checkKey(given, operations);
         if (!checked.ok) {
-          storeKey('');
+          if (given.key) storeKey('');
+          setCredential(null);
           setSession(null);
           setError(checked.message);
           return;
         }
-        storeKey(key);
-        setKeyValue(key);
+        if (given.key) storeKey(given.key);
+        setCredential(given);
         setSession(checked);
       } catch (e) {
-        setError(`The key could not be checked: ${e.message}`);
+        setError(`The ${given.key ? 'key' : 'session'} could not be checked: ${e.message}`);
       } finally {
         setBusy(false);
       }
     },
     [operations],
   );
+  const useKey = useCallback((key) => openWith({ key }), [openWith]);
 
-  // A key kept in this tab is used again after a reload.
+  // A key kept in this tab is used again after a reload; else a signed-in session, where there is sign-in.
   useEffect(() => {
-    if (operations && keyValue && !session) useKey(keyValue);
-  }, [operations]); // once, when the operations arrive
+    if (!boot || session) return;
+    if (credential && credential.key) {
+      openWith(credential);
+      return;
+    }
+    if (!boot.signIn) return;
+    setBusy(true);
+    readSession().then((signedIn) => {
+      setBusy(false);
+      if (signedIn) openWith(signedIn);
+    });
+  }, [boot]); // once, when the operations arrive
 
   const forget = () => {
     storeKey('');
-    setKeyValue('');
+    setCredential(null);
     setSession(null);
+  };
+
+  const signOut = async () => {
+    const csrf = credential && credential.csrf;
+    if (!csrf) return;
+    await signOutSession(csrf);
+    setCredential(null);
+    setSession(null);
+    setError('You have signed out.');
   };
 
   const state = session ? 'ready' : busy ? 'checking' : 'locked';
@@ -261,11 +353,21 @@ export function Workbench() {
 
   return (
     <div className="wb-app">
-      <Header session={session} onForget={forget} />
+      <Header
+        session={session}
+        signedIn={Boolean(credential && credential.csrf)}
+        onForget={forget}
+        onSignOut={signOut}
+      />
       {session ? (
-        <Ide keyValue={keyValue} session={session} operations={operations} />
+        <Ide credential={credential} session={session} operations={operations} />
       ) : (
-        <Locked busy={busy || !operations} error={error} onSubmit={useKey} />
+        <Locked
+          busy={busy || !operations}
+          error={error}
+          signIn={Boolean(boot && boot.signIn)}
+          onSubmit={useKey}
+        />
       )}
     </div>
   );
