@@ -153,6 +153,20 @@ async function breakdownShown(page: Page, dimension: string, asAt: string): Prom
 }
 
 /** How wide the page and the panel are: nothing may stick out of the viewport sideways. */
+/**
+ * Waits for the page to lay out at 390 px: the window, and every panel that resizes itself after a
+ * resize event (the series chart's canvas follows its box a frame or more later, longer on a busy
+ * machine), so the widths measured are the page's steady state at phone width. Times out (failing the
+ * test) if the page never fits.
+ */
+async function settledAtPhoneWidth(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => window.innerWidth === 390 && document.documentElement.scrollWidth <= 390,
+    null,
+    { timeout: 10_000 },
+  );
+}
+
 async function widths(page: Page) {
   return page.evaluate(() => {
     const box = document.getElementById('breakdown-scroll');
@@ -357,7 +371,7 @@ describe('dashboard breakdowns on the bundled figures', () => {
 
       // Phone: the table scrolls inside its box; the page does not scroll sideways.
       await page.setViewportSize({ width: 390, height: 844 });
-      await page.waitForFunction(() => window.innerWidth === 390);
+      await settledAtPhoneWidth(page);
       w = await widths(page);
       expect(w.viewport).toBe(390);
       expect(w.document).toBeLessThanOrEqual(390);
@@ -422,7 +436,7 @@ describe('dashboard breakdowns on the bundled figures', () => {
         path: path.join(SHOTS, 'breakdowns-analyst-desktop.png'),
       });
       await page.setViewportSize({ width: 390, height: 844 });
-      await page.waitForFunction(() => window.innerWidth === 390);
+      await settledAtPhoneWidth(page);
       const w = await widths(page);
       expect(w.document).toBeLessThanOrEqual(390);
       await page.locator('.breakdowns-card').screenshot({
