@@ -320,3 +320,30 @@ export function cpuMs(pid: number): number {
     return Number.NaN;
   }
 }
+
+/**
+ * CPU time (user + system, ms) each thread of a process has used so far, by thread name (`comm`; threads
+ * of one name are added up), from /proc/<pid>/task/<tid>/stat. Says whether a cost is the event loop's
+ * (`node`) or a helper's (V8's GC and compiler threads, libuv's pool).
+ */
+export function threadCpuMs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '#');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+      out.set(name, (out.get(name) ?? 0) + ms);
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out;
+}
