@@ -52,12 +52,18 @@ import { Metrics } from './metrics';
 import type { Tracing } from './tracing';
 import { createTracing } from './tracing';
 import { TieredFigureStore } from './store/figure-store';
-import type { FigureServiceOptions } from './store/figure-service';
+import type { FigureServiceOptions, Generation } from './store/figure-service';
 import { FigureService } from './store/figure-service';
 import type { RedisTarget } from './store/redis-connection';
 import { RedisConnection } from './store/redis-connection';
 import type { LiveServer } from './live/server';
 import { mountLiveServer } from './live/server';
+
+/**
+ * Bytes of analysts' built answers kept (`documentResponses`): a few hundred typical answers (tens of KB
+ * each), within the gateway's memory budget.
+ */
+const DOCUMENT_RESPONSES_MAX_BYTES = 8 * 1024 * 1024;
 
 /** What the app needs besides its config. */
 export interface AppDeps extends FigureServiceOptions {
@@ -258,17 +264,23 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
 
   // Built response bodies: the feeds' and /graphql's approved operations, per generation (one cache).
   const responses = new ResponseCache(service.now);
+  // Analysts' own documents, repeated within a second (notebooks, dashboards polling a query of their own).
+  const documentResponses = new ResponseCache(service.now, {
+    maxEntries: 1000,
+    maxBytes: DOCUMENT_RESPONSES_MAX_BYTES,
+  });
   // Documents run outside Apollo (analysts' compiled queries, response-cache builds), on a schema
   // instance of their own: Apollo instruments the resolvers of the schema it is given.
   const compiler = new OperationCompiler(buildExecutableSchema(), {
     validationRules: armor.validationRules,
     maxTokens: HTTP_DEFAULTS.maxTokens,
   });
-  const context = (caller: Caller, record?: AuditRecord, requestId?: string) =>
+  const context = (caller: Caller, record?: AuditRecord, requestId?: string, generation?: Generation) =>
     createRequestContext(service, caller, {
       disclosureK: config.access.disclosureK,
       audit: record,
       requestId,
+      generation,
     });
   const executeApproved = approvedExecutor({
     compiler,
@@ -304,7 +316,9 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
     compiler,
     executeApproved,
     responses,
+    documentResponses,
     generation,
+    reusableGeneration: () => service.reusable(),
     disclosureClassOf: disclosureClass,
     context,
     exchanges,

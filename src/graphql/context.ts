@@ -1,7 +1,7 @@
 import type { AuditRecord } from '../access/audit';
 import type { Caller } from '../access/caller';
 import { disclosureThreshold } from '../access/policy';
-import type { FigureService, RequestLoaders } from '../store/figure-service';
+import type { FigureService, Generation, RequestLoaders } from '../store/figure-service';
 
 /** Everything a resolver may use. Built per request; nothing in it is shared between requests but `service`. */
 export interface RequestContext {
@@ -22,12 +22,18 @@ export interface RequestContext {
 export function createRequestContext(
   service: FigureService,
   caller: Caller,
-  options: { disclosureK?: number; audit?: AuditRecord; requestId?: string } = {},
+  options: {
+    disclosureK?: number;
+    audit?: AuditRecord;
+    requestId?: string;
+    /** The snapshot generation the request is to use, when the caller already has it (`reusable`). */
+    generation?: Generation;
+  } = {},
 ): RequestContext {
   return {
     caller,
     service,
-    loaders: service.createLoaders(),
+    loaders: service.createLoaders(options.generation),
     nowMs: service.now(),
     disclosureK: disclosureThreshold(caller, options.disclosureK),
     audit: options.audit,

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
 import Negotiator from 'negotiator';
@@ -31,11 +31,19 @@ export interface GraphqlRouteDeps {
   readonly executeApproved: ExecuteApproved;
   /** Built responses: approved operations' bodies, shared with the feeds. */
   readonly responses: ResponseCache;
+  /**
+   * Built responses of analysts' own documents (bounded in bytes): a document sent again within a second
+   * and the same snapshot generation, with the same variables and disclosure class, is answered with the
+   * bytes its first run made, unless the request says `Cache-Control: no-cache`.
+   */
+  readonly documentResponses: ResponseCache;
   generation(): Promise<Generation>;
+  /** The snapshot generation when it is reusable now, without building one (`FigureService.reusable`). */
+  reusableGeneration(): Generation | null;
   /** The disclosure class of a caller: responses differ only between classes. */
   disclosureClassOf(caller: Caller): string;
-  /** A request context for a caller (the audit record and request id go into it). */
-  context(caller: Caller, audit: AuditRecord, requestId: string): RequestContext;
+  /** A request context for a caller (the audit record and request id go into it), on `generation` if given. */
+  context(caller: Caller, audit: AuditRecord, requestId: string, generation?: Generation): RequestContext;
   readonly exchanges: ExchangeLog;
   readonly readBody: (req: IncomingMessage, res: ServerResponse) => Promise<BodyReading>;
   /** Sets the CORS headers of `access.corsOrigins` and answers preflights; calls `next` otherwise. */
@@ -183,6 +191,12 @@ function readGet(approved: ApprovedOperations, search: string): ReadRequest {
   });
 }
 
+/** Whether a request asks for an answer built afresh rather than one kept (`Cache-Control: no-cache`). */
+function asksForFresh(headers: IncomingHttpHeaders): boolean {
+  const control = headers['cache-control'];
+  return control !== undefined && /\b(?:no-cache|no-store|max-age=0)\b/i.test(control);
+}
+
 /**
  * `json` and a newline (as Apollo ends a response) as bytes, copied once. Appending the newline to the
  * string instead made a second string that was flattened (copied) to measure it and encoded again to
@@ -253,10 +267,23 @@ export function createGraphqlRoute(
     const prepared = deps.compiler.prepare(read.query, read.operationName);
     if (!prepared) return null;
     ex.audit.operation = prepared.operationName ?? '(anonymous)';
-    const context = deps.context(caller, ex.audit, ex.requestId);
-    const result = await prepared.run(context, read.variables);
-    if (result.errors?.length) return null;
-    return jsonLine(JSON.stringify(withCacheStatus(result.data, context.loaders)));
+    const { variables } = read;
+    // A query's answer depends on its text, operation, variables, the caller's disclosure class and the
+    // snapshot (no resolver of a query reads more of the caller: mutations and introspection never come
+    // here), so one built answer serves every request that repeats them (see `documentResponses`), on
+    // the generation there is now. When there is none to reuse, this request's run builds one (its
+    // cacheStatus says BUILT) and the next request's answer is kept.
+    const generation = deps.reusableGeneration();
+    const run = async (): Promise<BuiltBody | null> => {
+      const context = deps.context(caller, ex.audit, ex.requestId, generation ?? undefined);
+      const result = await prepared.run(context, variables);
+      if (result.errors?.length) return null;
+      return { body: jsonLine(JSON.stringify(withCacheStatus(result.data, context.loaders))) };
+    };
+    if (!generation) return (await run())?.body ?? null;
+    const key = `${deps.disclosureClassOf(caller)}\n${read.operationName ?? ''}\n${read.variablesKey}\n${read.query}`;
+    const built = await deps.documentResponses.get(key, generation, run, !asksForFresh(ex.req.headers));
+    return built?.body ?? null;
   };
 
   /** Apollo's answer, through its integration seam, written as Apollo's express integration writes it. */

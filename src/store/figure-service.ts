@@ -206,16 +206,25 @@ export class FigureService {
   async current(
     loader?: () => DataLoader<string, SourceRead>,
   ): Promise<{ generation: Generation; hit: boolean }> {
-    const gen = this.generation;
-    const outdated = this.refreshed.size > 0 && performance.now() >= this.batchUntil;
-    if (gen && this.now() < gen.validUntil && !outdated) {
-      this.options.metrics?.snapshotHit();
-      return { generation: gen, hit: true };
-    }
+    const gen = this.reusable();
+    if (gen) return { generation: gen, hit: true };
     this.building ??= this.build(loader?.()).finally(() => {
       this.building = null;
     });
     return { generation: await this.building, hit: false };
+  }
+
+  /**
+   * The current generation when a request may reuse it now (every source in it fresh, nothing changed),
+   * counted as a snapshot hit; null when the next request must rebuild it (`current` does). Never builds:
+   * for callers that only want what is already there (a built answer kept for this generation).
+   */
+  reusable(): Generation | null {
+    const gen = this.generation;
+    const outdated = this.refreshed.size > 0 && performance.now() >= this.batchUntil;
+    if (!gen || this.now() >= gen.validUntil || outdated) return null;
+    this.options.metrics?.snapshotHit();
+    return gen;
   }
 
   /**
@@ -296,8 +305,9 @@ export class FigureService {
   }
 
   /** Per-request loaders: never shared between requests (a DataLoader memoises errors too). */
-  createLoaders(): RequestLoaders {
-    return new RequestLoaders(this);
+  /** A request's loaders; with `reused`, fixed to that generation (which the caller had from `reusable`). */
+  createLoaders(reused?: Generation): RequestLoaders {
+    return new RequestLoaders(this, reused);
   }
 
   /** Stops refreshing sources without traffic (`app.stop()` does so first). Idempotent. */
@@ -327,14 +337,20 @@ export class RequestLoaders {
   private generationPromise: Promise<{ generation: Generation; hit: boolean }> | null = null;
   private settled: { generation: Generation; hit: boolean } | null = null;
 
-  constructor(private readonly service: FigureService) {}
+  constructor(
+    private readonly service: FigureService,
+    /** The generation to use, when the request already has one (`FigureService.reusable`). */
+    private readonly reused?: Generation,
+  ) {}
 
   private readonly loader = (): DataLoader<string, SourceRead> =>
     (this.sourceLoader ??= new DataLoader((ids) => this.service.reader.readMany(ids)));
 
   /** The generation this request uses, fixed for the whole request so every field agrees. */
   async generation(): Promise<Generation> {
-    this.generationPromise ??= this.service.current(this.loader).then((used) => (this.settled = used));
+    this.generationPromise ??= this.reused
+      ? Promise.resolve((this.settled = { generation: this.reused, hit: true }))
+      : this.service.current(this.loader).then((used) => (this.settled = used));
     return (await this.generationPromise).generation;
   }
 

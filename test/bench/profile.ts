@@ -11,7 +11,7 @@
  * Sampling adds its own cost (about 10 %), so this says where the time goes, not how much there is: the
  * warm bench measures that.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -111,8 +111,16 @@ async function main(): Promise<void> {
   const top = Number(option('top', '40'));
   // With --syscalls, strace counts the gateway's system calls during the load instead of sampling its JS.
   const syscalls = args.includes('--syscalls');
+  // With --perf, Linux perf samples the whole process (kernel, V8's runtime and builtins, JIT code) instead.
+  const perf = args.includes('--perf');
+  const v8Profile = !syscalls && !perf;
+  // --node-flags "a b": extra Node/V8 flags for the gateway (to try one before an A/B).
+  const extraFlags = option('node-flags', '').split(' ').filter(Boolean);
   // With --r0, the same load goes to R0 (bare node:http serving the target's captured answer) instead.
   const r0 = args.includes('--r0');
+  // With --r2 (analyst target only), it goes to R2 (fastify + mercurius + graphql-jit) serving the same data.
+  const r2 = args.includes('--r2');
+  const reference = r0 ? 'R0' : r2 ? 'R2' : null;
   ensureBuilt((line) => process.stderr.write(`${line}\n`));
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'whereabouts-profile-'));
@@ -133,9 +141,9 @@ async function main(): Promise<void> {
       }),
       logFile: path.join(dir, 'gateway.log'),
       nodeArgs:
-        syscalls || r0
-          ? productionNodeFlags()
-          : [...productionNodeFlags(), '--cpu-prof', '--cpu-prof-dir', dir],
+        !v8Profile || reference
+          ? [...productionNodeFlags(), ...extraFlags]
+          : [...productionNodeFlags(), ...extraFlags, '--cpu-prof', '--cpu-prof-dir', dir],
     });
     const w = `http://127.0.0.1:${gateway.port}`;
     const manifest = JSON.parse(fs.readFileSync(MANIFEST, 'utf8')) as Record<string, string>;
@@ -177,49 +185,74 @@ async function main(): Promise<void> {
     if (first.status !== 200)
       throw new Error(`${target}: HTTP ${first.status}: ${(await first.text()).slice(0, 300)}`);
     let measured = gateway.child;
-    if (r0) {
-      const bodyFile = path.join(dir, 'r0-body.bin');
-      fs.writeFileSync(bodyFile, Buffer.from(await first.arrayBuffer()));
-      fs.writeFileSync(
-        path.join(dir, 'r0-headers.json'),
-        JSON.stringify({ 'content-type': first.headers.get('content-type') }),
-      );
+    if (reference) {
+      const bytes = Buffer.from(await first.arrayBuffer());
+      let script: string[];
+      if (r2) {
+        if (target !== 'analyst') throw new Error('--r2 runs the analyst document only');
+        const dataFile = path.join(dir, 'r2-data.json');
+        const { data } = JSON.parse(bytes.toString()) as { data: unknown };
+        fs.writeFileSync(dataFile, JSON.stringify({ AnalystNationalOverview: data }));
+        script = [
+          'references/r2-mercurius',
+          '--schema',
+          path.join(ROOT, 'schema', 'schema.graphql'),
+          '--data',
+          dataFile,
+        ];
+      } else {
+        const bodyFile = path.join(dir, 'r0-body.bin');
+        fs.writeFileSync(bodyFile, bytes);
+        fs.writeFileSync(
+          path.join(dir, 'r0-headers.json'),
+          JSON.stringify({ 'content-type': first.headers.get('content-type') }),
+        );
+        script = ['references/r0-bare', '--body', bodyFile, '--headers', path.join(dir, 'r0-headers.json')];
+      }
       await stopChild(gateway.child);
       measured = own(
         spawn(
           process.execPath,
           [
-            ...(syscalls ? [] : ['--cpu-prof', '--cpu-prof-dir', dir]),
+            ...extraFlags,
+            ...(v8Profile ? ['--cpu-prof', '--cpu-prof-dir', dir] : []),
             path.join(__dirname, 'run.js'),
-            'references/r0-bare',
-            '--body',
-            bodyFile,
-            '--headers',
-            path.join(dir, 'r0-headers.json'),
+            ...script,
           ],
-          { stdio: ['ignore', 'pipe', 'inherit'] },
+          { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } },
         ),
       );
       const line = await new Promise<string>((resolve) =>
         measured.stdout!.once('data', (c: Buffer) => resolve(c.toString())),
       );
       const port = (JSON.parse(line) as { port: number }).port;
-      load.url = `http://127.0.0.1:${port}/`;
-    } else await runLoad({ ...load, durationSeconds: 2, warmupSeconds: 0 });
-    if (r0) await runLoad({ ...load, durationSeconds: 2, warmupSeconds: 0 });
+      load.url = r2 ? `http://127.0.0.1:${port}/graphql` : `http://127.0.0.1:${port}/`;
+      if (r2) load.headers = { 'content-type': 'application/json' };
+    }
+    await runLoad({ ...load, durationSeconds: 2, warmupSeconds: 0 });
 
     const pid = measured.pid!;
     const strace = syscalls
       ? spawn('strace', ['-c', '-f', '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] })
       : null;
+    const perfData = path.join(dir, 'perf.data');
+    const perfRecord = perf
+      ? spawn('perf', ['record', '-q', '-g', '-o', perfData, '-p', String(pid)], { stdio: 'ignore' })
+      : null;
+    if (perfRecord) await sleep(500);
     const straceOut: Buffer[] = [];
     strace?.stderr.on('data', (chunk: Buffer) => straceOut.push(chunk));
     if (strace) await sleep(500);
     const cpuBefore = cpuMs(pid);
     const threadsBefore = threadCpuMs(pid);
+    if (process.env.PROFILE_SIGNAL) process.kill(pid, process.env.PROFILE_SIGNAL as NodeJS.Signals);
     const fromUs = monotonicUs();
     const result = await runLoad({ ...load, durationSeconds: seconds, warmupSeconds: 0 });
     const toUs = monotonicUs();
+    if (process.env.PROFILE_SIGNAL) {
+      process.kill(pid, process.env.PROFILE_SIGNAL as NodeJS.Signals);
+      await sleep(2000);
+    }
     const cpu = cpuMs(pid) - cpuBefore;
     const threads = [...threadCpuMs(pid)]
       .map(([name, ms]) => [name, ms - (threadsBefore.get(name) ?? 0)] as const)
@@ -228,6 +261,55 @@ async function main(): Promise<void> {
       .map(([name, ms]) => `${((ms * 1000) / result.requests).toFixed(1)} µs ${name}`)
       .join(', ');
     const rss = rssMb(pid);
+    if (perfRecord) {
+      const exited = new Promise((resolve) => perfRecord.once('exit', resolve));
+      perfRecord.kill('SIGINT');
+      await exited;
+      const report = (sort: string, extra: string[] = []) =>
+        execFileSync(
+          'perf',
+          [
+            'report',
+            '-i',
+            perfData,
+            '--no-children',
+            '-g',
+            'none',
+            '--percent-limit',
+            '0.3',
+            '--sort',
+            sort,
+            '--stdio',
+            ...extra,
+          ],
+          {
+            encoding: 'utf8',
+            maxBuffer: 64 * 1024 * 1024,
+            stdio: ['ignore', 'pipe', 'ignore'],
+          },
+        )
+          .split('\n')
+          .filter((line) => /^\s+[\d.]+%/.test(line))
+          .slice(0, top)
+          .map((line) => {
+            const share = Number(/([\d.]+)%/.exec(line)![1]) / 100;
+            return `${(((cpu * 1000) / result.requests) * share).toFixed(2).padStart(8)} µs  ${line.trim()}`;
+          });
+      process.stdout.write(
+        [
+          `# perf of ${reference ? `${reference} serving ${target}'s answer` : target}: ${result.requests} requests in ${seconds} s (${Math.round(result.rps)} rps); process CPU ${((cpu * 1000) / result.requests).toFixed(1)} µs/request, shared out by perf's samples`,
+          `by thread: ${threads}`,
+          '',
+          '## by object',
+          ...report('dso'),
+          '',
+          '## by symbol',
+          ...report('dso,sym'),
+          '',
+        ].join('\n'),
+      );
+      return;
+    }
     if (strace) {
       const exited = new Promise((resolve) => strace.once('exit', resolve));
       strace.kill('SIGINT');
@@ -257,7 +339,7 @@ async function main(): Promise<void> {
     });
     const perRequest = (ms: number) => `${((ms * 1000) / result.requests).toFixed(2)} µs`;
     const out: string[] = [
-      `# profile of ${r0 ? `R0 serving ${target}'s answer` : target}: ${result.requests} requests in ${seconds} s (${Math.round(result.rps)} rps, ${result.non2xx} non-2xx)`,
+      `# profile of ${reference ? `${reference} serving ${target}'s answer` : target}: ${result.requests} requests in ${seconds} s (${Math.round(result.rps)} rps, ${result.non2xx} non-2xx)`,
       `process CPU ${((cpu * 1000) / result.requests).toFixed(1)} µs/request (/proc, profiler on); RSS ${rss} MB; profile ${path.join(dir, file)}`,
       `by thread: ${threads}`,
       `sampled (not idle) ${perRequest(summary.total)} per request`,

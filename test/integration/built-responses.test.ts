@@ -90,3 +90,65 @@ describe('pre-serialized responses follow the clock and the data', () => {
     }
   });
 });
+
+describe("an analyst's own document, sent again", () => {
+  test('is answered from the bytes its first run built, within the second; Cache-Control: no-cache runs it afresh', async () => {
+    const clock = new TestClock(Date.parse('2026-11-22T12:00:00Z'));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'whereabouts-doc-'));
+    const keys = ApiKeyStore.load(path.join(dir, 'keys.json'));
+    const token = keys.create('analyst', 'document cache test').token;
+    const logs = logSink();
+    const gateway = await startGateway(embeddedDefault(), {
+      apiKeys: keys,
+      redis: null,
+      now: clock.now,
+      logger: logs.logger,
+    });
+    try {
+      const query = `query Ages($asAt: Date) { national(asAt: $asAt) { forces { force { id } figure { ageSeconds } } } }`;
+      const ask = async (asAt: string, headers: Record<string, string> = {}) => {
+        const res = await fetch(`${gateway.url}/graphql`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({ query, variables: { asAt } }),
+        });
+        expect(res.status).toBe(200);
+        const text = await res.text();
+        const ages = (JSON.parse(text) as any).data.national.forces
+          .map((f: any) => f.figure?.ageSeconds)
+          .filter((a: unknown) => a !== undefined) as number[];
+        return { text, ages };
+      };
+      // The figures are read now (the first request for them)...
+      await ask('2017-06-30');
+      // ...and 0.6 s later the first run's answer is kept.
+      clock.advance(600);
+      const first = await ask('2018-01-31');
+      expect(first.ages.length).toBeGreaterThan(0);
+      // 1.1 s after the read, a run would say a second more: the kept answer does not.
+      clock.advance(500);
+      expect((await ask('2018-01-31')).text).toBe(first.text);
+      // Other variables are another answer, built for themselves.
+      const other = await ask('2017-06-30');
+      expect(other.text).not.toBe(first.text);
+      // Asked for a fresh answer, it runs again...
+      const fresh = await ask('2018-01-31', { 'cache-control': 'no-cache' });
+      expect(fresh.ages).toEqual(first.ages.map((age) => age + 1));
+      // ...and that answer is the one kept for the next requests, until it is a second old.
+      clock.advance(900);
+      expect((await ask('2018-01-31')).text).toBe(fresh.text);
+      clock.advance(100);
+      const later = await ask('2018-01-31');
+      expect(later.ages).toEqual(first.ages.map((age) => age + 2));
+      // Every request has its own audit line, however it was answered.
+      const lines = logs.events().filter((e) => e.event === 'audit');
+      expect(lines.map((e) => [e.status, e.operation, e.role])).toEqual(
+        Array.from({ length: 7 }, () => [200, 'Ages', 'analyst']),
+      );
+      expect(new Set(lines.map((e) => e.requestId)).size).toBe(7);
+    } finally {
+      await gateway.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -62,4 +62,48 @@ describe('ResponseCache', () => {
     ).toBeNull();
     expect((await cache.get('k', gen, build('ok')))?.body.toString()).toBe('ok');
   });
+
+  it('builds afresh when asked not to reuse, and keeps the new build for the next requests', async () => {
+    const cache = new ResponseCache(now);
+    const gen = generation();
+    await cache.get('k', gen, build('kept'));
+    expect((await cache.get('k', gen, build('fresh'), false))?.body.toString()).toBe('fresh');
+    expect((await cache.get('k', gen, build('unused')))?.body.toString()).toBe('fresh');
+    expect(builds).toBe(2);
+  });
+
+  describe("bounded in bytes (analysts' own documents)", () => {
+    it('keeps keys and bodies within maxBytes, evicting the least recently used', async () => {
+      const cache = new ResponseCache(now, { maxBytes: 8000 });
+      const gen = generation();
+      const body = 'x'.repeat(900); // 901 bytes with its key: eight fit in 8,000, a ninth does not
+      for (const key of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) await cache.get(key, gen, build(body));
+      expect(builds).toBe(8);
+      await cache.get('a', gen, build(body)); // kept; now the most recently used
+      expect(builds).toBe(8);
+      await cache.get('i', gen, build(body)); // evicts b, the least recently used
+      await cache.get('a', gen, build(body));
+      expect(builds).toBe(9);
+      await cache.get('b', gen, build(body));
+      expect(builds).toBe(10);
+    });
+
+    it('serves but does not keep an answer larger than an eighth of maxBytes', async () => {
+      const cache = new ResponseCache(now, { maxBytes: 8000 });
+      const gen = generation();
+      const large = 'y'.repeat(1000);
+      expect((await cache.get('k', gen, build(large)))?.body.toString()).toBe(large);
+      expect((await cache.get('k', gen, build(large)))?.body.toString()).toBe(large);
+      expect(builds).toBe(2);
+    });
+
+    it('does not keep an entry whose key alone is larger than an eighth of maxBytes', async () => {
+      const cache = new ResponseCache(now, { maxBytes: 8000 });
+      const gen = generation();
+      const key = 'q'.repeat(1001);
+      await cache.get(key, gen, build('small'));
+      await cache.get(key, gen, build('small'));
+      expect(builds).toBe(2);
+    });
+  });
 });
