@@ -105,6 +105,19 @@ const TARGETS: Readonly<Record<string, TargetSpec>> = {
       body: JSON.stringify({ query: ANALYST_DOCUMENT }),
     }),
   },
+  'analyst-fresh': {
+    what: 'analyst POST /graphql (ad-hoc document), run afresh each time (Cache-Control: no-cache)',
+    request: ({ analyst }) => ({
+      path: '/graphql',
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${analyst}`,
+        'content-type': 'application/json',
+        'cache-control': 'no-cache',
+      },
+      body: JSON.stringify({ query: ANALYST_DOCUMENT }),
+    }),
+  },
 };
 
 interface Args {
