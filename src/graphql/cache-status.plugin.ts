@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { RequestLoaders } from '../store/figure-service';
+import type { Generation, RequestLoaders } from '../store/figure-service';
+import { MemoKey } from '../store/generation-memo';
 import type { RequestContext } from './context';
 
 /** `extensions.cacheStatus` of a response. */
@@ -9,15 +10,18 @@ export interface CacheStatus {
   readonly tiers: Record<string, number>;
 }
 
+/** How many of a generation's sources are fresh, stale or unavailable, and which tier last answered each. */
+type SourceCounts = Pick<CacheStatus, 'sources' | 'tiers'>;
+
+/** The counts of a generation's reads, kept with it: they change only when the generation does. */
+const SOURCE_COUNTS = new MemoKey<SourceCounts>('source counts of the cache status');
+
 /**
- * Whether the precomputed snapshot was reused (`HIT`) or rebuilt (`BUILT`), how many sources are fresh,
- * stale or unavailable, and which tier answered each source when it was last read (L1, L2 or UPSTREAM);
- * null when the request read no figures.
+ * Counts a generation's reads. A pass over every source: counted per request, this was 62 µs of a warm
+ * national query's 176 µs at 4,500 sources (issue 22, target 5), so `cacheStatusOf` keeps it with the
+ * generation, whose reads never change (a new read makes a new generation).
  */
-export function cacheStatusOf(loaders: RequestLoaders): CacheStatus | null {
-  const used = loaders.used();
-  if (!used) return null;
-  const { generation, hit } = used;
+export function countSources(generation: Generation): SourceCounts {
   const sources = { fresh: 0, stale: 0, unavailable: 0 };
   const tiers: Record<string, number> = { L1: 0, L2: 0, UPSTREAM: 0 };
   for (const read of generation.snapshot.reads) {
@@ -26,7 +30,23 @@ export function cacheStatusOf(loaders: RequestLoaders): CacheStatus | null {
     else sources.fresh += 1;
     if (read.origin in tiers) tiers[read.origin]! += 1;
   }
-  return { snapshot: hit ? 'HIT' : 'BUILT', sources, tiers };
+  // Shared by every response of the generation: frozen so that no response can change another's.
+  return Object.freeze({ sources: Object.freeze(sources), tiers: Object.freeze(tiers) });
+}
+
+/**
+ * Whether the precomputed snapshot was reused (`HIT`) or rebuilt (`BUILT`), how many sources are fresh,
+ * stale or unavailable, and which tier answered each source when it was last read (L1, L2 or UPSTREAM);
+ * null when the request read no figures. The counts are the same for every caller (they say nothing of
+ * any figure), so one per generation serves all.
+ */
+export function cacheStatusOf(loaders: RequestLoaders): CacheStatus | null {
+  const used = loaders.used();
+  if (!used) return null;
+  const { generation, hit } = used;
+  const counts =
+    generation.memo.get(SOURCE_COUNTS) ?? generation.memo.set(SOURCE_COUNTS, countSources(generation));
+  return { snapshot: hit ? 'HIT' : 'BUILT', sources: counts.sources, tiers: counts.tiers };
 }
 
 /**

@@ -1,12 +1,13 @@
 /**
  * A/B of two builds of the gateway in one run on one machine: `node test/bench/run.js ab --a <git ref>
- * [--b <git ref>] [--rounds 3] [--seconds 5] [--targets feed,feed-br,...] [--name label]`.
+ * [--b <git ref>] [--rounds 3] [--seconds 5] [--targets feed,feed-br,...] [--sources N] [--name label]`.
  *
  * Each side is a build of its own (`--a`/`--b` a commit, checked out as a git worktree under the system's
  * temporary folder and built there, with this checkout's node_modules when its lockfile is the same and
  * with its own (`npm ci`) when not; `worktree`, the default for `--b`,
  * is this checkout as it is; `dir:<path>` another checkout as it is, built there). Both gateways run side by side on one Redis and one simulator (45 forces,
- * warm), with the warm bench's settings: auth, limits and rate limiting on, LOG_LEVEL=info to a file.
+ * warm; with `--sources N`, N single-force count feeds spread over them, the scale group's layout, to
+ * compare what a warm request costs with many sources), with the warm bench's settings: auth, limits and rate limiting on, LOG_LEVEL=info to a file.
  *
  * Every round runs each target against both sides, one after the other, in an order that alternates
  * (A then B, then B then A), so slow drift on this shared 2-core machine lands on both. Each round starts
@@ -40,6 +41,7 @@ import {
   writeFormatted,
 } from './support';
 import type { GatewayProcess } from './support';
+import { NATIONAL_QUERY } from './fanout';
 import { ANALYST_DOCUMENT, writeWarmGatewayConfig } from './warm';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -118,6 +120,20 @@ const TARGETS: Readonly<Record<string, TargetSpec>> = {
       body: JSON.stringify({ query: ANALYST_DOCUMENT }),
     }),
   },
+  national: {
+    what: "analyst POST /graphql (the scale group's national query)",
+    request: ({ analyst }) => ({
+      path: '/graphql',
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${analyst}`,
+        'content-type': 'application/json',
+        // Run afresh, as the scale group runs it (a repeated document is otherwise answered from kept bytes).
+        'cache-control': 'no-cache',
+      },
+      body: JSON.stringify({ query: NATIONAL_QUERY }),
+    }),
+  },
 };
 
 interface Args {
@@ -129,6 +145,8 @@ interface Args {
   name: string;
   /** Drive each build's request handler in its own process, without sockets (`inproc-child.js`). */
   inproc: boolean;
+  /** Scale mode: this many single-force count feeds; null for the default mixed layout (41 feeds). */
+  sources: number | null;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -140,6 +158,7 @@ function parseArgs(argv: readonly string[]): Args {
     targets: ['feed', 'feed-br', 'persisted', 'analyst'],
     name: 'latest',
     inproc: false,
+    sources: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -155,6 +174,7 @@ function parseArgs(argv: readonly string[]): Args {
     else if (flag === '--seconds') args.seconds = Number(value);
     else if (flag === '--targets') args.targets = value.split(',');
     else if (flag === '--name') args.name = value;
+    else if (flag === '--sources') args.sources = Number(value);
     else throw new Error(`unknown option ${flag}`);
   }
   if (!args.a) throw new Error('--a <git ref> is required');
@@ -162,6 +182,9 @@ function parseArgs(argv: readonly string[]): Args {
   if (!(args.seconds > 0)) throw new Error('--seconds must be positive');
   if (!/^[a-z0-9-]+$/.test(args.name)) throw new Error('--name: lower-case letters, digits and dashes');
   for (const t of args.targets) if (!TARGETS[t]) throw new Error(`unknown target ${t}`);
+  if (args.sources !== null && !(Number.isInteger(args.sources) && args.sources > 0))
+    throw new Error('--sources must be a positive whole number');
+  if (args.sources !== null && args.inproc) throw new Error('--sources is not supported with --inproc');
   return args;
 }
 
@@ -314,7 +337,11 @@ async function main(): Promise<void> {
   };
   ctx.feedHash = feedHashOf();
 
-  const simulator = createSimulator({ latencyMs: [0, 0], driftIntervalMs: TTL_SECONDS * 1000 });
+  const simulator = createSimulator({
+    latencyMs: [0, 0],
+    driftIntervalMs: TTL_SECONDS * 1000,
+    ...(args.sources !== null ? { sources: args.sources } : {}),
+  });
   try {
     const { baseUrl } = await simulator.listen(0);
     const configFile = writeWarmGatewayConfig(simulator, dir, baseUrl);
@@ -335,6 +362,8 @@ async function main(): Promise<void> {
             logLevel: 'info',
           }),
           logFile: path.join(dir, `gateway-${side}-${round}.log`),
+          // Thousands of sources take a while to load.
+          timeoutMs: 60_000,
         });
       }
       for (const side of ['A', 'B'] as const) {
@@ -385,11 +414,11 @@ async function main(): Promise<void> {
     const lines = [
       `# A/B: ${args.name}`,
       '',
-      `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.versions.node}, by \`node test/bench/run.js ab --a ${args.a} --b ${args.b} --rounds ${args.rounds} --seconds ${args.seconds} --targets ${args.targets.join(',')} --name ${args.name}\`.`,
+      `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.versions.node}, by \`node test/bench/run.js ab --a ${args.a} --b ${args.b} --rounds ${args.rounds} --seconds ${args.seconds} --targets ${args.targets.join(',')}${args.sources !== null ? ` --sources ${args.sources}` : ''} --name ${args.name}\`.`,
       '',
       `- A: ${sides.A.label}`,
       `- B: ${sides.B.label}`,
-      `- ${FORCES} simulated forces, warm; ${CONNECTIONS} connections; ${args.rounds} rounds of ${args.seconds} s per target and side, alternating A/B order; medians.`,
+      `- ${FORCES} simulated forces${args.sources !== null ? ` served by ${args.sources} single-force sources` : ''}, warm; ${CONNECTIONS} connections; ${args.rounds} rounds of ${args.seconds} s per target and side, alternating A/B order; medians.`,
       '',
       '| target | A rps | B rps | B vs A | A CPU µs/req | B CPU µs/req | B vs A | A RSS max MB | B RSS max MB |',
       '|---|---:|---:|---:|---:|---:|---:|---:|---:|',

@@ -6,7 +6,12 @@
  * the gateway (the profile is written as it exits) and prints the self time by function and by package,
  * plus the process's CPU per request from `/proc`. The `.cpuprofile` is kept in the run's directory for
  * Chrome DevTools. Targets: `persisted` (the feed as a persisted GET), `feed` (`/feeds/national-latest.json`),
- * `analyst` (the warm bench's ad-hoc analyst POST), or any path given as `/...` (a journalist GET).
+ * `analyst` (the warm bench's ad-hoc analyst POST), `national` (the scale group's analyst POST,
+ * `NATIONAL_QUERY`), or any path given as `/...` (a journalist GET).
+ *
+ * With `--sources N`, the simulator runs in scale mode instead (N single-force counts feeds spread
+ * round-robin over the 45 forces, as the scale group's `startSimulator` does, but answering at once): to see
+ * what of a warm request grows with the number of sources (issue 22, target 5).
  *
  * Sampling adds its own cost (about 10 %), so this says where the time goes, not how much there is: the
  * warm bench measures that.
@@ -17,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ApiKeyStore } from '../../src/access/api-keys';
 import { createSimulator } from '../../src/simulator';
+import { NATIONAL_QUERY } from './fanout';
 import { runLoad } from './load';
 import {
   cpuMs,
@@ -121,10 +127,15 @@ async function main(): Promise<void> {
   // With --r2 (analyst target only), it goes to R2 (fastify + mercurius + graphql-jit) serving the same data.
   const r2 = args.includes('--r2');
   const reference = r0 ? 'R0' : r2 ? 'R2' : null;
+  // Scale mode with this many sources; none: the default mixed layout (41 feeds for 45 forces).
+  const sourcesArg = option('sources', '');
+  const sources = sourcesArg === '' ? undefined : Number(sourcesArg);
+  if (sources !== undefined && !(Number.isInteger(sources) && sources > 0))
+    throw new Error(`--sources needs a positive whole number, not "${sourcesArg}"`);
   ensureBuilt((line) => process.stderr.write(`${line}\n`));
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'whereabouts-profile-'));
-  const simulator = createSimulator({ latencyMs: [0, 0], driftIntervalMs: 86_400_000 });
+  const simulator = createSimulator({ latencyMs: [0, 0], driftIntervalMs: 86_400_000, sources });
   try {
     const keys = ApiKeyStore.load(path.join(dir, 'keys.json'));
     const analystKey = keys.create('analyst', 'bench profile: analyst').token;
@@ -140,6 +151,7 @@ async function main(): Promise<void> {
         logLevel: 'info',
       }),
       logFile: path.join(dir, 'gateway.log'),
+      timeoutMs: 60_000,
       nodeArgs:
         !v8Profile || reference
           ? [...productionNodeFlags(), ...extraFlags]
@@ -149,12 +161,12 @@ async function main(): Promise<void> {
     const manifest = JSON.parse(fs.readFileSync(MANIFEST, 'utf8')) as Record<string, string>;
     const feedKey = Object.keys(manifest).find((k) => /^query NationalLatest\b/.test(manifest[k]!))!;
     const load: { url: string; method?: 'POST'; headers: Record<string, string>; body?: string } =
-      target === 'analyst'
+      target === 'analyst' || target === 'national'
         ? {
             url: `${w}/graphql`,
             method: 'POST' as const,
             headers: { authorization: `Bearer ${analystKey}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ query: ANALYST_DOCUMENT }),
+            body: JSON.stringify({ query: target === 'national' ? NATIONAL_QUERY : ANALYST_DOCUMENT }),
           }
         : target === 'persisted'
           ? {
@@ -170,11 +182,12 @@ async function main(): Promise<void> {
               headers: { authorization: `Bearer ${journalistKey}` },
             };
     // Warm: every force reporting, then the target itself a few hundred times.
-    const deadline = Date.now() + 30_000;
+    // Thousands of sources take longer to fetch the first time (the fetch concurrency cap).
+    const deadline = Date.now() + 30_000 + (sources ?? 0) * 10;
     for (;;) {
       const res = await fetch(`${w}/readyz`).catch(() => null);
       if (res?.status === 200 && ((await res.json()) as { reasons: unknown[] }).reasons.length === 0) break;
-      if (Date.now() > deadline) throw new Error('the gateway did not warm up within 30 s');
+      if (Date.now() > deadline) throw new Error('the gateway did not warm up in time');
       await sleep(100);
     }
     const first = await fetch(load.url, {
@@ -339,7 +352,7 @@ async function main(): Promise<void> {
     });
     const perRequest = (ms: number) => `${((ms * 1000) / result.requests).toFixed(2)} µs`;
     const out: string[] = [
-      `# profile of ${reference ? `${reference} serving ${target}'s answer` : target}: ${result.requests} requests in ${seconds} s (${Math.round(result.rps)} rps, ${result.non2xx} non-2xx)`,
+      `# profile of ${reference ? `${reference} serving ${target}'s answer` : target}${sources === undefined ? '' : ` over ${sources} sources`}: ${result.requests} requests in ${seconds} s (${Math.round(result.rps)} rps, ${result.non2xx} non-2xx)`,
       `process CPU ${((cpu * 1000) / result.requests).toFixed(1)} µs/request (/proc, profiler on); RSS ${rss} MB; profile ${path.join(dir, file)}`,
       `by thread: ${threads}`,
       `sampled (not idle) ${perRequest(summary.total)} per request`,

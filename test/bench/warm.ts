@@ -26,7 +26,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { isDeepStrictEqual, promisify } from 'node:util';
 import { ApiKeyStore } from '../../src/access/api-keys';
-import { createSimulator } from '../../src/simulator';
+import { createSimulator, gatewayConfigYaml } from '../../src/simulator';
 import type { LoadResult } from './load';
 import type { OpenLoadReport } from './load';
 import { hasWrk, runLoad, runOpenLoad } from './load';
@@ -377,12 +377,15 @@ export function writeWarmGatewayConfig(
   baseUrl: string,
 ): string {
   const configFile = path.join(dir, 'gateway.yaml');
-  simulator.writeGatewayConfig(configFile, baseUrl, {
+  const document = simulator.gatewayConfig(baseUrl, {
     ttlSeconds: TTL_SECONDS,
     staleForSeconds: TTL_SECONDS,
   });
-  const limit = `{ points: ${RATE_LIMIT_POINTS}, durationSeconds: 60 }`;
-  fs.appendFileSync(configFile, `access:\n  rateLimits:\n    analyst: ${limit}\n    journalist: ${limit}\n`);
+  const limit = { points: RATE_LIMIT_POINTS, durationSeconds: 60 };
+  // Added to the document, not appended to the file: a scale-mode config (thousands of sources, as the
+  // profile tool's --sources gives) is written as one JSON line, which a YAML key after it would break.
+  const access = { rateLimits: { analyst: limit, journalist: limit } };
+  fs.writeFileSync(configFile, gatewayConfigYaml({ ...document, access }, baseUrl));
   return configFile;
 }
 
