@@ -150,6 +150,9 @@ function gcFirst() {
   }
 }
 
+// Which process to signal, for a gateway started under another command (memory.ts's BENCH_WRAP).
+process.stderr.write(`mem-probe: pid=${process.pid}\n`);
+
 process.on('SIGUSR2', () => {
   if (gcFirst()) fullGc();
   const m = process.memoryUsage();

@@ -25,7 +25,9 @@
  *
  *   memory-warm: sources=S idle_rss_mb=I peak_rss_mb=P hwm_mb=H after_rss_mb=A <target>_cpu_us=C ...
  *
- * MEM_PROBE_MODULES=1 also lists the modules loaded at idle and at the end, by package.
+ * MEM_PROBE_MODULES=1 also lists the modules loaded at idle and at the end, by package; BENCH_TARGETS
+ * (ids, comma-separated: persisted, feed_json, analyst, series, breakdown, feed_gzip, xlsx) runs only
+ * those; BENCH_WRAP runs the gateway under a command (e.g. `heaptrack -o /tmp/gw`: who mallocs what).
  */
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -159,10 +161,11 @@ function readFrom(file: string, offset: number): string {
   }
 }
 
-/** Sends SIGUSR2 and returns the mem-probe lines it prints (their fields, merged). */
-async function probe(child: ChildProcess, logFile: string): Promise<Probe> {
+/** Sends SIGUSR2 to the gateway (a child, or its pid) and returns the mem-probe lines it prints (their fields, merged). */
+async function probe(child: ChildProcess | number, logFile: string): Promise<Probe> {
   const offset = fs.statSync(logFile).size;
-  child.kill('SIGUSR2');
+  if (typeof child === 'number') process.kill(child, 'SIGUSR2');
+  else child.kill('SIGUSR2');
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     const text = readFrom(logFile, offset);
@@ -344,7 +347,11 @@ async function mainWarm(): Promise<void> {
   const out = fs.openSync(logFile, 'w');
   const flags = nodeFlags();
   const control = path.join(tempDir, 'mem-probe-control');
-  const gateway = spawn(process.execPath, [...flags, '-r', MEM_PROBE, GATEWAY_ENTRY], {
+  // BENCH_WRAP: a command the gateway runs under (heaptrack, say), for diagnosis.
+  const wrap = (process.env.BENCH_WRAP ?? '').split(/\s+/).filter(Boolean);
+  const command = wrap[0] ?? process.execPath;
+  const wrapArgs = wrap.length ? [...wrap.slice(1), process.execPath] : [];
+  const gateway = spawn(command, [...wrapArgs, ...flags, '-r', MEM_PROBE, GATEWAY_ENTRY], {
     cwd: ROOT,
     env: {
       MEM_PROBE_CONTROL: control,
@@ -362,10 +369,13 @@ async function mainWarm(): Promise<void> {
   );
   const base = `http://127.0.0.1:${m[1]}`;
   const sources = Number(m[2]);
-  const pid = gateway.pid!;
+  // The node process itself, which may be a wrapper's child (BENCH_WRAP): mem-probe says which.
+  const pid = Number(/mem-probe: pid=(\d+)/.exec(fs.readFileSync(logFile, 'utf8'))?.[1] ?? gateway.pid);
   progress(`gateway pid ${pid} on ${base}, ${sources} sources, node flags [${flags.join(' ')}]`);
-  const targets = warmTargets(base, analystKey, journalistKey);
-  const analyst = targets.find((t) => t.id === 'analyst')!;
+  const all = warmTargets(base, analystKey, journalistKey);
+  const analyst = all.find((t) => t.id === 'analyst')!;
+  const only = process.env.BENCH_TARGETS?.split(',');
+  const targets = only ? all.filter((t) => only.includes(t.id)) : all;
 
   // Warm: every force reporting, then each target a few times (caches, compiled queries, feeds' bytes).
   const deadline = Date.now() + 30_000;
@@ -379,9 +389,9 @@ async function mainWarm(): Promise<void> {
     await sleep(100);
   }
   // The start-up's own loads (modules, warm-up) settled: the idle figure is what is left after them.
-  for (let i = 0; i < 5; i++) for (const t of targets.slice(0, 3)) await fetchOk(t);
+  for (let i = 0; i < 5; i++) for (const t of all.slice(0, 3)) await fetchOk(t);
   await sleep(IDLE_SETTLE_MS);
-  const columns: Array<[string, Probe]> = [['idle', await probe(gateway, logFile)]];
+  const columns: Array<[string, Probe]> = [['idle', await probe(pid, logFile)]];
   if (process.env.MEM_PROBE_MODULES === '1')
     progress(`idle ${/mem-probe-modules: .*/.exec(fs.readFileSync(logFile, 'utf8'))?.[0] ?? ''}`);
   progress(`idle: rss ${columns[0]![1].rss} MB`);
@@ -400,7 +410,7 @@ async function mainWarm(): Promise<void> {
       while (loading) {
         await sleep(1000);
         if (!loading) break;
-        const p = await probe(gateway, logFile);
+        const p = await probe(pid, logFile);
         if (!(p.rss! <= (top.rss ?? 0))) top = p;
       }
     })();
@@ -419,10 +429,10 @@ async function mainWarm(): Promise<void> {
     );
   }
   await sleep(IDLE_SETTLE_MS);
-  columns.push(['after', await probe(gateway, logFile)]);
+  columns.push(['after', await probe(pid, logFile)]);
   // What is live once garbage is gone: what no GC timing can take away.
   fs.writeFileSync(control, 'gc');
-  columns.push(['after, full GC', await probe(gateway, logFile)]);
+  columns.push(['after, full GC', await probe(pid, logFile)]);
   if (process.env.MEM_PROBE_MODULES === '1') {
     const all = fs.readFileSync(logFile, 'utf8').match(/mem-probe-modules: .*/g) ?? [];
     progress(`after ${all[all.length - 1] ?? ''}`);
