@@ -192,11 +192,23 @@ async function main(): Promise<void> {
   const { baseUrl } = await simulator.listen(0);
   const configFile = path.join(tempDir, 'gateway.yaml');
   simulator.writeGatewayConfig(configFile, baseUrl);
-  // This run measures memory, not rate limiting: lift the analyst limit far above the load.
-  fs.appendFileSync(
-    configFile,
-    `access:\n  rateLimits:\n    analyst: { points: 100000000, durationSeconds: 60 }\n`,
-  );
+  // This run measures memory, not rate limiting: lift the analyst limit far above the load. The scale
+  // mode's config is one JSON line (a flow mapping) after its comments: merged there, not appended.
+  const rateLimits = { analyst: { points: 100_000_000, durationSeconds: 60 } };
+  const text = fs.readFileSync(configFile, 'utf8');
+  const json = /^\{.*\}$/m.exec(text);
+  if (json) {
+    const doc = JSON.parse(json[0]) as { access?: Record<string, unknown> };
+    doc.access = { ...doc.access, rateLimits };
+    fs.writeFileSync(
+      configFile,
+      text.replace(json[0], () => JSON.stringify(doc)),
+    );
+  } else
+    fs.appendFileSync(
+      configFile,
+      `access:\n  rateLimits:\n    analyst: ${JSON.stringify(rateLimits.analyst)}\n`,
+    );
 
   const logDir = process.env.BENCH_LOG_DIR ?? tempDir;
   fs.mkdirSync(logDir, { recursive: true });
