@@ -1,9 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { JWTVerifyGetKey } from 'jose';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { JwtConfig } from '../config/schema';
 import type { Caller, Role } from './caller';
 import { ROLES } from './caller';
+
+/**
+ * jose, loaded when a verifier is made (only with `access.jwt` configured): a gateway of API keys alone does
+ * not carry it (about 0.7 MB of heap, measured alone on Node 26).
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy loading, on purpose
+const jose = (): typeof import('jose') => require('jose');
 
 /** A bearer token shaped like a JWT (three base64url parts), as opposed to an API key (`wa_...`). */
 export function looksLikeJwt(token: string): boolean {
@@ -18,8 +24,9 @@ export function looksLikeJwt(token: string): boolean {
  */
 export function createJwtVerifier(
   config: JwtConfig,
-  keys: JWTVerifyGetKey = createRemoteJWKSet(new URL(config.jwksUrl)),
+  keys: JWTVerifyGetKey = jose().createRemoteJWKSet(new URL(config.jwksUrl)),
 ) {
+  const { jwtVerify } = jose();
   return async (token: string): Promise<Caller | null> => {
     try {
       const { payload } = await jwtVerify(token, keys, { issuer: config.issuer, audience: config.audience });

@@ -14,7 +14,6 @@
  * same objective is solved again as an integer program, since a person count is whole and the
  * fractional bound would understate what a reader can pin.
  */
-import highsLoader from 'highs';
 import type { Highs, Model, ModelData } from 'highs';
 
 /** A suppressed cell: an unknown whole count of at least 0. */
@@ -79,9 +78,14 @@ export function isWideEnough(min: number, max: number, cap: number, k: number): 
 
 let solverPromise: Promise<Highs> | null = null;
 
-/** The solver, loaded (the WebAssembly module compiled) once per process. */
+/**
+ * The solver, loaded (the WebAssembly module compiled) once per process, at the first audit: its
+ * JavaScript (a 165 kB source the heap keeps) is required then too, not at start, so a gateway that
+ * never audits a breakdown does not carry it.
+ */
 export function loadSolver(): Promise<Highs> {
-  solverPromise ??= highsLoader();
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy loading, on purpose
+  solverPromise ??= (require('highs') as typeof import('highs')).default();
   return solverPromise;
 }
 

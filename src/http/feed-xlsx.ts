@@ -1,19 +1,42 @@
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import type * as XLSX from '@e965/xlsx';
 import { daysBetween, parseAsAt } from '../domain/dates';
 import type { Precision } from '../domain/figure';
 import { csvCell } from './feed-csv';
 import type { Cell, CsvRow, FeedTable } from './feed-tables/table';
 
-let loaded: typeof XLSX | undefined;
+/** SheetJS while it is held (see `sheetJs`), and the timer that lets it go. */
+let loaded: { readonly xlsx: typeof XLSX; readonly release: NodeJS.Timeout } | undefined;
+
+/** How long SheetJS stays loaded after the last workbook built with it. */
+const SHEETJS_KEPT_MS = 30_000;
 
 /**
- * SheetJS, loaded on the first workbook built rather than at start: loading it adds about 40 MB to the
- * process's RSS (12.8 MB of heap; `require('@e965/xlsx')` measured alone on Node 26), which a gateway
- * whose users never ask for an .xlsx feed should not carry.
+ * SheetJS, loaded when a workbook is built rather than at start, and let go again once no workbook has
+ * been built for `SHEETJS_KEPT_MS`. Loaded, it holds 12.8 MB of heap (`require('@e965/xlsx')` measured
+ * alone on Node 26: its 1.4 MB of source, codepage tables, compiled code), while a gateway builds each
+ * .xlsx feed once per generation of figures (feeds.ts keeps the bytes) and serves the bytes after that:
+ * kept for the process's life, it would cost that much RSS to save a load (100-300 ms of CPU) per
+ * generation. The 30 s keep it for the burst of workbooks that follows a new generation, and for tests.
  */
 function sheetJs(): typeof XLSX {
-  return (loaded ??= createRequire(__filename)('@e965/xlsx') as typeof XLSX);
+  if (loaded) {
+    loaded.release.refresh();
+    return loaded.xlsx;
+  }
+  const load = createRequire(__filename);
+  const entry = load.resolve('@e965/xlsx');
+  const dir = entry.slice(0, entry.lastIndexOf(path.sep) + 1);
+  const xlsx = load(entry) as typeof XLSX;
+  const release = setTimeout(() => {
+    // Out of the module cache (its own files only): once this reference goes too, nothing holds it.
+    for (const file of Object.keys(load.cache)) if (file.startsWith(dir)) delete load.cache[file];
+    loaded = undefined;
+  }, SHEETJS_KEPT_MS);
+  release.unref();
+  loaded = { xlsx, release };
+  return xlsx;
 }
 
 /** The media type of an `.xlsx` feed response. */

@@ -2,6 +2,9 @@
  * A/B of two builds of the gateway in one run on one machine: `node test/bench/run.js ab --a <git ref>
  * [--b <git ref>] [--rounds 3] [--seconds 5] [--targets feed,feed-br,...] [--sources N] [--name label]`.
  *
+ * `--a-flags '<node flags>'` and `--b-flags` run that side's gateway with those Node flags instead of the
+ * start script's (the same build on both sides: an A/B of V8 or runtime flags).
+ *
  * Each side is a build of its own (`--a`/`--b` a commit, checked out as a git worktree under the system's
  * temporary folder and built there, with this checkout's node_modules when its lockfile is the same and
  * with its own (`npm ci`) when not; `worktree`, the default for `--b`,
@@ -88,6 +91,22 @@ const TARGETS: Readonly<Record<string, TargetSpec>> = {
       headers: { authorization: `Bearer ${journalist}`, 'accept-encoding': 'gzip' },
     }),
   },
+  breakdown: {
+    what: 'breakdown feed JSON (the audited table, built once per generation)',
+    request: ({ journalist }) => ({
+      path: '/feeds/national-breakdown.json?dimension=YEAR_WENT_MISSING',
+      method: 'GET',
+      headers: { authorization: `Bearer ${journalist}` },
+    }),
+  },
+  xlsx: {
+    what: 'xlsx feed (the workbook, built once per generation)',
+    request: ({ journalist }) => ({
+      path: '/feeds/national-latest.xlsx',
+      method: 'GET',
+      headers: { authorization: `Bearer ${journalist}` },
+    }),
+  },
   persisted: {
     what: 'persisted GET /graphql (journalist)',
     request: ({ journalist, feedHash }) => ({
@@ -147,6 +166,8 @@ interface Args {
   inproc: boolean;
   /** Scale mode: this many single-force count feeds; null for the default mixed layout (41 feeds). */
   sources: number | null;
+  /** Node flags of each side's gateway (`--a-flags`, `--b-flags`); by default the start script's. */
+  flags: Record<'A' | 'B', string[] | null>;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -159,6 +180,7 @@ function parseArgs(argv: readonly string[]): Args {
     name: 'latest',
     inproc: false,
     sources: null,
+    flags: { A: null, B: null },
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -175,6 +197,8 @@ function parseArgs(argv: readonly string[]): Args {
     else if (flag === '--targets') args.targets = value.split(',');
     else if (flag === '--name') args.name = value;
     else if (flag === '--sources') args.sources = Number(value);
+    else if (flag === '--a-flags') args.flags.A = value.split(/\s+/).filter(Boolean);
+    else if (flag === '--b-flags') args.flags.B = value.split(/\s+/).filter(Boolean);
     else throw new Error(`unknown option ${flag}`);
   }
   if (!args.a) throw new Error('--a <git ref> is required');
@@ -327,7 +351,15 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`ab: ${line}\n`);
   const args = parseArgs(process.argv.slice(3));
   const sides = { A: buildSide(args.a, log), B: buildSide(args.b, log) };
-  if (args.inproc) return inprocess(args, sides, log);
+  if (args.inproc) {
+    if (args.flags.A || args.flags.B) throw new Error('--a-flags and --b-flags need the socket A/B');
+    return inprocess(args, sides, log);
+  }
+  for (const side of ['A', 'B'] as const) {
+    const flags = args.flags[side];
+    if (flags)
+      sides[side] = { ...sides[side], label: `${sides[side].label}, node flags [${flags.join(' ')}]` };
+  }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'whereabouts-bench-ab-'));
   const keys = ApiKeyStore.load(path.join(dir, 'keys.json'));
   const ctx = {
@@ -353,8 +385,10 @@ async function main(): Promise<void> {
       const pair = {} as Record<'A' | 'B', GatewayProcess>;
       for (const side of ['A', 'B'] as const) {
         const redis = await startRedisServer(dir);
+        const nodeArgs = args.flags[side];
         pair[side] = await startGatewayProcess({
           root: sides[side].root,
+          ...(nodeArgs ? { nodeArgs } : {}),
           env: gatewayEnv({
             configFile,
             redisUrl: redis.url,
@@ -414,7 +448,7 @@ async function main(): Promise<void> {
     const lines = [
       `# A/B: ${args.name}`,
       '',
-      `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.versions.node}, by \`node test/bench/run.js ab --a ${args.a} --b ${args.b} --rounds ${args.rounds} --seconds ${args.seconds} --targets ${args.targets.join(',')}${args.sources !== null ? ` --sources ${args.sources}` : ''} --name ${args.name}\`.`,
+      `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, Node ${process.versions.node}, by \`node test/bench/run.js ab --a ${args.a} --b ${args.b}${(['A', 'B'] as const).map((side) => (args.flags[side] ? ` --${side.toLowerCase()}-flags '${args.flags[side]!.join(' ')}'` : '')).join('')} --rounds ${args.rounds} --seconds ${args.seconds} --targets ${args.targets.join(',')}${args.sources !== null ? ` --sources ${args.sources}` : ''} --name ${args.name}\`.`,
       '',
       `- A: ${sides.A.label}`,
       `- B: ${sides.B.label}`,
