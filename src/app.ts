@@ -1,6 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import express from 'express';
 import type { Archive } from './archive/archive';
@@ -31,6 +30,7 @@ import { createRequestContext } from './graphql/context';
 import { approvedExecutor } from './graphql/approved-executor';
 import { OperationCompiler } from './graphql/compiled-operations';
 import { corsHandlers } from './http/cors';
+import { drainHttpServerPlugin } from './http/drain.plugin';
 import { ExchangeLog } from './http/exchange';
 import { createFeedsRoute } from './http/feeds-route';
 import { createGraphqlRoute } from './http/graphql-route';
@@ -208,7 +208,7 @@ export async function createApp(config: GatewayConfig, deps: AppDeps = {}): Prom
       internalErrorLogPlugin((error, requestId) =>
         logger.error({ err: error, requestId }, 'masked internal error'),
       ),
-      ...(deps.httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer: deps.httpServer })] : []),
+      ...(deps.httpServer ? [drainHttpServerPlugin({ httpServer: deps.httpServer })] : []),
     ],
   });
   await apollo.start();
