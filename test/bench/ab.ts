@@ -66,47 +66,41 @@ interface TargetSpec {
   };
 }
 
+/** A journalist's GET of `path` (a feed), with any extra headers. */
+const journalistGet = (what: string, path: string, extra: Record<string, string> = {}): TargetSpec => ({
+  what,
+  request: ({ journalist }) => ({
+    path,
+    method: 'GET',
+    headers: { authorization: `Bearer ${journalist}`, ...extra },
+  }),
+});
+
+/** An analyst's POST of `query` to /graphql, with any extra headers. */
+const analystPost = (what: string, query: string, extra: Record<string, string> = {}): TargetSpec => ({
+  what,
+  request: ({ analyst }) => ({
+    path: '/graphql',
+    method: 'POST',
+    headers: { authorization: `Bearer ${analyst}`, 'content-type': 'application/json', ...extra },
+    body: JSON.stringify({ query }),
+  }),
+});
+
+/** Run afresh: a repeated document is otherwise answered from the bytes its first run built. */
+const FRESH = { 'cache-control': 'no-cache' };
+
 const TARGETS: Readonly<Record<string, TargetSpec>> = {
-  feed: {
-    what: 'feed JSON, no Accept-Encoding',
-    request: ({ journalist }) => ({
-      path: FEED_PATH,
-      method: 'GET',
-      headers: { authorization: `Bearer ${journalist}` },
-    }),
-  },
-  'feed-br': {
-    what: 'feed JSON, Accept-Encoding: gzip, deflate, br (a browser)',
-    request: ({ journalist }) => ({
-      path: FEED_PATH,
-      method: 'GET',
-      headers: { authorization: `Bearer ${journalist}`, 'accept-encoding': 'gzip, deflate, br' },
-    }),
-  },
-  'feed-gzip': {
-    what: 'feed JSON, Accept-Encoding: gzip',
-    request: ({ journalist }) => ({
-      path: FEED_PATH,
-      method: 'GET',
-      headers: { authorization: `Bearer ${journalist}`, 'accept-encoding': 'gzip' },
-    }),
-  },
-  breakdown: {
-    what: 'breakdown feed JSON (the audited table, built once per generation)',
-    request: ({ journalist }) => ({
-      path: '/feeds/national-breakdown.json?dimension=YEAR_WENT_MISSING',
-      method: 'GET',
-      headers: { authorization: `Bearer ${journalist}` },
-    }),
-  },
-  xlsx: {
-    what: 'xlsx feed (the workbook, built once per generation)',
-    request: ({ journalist }) => ({
-      path: '/feeds/national-latest.xlsx',
-      method: 'GET',
-      headers: { authorization: `Bearer ${journalist}` },
-    }),
-  },
+  feed: journalistGet('feed JSON, no Accept-Encoding', FEED_PATH),
+  'feed-br': journalistGet('feed JSON, Accept-Encoding: gzip, deflate, br (a browser)', FEED_PATH, {
+    'accept-encoding': 'gzip, deflate, br',
+  }),
+  'feed-gzip': journalistGet('feed JSON, Accept-Encoding: gzip', FEED_PATH, { 'accept-encoding': 'gzip' }),
+  breakdown: journalistGet(
+    'breakdown feed JSON (the audited table, built once per generation)',
+    '/feeds/national-breakdown.json?dimension=YEAR_WENT_MISSING',
+  ),
+  xlsx: journalistGet('xlsx feed (the workbook, built once per generation)', '/feeds/national-latest.xlsx'),
   persisted: {
     what: 'persisted GET /graphql (journalist)',
     request: ({ journalist, feedHash }) => ({
@@ -117,42 +111,14 @@ const TARGETS: Readonly<Record<string, TargetSpec>> = {
       headers: { authorization: `Bearer ${journalist}`, 'apollo-require-preflight': 'true' },
     }),
   },
-  analyst: {
-    what: 'analyst POST /graphql (ad-hoc document)',
-    request: ({ analyst }) => ({
-      path: '/graphql',
-      method: 'POST',
-      headers: { authorization: `Bearer ${analyst}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ query: ANALYST_DOCUMENT }),
-    }),
-  },
-  'analyst-fresh': {
-    what: 'analyst POST /graphql (ad-hoc document), run afresh each time (Cache-Control: no-cache)',
-    request: ({ analyst }) => ({
-      path: '/graphql',
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${analyst}`,
-        'content-type': 'application/json',
-        'cache-control': 'no-cache',
-      },
-      body: JSON.stringify({ query: ANALYST_DOCUMENT }),
-    }),
-  },
-  national: {
-    what: "analyst POST /graphql (the scale group's national query)",
-    request: ({ analyst }) => ({
-      path: '/graphql',
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${analyst}`,
-        'content-type': 'application/json',
-        // Run afresh, as the scale group runs it (a repeated document is otherwise answered from kept bytes).
-        'cache-control': 'no-cache',
-      },
-      body: JSON.stringify({ query: NATIONAL_QUERY }),
-    }),
-  },
+  analyst: analystPost('analyst POST /graphql (ad-hoc document)', ANALYST_DOCUMENT),
+  'analyst-fresh': analystPost(
+    'analyst POST /graphql (ad-hoc document), run afresh each time (Cache-Control: no-cache)',
+    ANALYST_DOCUMENT,
+    FRESH,
+  ),
+  // Run afresh, as the scale group runs it.
+  national: analystPost("analyst POST /graphql (the scale group's national query)", NATIONAL_QUERY, FRESH),
 };
 
 interface Args {
