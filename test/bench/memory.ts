@@ -145,6 +145,32 @@ async function waitInFile(file: string, pattern: RegExp, child: ChildProcess): P
   throw new Error(`timed out waiting for ${pattern} in ${file}`);
 }
 
+/** The gateway's listening line: its port and how many sources and forces it serves. */
+const LISTENING =
+  /Whereabouts gateway on http:\/\/[^:]+:(\d+)\/graphql \([^:]*: (\d+) sources, (\d+) forces\)/;
+
+/**
+ * Starts the gateway preloaded with mem-probe.js (`command` and `args` before the node flags: a wrapper,
+ * or none), its output to `logFile`; resolves with the process, its port and its number of sources.
+ */
+async function startProbedGateway(options: {
+  command: string;
+  args: readonly string[];
+  env: NodeJS.ProcessEnv;
+  logFile: string;
+}): Promise<{ gateway: ChildProcess; port: number; sources: number }> {
+  const out = fs.openSync(options.logFile, 'w');
+  const gateway = spawn(options.command, [...options.args, '-r', MEM_PROBE, GATEWAY_ENTRY], {
+    cwd: ROOT,
+    env: options.env,
+    stdio: ['ignore', out, out],
+  });
+  fs.closeSync(out);
+  children.push(gateway);
+  const m = await waitInFile(options.logFile, LISTENING, gateway);
+  return { gateway, port: Number(m[1]), sources: Number(m[2]) };
+}
+
 /** What one SIGUSR2 to mem-probe.js printed: its `mem-probe:` and `mem-probe-map:` fields, in MB. */
 type Probe = Record<string, number>;
 
@@ -213,22 +239,13 @@ async function main(): Promise<void> {
   const logDir = process.env.BENCH_LOG_DIR ?? tempDir;
   fs.mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, 'gateway.log');
-  const out = fs.openSync(logFile, 'w');
   const flags = nodeFlags();
-  const gateway = spawn(process.execPath, [...flags, '-r', MEM_PROBE, GATEWAY_ENTRY], {
-    cwd: ROOT,
+  const { gateway, port, sources } = await startProbedGateway({
+    command: process.execPath,
+    args: flags,
     env: gatewayEnv({ configFile, redisUrl: `redis://127.0.0.1:${redisPort}`, keysFile, logLevel: 'info' }),
-    stdio: ['ignore', out, out],
-  });
-  fs.closeSync(out);
-  children.push(gateway);
-  const m = await waitInFile(
     logFile,
-    /Whereabouts gateway on http:\/\/[^:]+:(\d+)\/graphql \([^:]*: (\d+) sources, (\d+) forces\)/,
-    gateway,
-  );
-  const port = Number(m[1]);
-  const sources = Number(m[2]);
+  });
   progress(`gateway pid ${gateway.pid} on port ${port}, ${sources} sources, node flags [${flags.join(' ')}]`);
 
   // Warm-up fetches every source: wait for it (a few seconds more with thousands of sources).
@@ -356,31 +373,23 @@ async function mainWarm(): Promise<void> {
   const logDir = process.env.BENCH_LOG_DIR ?? tempDir;
   fs.mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, 'gateway.log');
-  const out = fs.openSync(logFile, 'w');
   const flags = nodeFlags();
   const control = path.join(tempDir, 'mem-probe-control');
   // BENCH_WRAP: a command the gateway runs under (heaptrack, say), for diagnosis.
   const wrap = (process.env.BENCH_WRAP ?? '').split(/\s+/).filter(Boolean);
   const command = wrap[0] ?? process.execPath;
   const wrapArgs = wrap.length ? [...wrap.slice(1), process.execPath] : [];
-  const gateway = spawn(command, [...wrapArgs, ...flags, '-r', MEM_PROBE, GATEWAY_ENTRY], {
-    cwd: ROOT,
+  const { gateway, port, sources } = await startProbedGateway({
+    command,
+    args: [...wrapArgs, ...flags],
     env: {
       MEM_PROBE_CONTROL: control,
       WHEREABOUTS_ARCHIVE_FILE: path.join(tempDir, 'archive.sqlite'),
       ...gatewayEnv({ configFile, redisUrl: `redis://127.0.0.1:${redisPort}`, keysFile, logLevel: 'info' }),
     },
-    stdio: ['ignore', out, out],
-  });
-  fs.closeSync(out);
-  children.push(gateway);
-  const m = await waitInFile(
     logFile,
-    /Whereabouts gateway on http:\/\/[^:]+:(\d+)\/graphql \([^:]*: (\d+) sources, (\d+) forces\)/,
-    gateway,
-  );
-  const base = `http://127.0.0.1:${m[1]}`;
-  const sources = Number(m[2]);
+  });
+  const base = `http://127.0.0.1:${port}`;
   // The node process itself, which may be a wrapper's child (BENCH_WRAP): mem-probe says which.
   const pid = Number(/mem-probe: pid=(\d+)/.exec(fs.readFileSync(logFile, 'utf8'))?.[1] ?? gateway.pid);
   progress(`gateway pid ${pid} on ${base}, ${sources} sources, node flags [${flags.join(' ')}]`);
